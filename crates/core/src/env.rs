@@ -1,0 +1,50 @@
+//! Every environment variable the tools read, in one place. The names and
+//! defaults are the original shell scripts', so that swapping a script for
+//! its binary is a matter of `PATH` order.
+
+/// JSON object: cluster username → SSO user id (from get-uid-map).
+pub const UID_MAP_FILE: &str = "UID_MAP_FILE";
+/// JSON object: namespace → workspace owner username (from get-workspace-map).
+pub const WS_MAP_FILE: &str = "WS_MAP_FILE";
+
+/// netrc file with credentials for the Splunk and Segment hosts.
+pub const CURL_NETRC: &str = "CURL_NETRC";
+
+pub const SPLUNK_API_URL: &str = "SPLUNK_API_URL";
+pub const SPLUNK_API_URL_DEFAULT: &str = "https://splunk-api.corp.redhat.com:8089";
+pub const SPLUNK_APP_NAME: &str = "SPLUNK_APP_NAME";
+pub const SPLUNK_APP_NAME_DEFAULT: &str = "rh_rhtap";
+pub const SPLUNK_INDEX: &str = "SPLUNK_INDEX";
+pub const SPLUNK_INDEX_DEFAULT: &str = "federated:rh_rhtap_stage_audit";
+pub const SPLUNK_TOKEN: &str = "SPLUNK_TOKEN";
+pub const SPLUNK_RETRIES: &str = "SPLUNK_RETRIES";
+pub const QUERY_EARLIEST_TIME: &str = "QUERY_EARLIEST_TIME";
+pub const QUERY_EARLIEST_TIME_DEFAULT: &str = "-4hours";
+pub const QUERY_LATEST_TIME: &str = "QUERY_LATEST_TIME";
+pub const QUERY_LATEST_TIME_DEFAULT: &str = "-0hours";
+
+pub const SEGMENT_BATCH_API: &str = "SEGMENT_BATCH_API";
+pub const SEGMENT_BATCH_API_DEFAULT: &str = "https://api.segment.io/v1/batch";
+pub const SEGMENT_WRITE_KEY: &str = "SEGMENT_WRITE_KEY";
+pub const SEGMENT_RETRIES: &str = "SEGMENT_RETRIES";
+pub const SEGMENT_BATCH_DATA_SIZE: &str = "SEGMENT_BATCH_DATA_SIZE";
+
+/// Extra PEM CA bundle trusted in addition to the system roots.
+pub const CA_FILE: &str = "SEGMENT_BRIDGE_CA_FILE";
+/// Standard OpenSSL-style override of the trusted roots; honoured too.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// `json` for JSON log lines on stderr; anything else: human text.
+pub const LOG_FORMAT: &str = "LOG_FORMAT";
+/// tracing filter (`info`, `debug`, `segment_bridge_core=debug`, …).
+pub const LOG_LEVEL: &str = "LOG_LEVEL";
+
+/// Test-only: multiplies every retry delay (Retry-After included), so that
+/// tests of the retry behaviour don't sleep for real. `0` means no sleeping.
+pub const BACKOFF_SCALE: &str = "SEGMENT_BRIDGE_BACKOFF_SCALE";
+
+pub const KUBECONFIG: &str = "KUBECONFIG";
+pub const KUBECONFIG_SRC: &str = "KUBECONFIG_SRC";
+pub const CONTEXTS: &str = "CONTEXTS";
+
+pub const PUSHGATEWAY_URL: &str = "PUSHGATEWAY_URL";

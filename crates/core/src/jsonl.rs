@@ -1,0 +1,179 @@
+//! JSON lines in and out.
+//!
+//! Input is read line by line as bytes, so that one line of invalid UTF-8 or
+//! invalid JSON is reported with its number and the next line is still read;
+//! lines of any length are handled (the buffer grows). A UTF-8 byte-order mark
+//! at the very start of the input is dropped, as Splunk sends one at times.
+//! Output is buffered, compact and newline-terminated.
+
+use std::io::{self, BufRead, Write};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One input line, without its line terminator (`\n` or `\r\n`).
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// 1-based line number.
+    pub number: u64,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Line<'a> {
+    /// The line as text, or a reason naming the bad byte offset.
+    pub fn text(&self) -> Result<&'a str, LineError> {
+        std::str::from_utf8(self.bytes).map_err(|e| LineError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })
+    }
+
+    /// A line of nothing but white space (jq skips these silently).
+    pub fn is_blank(&self) -> bool {
+        self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("invalid UTF-8 at byte {offset}")]
+    InvalidUtf8 { offset: usize },
+}
+
+/// Reads lines from a `BufRead`, counting them.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    number: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::with_capacity(64 * 1024),
+            number: 0,
+        }
+    }
+
+    /// The next line, or `None` at the end of input. A final line without a
+    /// terminating newline is still a line.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let n = self.inner.read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let mut bytes: &[u8] = &self.buf;
+        if self.number == 1 {
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        Ok(Some(Line {
+            number: self.number,
+            bytes,
+        }))
+    }
+
+    /// Number of lines read so far.
+    pub fn lines_read(&self) -> u64 {
+        self.number
+    }
+}
+
+/// Buffered JSON-lines output.
+pub struct JsonlWriter<W: Write> {
+    inner: io::BufWriter<W>,
+}
+
+impl<W: Write> JsonlWriter<W> {
+    pub fn new(inner: W) -> Self {
+        JsonlWriter {
+            inner: io::BufWriter::with_capacity(64 * 1024, inner),
+        }
+    }
+
+    /// Writes one already-serialised JSON line (without its newline).
+    pub fn write_raw(&mut self, line: &[u8]) -> io::Result<()> {
+        self.inner.write_all(line)?;
+        self.inner.write_all(b"\n")
+    }
+
+    /// Serialises `value` compactly and writes it as one line.
+    pub fn write_value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.inner, value).map_err(io::Error::from)?;
+        self.inner.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        self.inner.get_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let mut r = LineReader::new(input);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            out.push((l.number, l.bytes.to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn bom_crlf_and_missing_final_newline() {
+        let got = collect(b"\xEF\xBB\xBF{\"a\":1}\r\n\n{\"b\":2}");
+        assert_eq!(
+            got,
+            vec![
+                (1, b"{\"a\":1}".to_vec()),
+                (2, b"".to_vec()),
+                (3, b"{\"b\":2}".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn bom_only_stripped_on_first_line() {
+        let got = collect(b"1\n\xEF\xBB\xBF2\n");
+        assert_eq!(got[1].1, b"\xEF\xBB\xBF2".to_vec());
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_per_line() {
+        let mut r = LineReader::new(&b"ok\n\xff\xfe\nok2\n"[..]);
+        assert!(r.next_line().unwrap().unwrap().text().is_ok());
+        let bad = r.next_line().unwrap().unwrap();
+        assert_eq!(bad.number, 2);
+        assert_eq!(bad.text(), Err(LineError::InvalidUtf8 { offset: 0 }));
+        assert_eq!(r.next_line().unwrap().unwrap().text().unwrap(), "ok2");
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn very_long_line() {
+        let long = vec![b'x'; 5 * 1024 * 1024];
+        let mut input = long.clone();
+        input.push(b'\n');
+        input.extend_from_slice(b"y\n");
+        let got = collect(&input);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].1.len(), long.len());
+    }
+
+    #[test]
+    fn writer_is_compact_and_newline_terminated() {
+        let mut w = JsonlWriter::new(Vec::new());
+        w.write_value(&serde_json::json!({"a": [1, 2]})).unwrap();
+        w.write_raw(b"{}").unwrap();
+        w.flush().unwrap();
+        assert_eq!(w.get_mut().as_slice(), b"{\"a\":[1,2]}\n{}\n");
+    }
+}

@@ -1,0 +1,65 @@
+//! Where rejected input goes besides stderr: the `--rejects FILE` of every
+//! tool. The file receives the rejected lines exactly as they were read, one
+//! per line, so that after fixing the cause an operator can feed the file
+//! back into the same tool. The reason goes to stderr with the line number.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// An optional rejects file plus the count of what was rejected.
+pub struct Rejects {
+    file: Option<(PathBuf, BufWriter<File>)>,
+    count: u64,
+}
+
+impl Rejects {
+    /// Opens (creates or truncates) `path` when given. Failing to open it is
+    /// a configuration error: nothing has been read yet.
+    pub fn open(path: Option<&Path>) -> Result<Rejects, Error> {
+        let file = match path {
+            Some(p) => {
+                let f = File::create(p).map_err(|source| Error::CreateFile {
+                    path: p.to_owned(),
+                    source,
+                })?;
+                Some((p.to_owned(), BufWriter::new(f)))
+            }
+            None => None,
+        };
+        Ok(Rejects { file, count: 0 })
+    }
+
+    /// A sink that only counts.
+    pub fn none() -> Rejects {
+        Rejects {
+            file: None,
+            count: 0,
+        }
+    }
+
+    /// Counts one rejected record and writes its raw bytes to the file.
+    pub fn reject(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.count += 1;
+        if let Some((path, w)) = &mut self.file {
+            let r = w.write_all(raw).and_then(|()| w.write_all(b"\n"));
+            r.map_err(|e| Error::io(format!("cannot write rejects file `{}`", path.display()), e))?;
+        }
+        Ok(())
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn finish(mut self) -> Result<u64, Error> {
+        if let Some((path, w)) = &mut self.file {
+            w.flush().map_err(|e: io::Error| {
+                Error::io(format!("cannot write rejects file `{}`", path.display()), e)
+            })?;
+        }
+        Ok(self.count)
+    }
+}
