@@ -31,7 +31,7 @@ pub type Output<'a> = &'a mut dyn Write;
 /// #[derive(clap::Parser)]
 /// struct Args {}
 /// fn main() -> std::process::ExitCode {
-///     cli::main("my-tool", |_args: Args, _input, _output| Ok::<_, Error>(Outcome::OK))
+///     cli::main("my-tool", |_args: Args, _input, _output| Ok::<_, Error>(Outcome::ok()))
 /// }
 /// ```
 pub fn main<A, E, F>(tool: &'static str, run: F) -> std::process::ExitCode
@@ -58,8 +58,10 @@ where
     let mut input = stdin.lock();
     let stdout = io::stdout();
     let mut output = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let started = std::time::Instant::now();
     let result = run(args, &mut input, &mut output);
     let flushed = output.flush();
+    crate::metrics::push_if_configured(tool, result.as_ref().ok(), started.elapsed());
 
     match result {
         Ok(outcome) => match flushed {
@@ -81,8 +83,8 @@ where
 /// Logging to stderr for `tool`: `LOG_LEVEL` (a tracing filter, default
 /// `info`) and `LOG_FORMAT=json` for JSON lines. Safe to call twice.
 pub fn init_logging(tool: &'static str) {
-    let filter = EnvFilter::try_from_env(crate::env::LOG_LEVEL)
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env(crate::env::LOG_LEVEL).unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var(crate::env::LOG_FORMAT).is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -70,9 +70,7 @@ impl ToolError for Error {
             Error::Config { .. }
             | Error::ReadConfigFile { .. }
             | Error::CreateFile { .. }
-            | Error::HttpSetup(_) => {
-                ExitStatus::Usage
-            }
+            | Error::HttpSetup(_) => ExitStatus::Usage,
             Error::Io { .. } => ExitStatus::Failed,
         }
     }

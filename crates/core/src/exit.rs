@@ -54,36 +54,57 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// A run can finish and still have lost something (rejected input records,
 /// a batch that could not be delivered): that is carried here rather than as
 /// an `Err`, because the tool kept going and its output is still valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `counts` are the run's figures (`events_read`, `events_sent`, …); the entry
+/// helper publishes them as metrics when `PUSHGATEWAY_URL` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: ExitStatus,
+    pub counts: Vec<(&'static str, u64)>,
 }
 
 impl Outcome {
-    pub const OK: Outcome = Outcome {
-        status: ExitStatus::Ok,
-    };
-    pub const REJECTED: Outcome = Outcome {
-        status: ExitStatus::Rejected,
-    };
-    pub const FAILED: Outcome = Outcome {
-        status: ExitStatus::Failed,
-    };
+    pub fn with_status(status: ExitStatus) -> Outcome {
+        Outcome {
+            status,
+            counts: Vec::new(),
+        }
+    }
+
+    pub fn ok() -> Outcome {
+        Outcome::with_status(ExitStatus::Ok)
+    }
+
+    pub fn rejected() -> Outcome {
+        Outcome::with_status(ExitStatus::Rejected)
+    }
+
+    pub fn failed() -> Outcome {
+        Outcome::with_status(ExitStatus::Failed)
+    }
 
     /// `Rejected` when `rejected > 0`, else `Ok`.
     pub fn from_rejects(rejected: u64) -> Outcome {
         if rejected > 0 {
-            Outcome::REJECTED
+            Outcome::rejected()
         } else {
-            Outcome::OK
+            Outcome::ok()
         }
     }
 
+    /// Adds a named figure of the run (a metric name without prefix, such as
+    /// `events_read`).
     #[must_use]
-    pub fn worst(self, other: Outcome) -> Outcome {
-        Outcome {
-            status: self.status.worst(other.status),
-        }
+    pub fn count(mut self, name: &'static str, value: u64) -> Outcome {
+        self.counts.push((name, value));
+        self
+    }
+
+    /// The more severe status of the two; figures of both.
+    #[must_use]
+    pub fn worst(mut self, other: Outcome) -> Outcome {
+        self.status = self.status.worst(other.status);
+        self.counts.extend(other.counts);
+        self
     }
 }
 
@@ -93,12 +114,26 @@ mod tests {
 
     #[test]
     fn failure_outranks_rejects_and_rejects_outrank_ok() {
-        assert_eq!(ExitStatus::Ok.worst(ExitStatus::Rejected), ExitStatus::Rejected);
-        assert_eq!(ExitStatus::Rejected.worst(ExitStatus::Failed), ExitStatus::Failed);
-        assert_eq!(ExitStatus::Failed.worst(ExitStatus::Rejected), ExitStatus::Failed);
+        assert_eq!(
+            ExitStatus::Ok.worst(ExitStatus::Rejected),
+            ExitStatus::Rejected
+        );
+        assert_eq!(
+            ExitStatus::Rejected.worst(ExitStatus::Failed),
+            ExitStatus::Failed
+        );
+        assert_eq!(
+            ExitStatus::Failed.worst(ExitStatus::Rejected),
+            ExitStatus::Failed
+        );
         assert_eq!(ExitStatus::Failed.worst(ExitStatus::Ok), ExitStatus::Failed);
         assert_eq!(ExitStatus::Usage.code(), 2);
-        assert_eq!(Outcome::from_rejects(0), Outcome::OK);
-        assert_eq!(Outcome::from_rejects(2), Outcome::REJECTED);
+        assert_eq!(Outcome::from_rejects(0).status, ExitStatus::Ok);
+        assert_eq!(Outcome::from_rejects(2).status, ExitStatus::Rejected);
+        let o = Outcome::ok()
+            .count("a", 1)
+            .worst(Outcome::failed().count("b", 2));
+        assert_eq!(o.status, ExitStatus::Failed);
+        assert_eq!(o.counts, vec![("a", 1), ("b", 2)]);
     }
 }

@@ -15,10 +15,13 @@ pub mod error;
 pub mod exit;
 pub mod http;
 pub mod jsonl;
+pub mod metrics;
 pub mod netrc;
 pub mod rejects;
 pub mod retry;
 pub mod secret;
+pub mod segment;
+pub mod splunk;
 
 pub use error::{Error, ToolError};
 pub use exit::{ExitStatus, Outcome};

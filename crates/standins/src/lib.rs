@@ -6,3 +6,7 @@
 //! run in-process (tests) or as binaries (the demo, manual poking).
 
 pub mod server;
+
+pub mod kube;
+pub mod segment;
+pub mod splunk;

@@ -1,0 +1,1 @@
+//! The Splunk client: search export streaming and the KV store.

@@ -1,0 +1,1 @@
+//! Kubernetes list API stand-in.

@@ -1,0 +1,1 @@
+//! Segment batch API stand-in.

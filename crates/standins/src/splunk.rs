@@ -1,0 +1,1 @@
+//! Splunk export and KV store stand-in.
