@@ -1,1 +1,0 @@
-//! The Splunk client: search export streaming and the KV store.

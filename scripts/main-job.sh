@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# One run of the bridge: Splunk → splunk-to-segment → Segment.
+#
+#   fetch-uj-records | splunk-to-segment | segment-mass-uploader
+#
+# Configuration is the tools' own environment (see README.md): SPLUNK_API_URL,
+# SPLUNK_TOKEN or CURL_NETRC, UID_MAP_FILE, WS_MAP_FILE, SEGMENT_BATCH_API,
+# SEGMENT_WRITE_KEY or CURL_NETRC, PUSHGATEWAY_URL, …  Besides those:
+#
+#   BRIDGE_STATE_FILE / BRIDGE_STATE_CONFIGMAP  where the watermark lives. When
+#       one is set, `bridge-window start` picks the window (the normal
+#       BRIDGE_WINDOW, or back to the last fully successful window after an
+#       outage) and the watermark is committed after a successful run. When
+#       neither is set, QUERY_EARLIEST_TIME / QUERY_LATEST_TIME are used as
+#       given (fetch-uj-records defaults: the last 4 hours).
+#   REJECTS_DIR  if set, rejected records go to files in this directory.
+#
+# Exit codes:
+#   0    every stage succeeded
+#   3    every stage finished, some records were rejected (reported on stderr
+#        and in REJECTS_DIR); the watermark still moves on, see below
+#   1N   fetch-uj-records failed with exit N      (N = 1..9, 9 also for >9,
+#   2N   splunk-to-segment failed with exit N      e.g. a signal)
+#   3N   segment-mass-uploader failed with exit N
+#   4N   bridge-window start failed with exit N (nothing was run)
+#   5N   bridge-window commit failed with exit N (events were delivered, the
+#        watermark was not moved: the next run re-sends, Segment dedups)
+# When several stages fail, the first failed stage in pipeline order is the
+# one reported (a stage downstream of a failure usually just saw its input
+# end); every stage's exit code is logged.
+#
+# Rejected records (exit 3 of a stage) count as success for the watermark:
+# they are records the tools cannot ever turn into valid Segment events (bad
+# JSON, an event over Segment's size limit, …). Querying the same window again
+# would reject them again, so holding the watermark back would only make every
+# following window grow without delivering anything more. They are reported
+# instead (stderr, REJECTS_DIR, exit 3, the stage's metrics). A batch that
+# Segment refused after retries is a failure (exit 1 of the uploader), so the
+# watermark stays and the next run sends that window again.
+set -o nounset -o pipefail
+
+log() { printf 'main-job: %s\n' "$*" >&2; }
+
+# code_for STAGE_NUMBER EXIT_CODE → the job's exit code for a failed stage.
+code_for() {
+  local stage=$1 code=$2
+  if ((code > 9)); then code=9; fi
+  echo $((stage * 10 + code))
+}
+
+state_configured=false
+if [[ -n "${BRIDGE_STATE_FILE:-}" || -n "${BRIDGE_STATE_CONFIGMAP:-}" ]]; then
+  state_configured=true
+fi
+
+if $state_configured; then
+  window=$(bridge-window start)
+  rc=$?
+  if ((rc != 0)); then
+    log "bridge-window start failed (exit $rc)"
+    exit "$(code_for 4 "$rc")"
+  fi
+  eval "$window"
+  export QUERY_EARLIEST_TIME QUERY_LATEST_TIME
+fi
+
+s2s_args=()
+upload_args=()
+if [[ -n "${REJECTS_DIR:-}" ]]; then
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$REJECTS_DIR"
+  s2s_args+=(--rejects "$REJECTS_DIR/splunk-to-segment-$stamp.jsonl")
+  upload_args+=(--rejects "$REJECTS_DIR/segment-mass-uploader-$stamp.jsonl")
+fi
+
+log "window: ${QUERY_EARLIEST_TIME:-default} .. ${QUERY_LATEST_TIME:-default}"
+fetch-uj-records | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}"
+codes=("${PIPESTATUS[@]}")
+stages=(fetch-uj-records splunk-to-segment segment-mass-uploader)
+log "exit codes: ${stages[0]}=${codes[0]} ${stages[1]}=${codes[1]} ${stages[2]}=${codes[2]}"
+
+result=0
+for i in 0 1 2; do
+  case ${codes[i]} in
+    0) ;;
+    3) if ((result == 0)); then result=3; fi ;;
+    *)
+      log "${stages[i]} failed (exit ${codes[i]})"
+      exit "$(code_for $((i + 1)) "${codes[i]}")"
+      ;;
+  esac
+done
+
+if $state_configured; then
+  bridge-window commit --latest "$QUERY_LATEST_TIME"
+  rc=$?
+  if ((rc != 0)); then
+    log "bridge-window commit failed (exit $rc)"
+    exit "$(code_for 5 "$rc")"
+  fi
+fi
+exit "$result"
