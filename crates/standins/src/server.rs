@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 /// A stand-in server running in the background; stops when dropped.
 pub struct RunningServer {
     addr: SocketAddr,
+    scheme: &'static str,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -18,9 +19,10 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT` (`https://` when served by [`spawn_tls`]; no
+    /// trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 }
 
@@ -69,6 +71,7 @@ pub fn spawn(router: axum::Router, addr: SocketAddr) -> std::io::Result<RunningS
         })?;
     Ok(RunningServer {
         addr,
+        scheme: "http",
         shutdown: Some(tx),
         thread: Some(thread),
     })
@@ -77,4 +80,114 @@ pub fn spawn(router: axum::Router, addr: SocketAddr) -> std::io::Result<RunningS
 /// Loopback with an OS-chosen port.
 pub fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Serves `router` over HTTPS (HTTP/1.1) on `addr` in a background thread,
+/// with the certificate and key of `tls`. TLS handshakes run in their own
+/// tasks, so a client that fails its handshake (wrong CA) or stalls in it
+/// doesn't hold up the others. Returns once the socket is bound.
+pub fn spawn_tls(
+    router: axum::Router,
+    addr: SocketAddr,
+    tls: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+) -> std::io::Result<RunningServer> {
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name(format!("standin-tls-{addr}"))
+        .spawn(move || {
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => TlsListener::start(l, tls),
+                    Err(e) => {
+                        tracing::error!("stand-in cannot listen: {e}");
+                        return;
+                    }
+                };
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                    let _ = rx.await;
+                });
+                if let Err(e) = serve.await {
+                    tracing::error!("stand-in stopped: {e}");
+                }
+            });
+            rt.shutdown_background();
+        })?;
+    Ok(RunningServer {
+        addr,
+        scheme: "https",
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+/// An axum listener handing out TLS streams whose handshake has completed.
+struct TlsListener {
+    local: SocketAddr,
+    ready: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        SocketAddr,
+    )>,
+}
+
+impl TlsListener {
+    fn start(
+        listener: tokio::net::TcpListener,
+        tls: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> TlsListener {
+        let local = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (ready_tx, ready) = tokio::sync::mpsc::channel(64);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::debug!("stand-in accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let acceptor = acceptor.clone();
+                let tx = ready_tx.clone();
+                tokio::spawn(async move {
+                    match acceptor.accept(tcp).await {
+                        Ok(stream) => {
+                            let _ = tx.send((stream, peer)).await;
+                        }
+                        Err(e) => tracing::debug!("stand-in TLS handshake with {peer} failed: {e}"),
+                    }
+                });
+                if ready_tx.is_closed() {
+                    return;
+                }
+            }
+        });
+        TlsListener { local, ready }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(x) => x,
+            // The accept loop only ends when this receiver is gone.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
 }

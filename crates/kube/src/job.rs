@@ -1,0 +1,284 @@
+//! What get-uid-map and get-workspace-map share: the options for reading
+//! clusters and publishing, and the run itself. The tools are blocking CLIs;
+//! a [`MapJob`] owns a small tokio runtime and blocks on it.
+//!
+//! Nothing is written unless every context was read and the map is not empty
+//! (`--allow-empty`): a partial or empty map silently drops users' events
+//! downstream. The ConfigMap goes to the cluster of `KUBECONFIG` (in-cluster
+//! in a pod) while the maps are read from the clusters of `KUBECONFIG_SRC`,
+//! so a job on one cluster can publish what it read on others.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::time::Duration;
+
+use segment_bridge_core::env;
+use segment_bridge_core::retry::RetryPolicy;
+
+use crate::config::{Cluster, Source, Timeouts};
+use crate::configmap;
+use crate::error::Error;
+use crate::list::ListOptions;
+use crate::maps::{self, MapKind, Merged};
+
+/// Reading and publishing options common to both map makers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MapArgs {
+    /// Kubeconfig(s) of the clusters to read (`:`-separated, merged as
+    /// kubectl does). Default: the --kubeconfig files.
+    #[arg(long, env = env::KUBECONFIG_SRC, value_name = "PATHS")]
+    pub kubeconfig_src: Option<OsString>,
+
+    /// Kubeconfig(s) of the cluster to publish to (its current context), and
+    /// of the clusters to read when KUBECONFIG_SRC is unset. Default:
+    /// ~/.kube/config, else the pod's service account (in-cluster).
+    #[arg(long, env = env::KUBECONFIG, value_name = "PATHS")]
+    pub kubeconfig: Option<OsString>,
+
+    /// Publish the map into this ConfigMap by server-side apply (instead of
+    /// printing it).
+    #[arg(long, value_name = "NAME")]
+    pub configmap: Option<String>,
+
+    /// Namespace of the ConfigMap. Default: the publishing context's
+    /// namespace (in a pod: the pod's).
+    #[arg(long, value_name = "NS", requires = "configmap")]
+    pub configmap_namespace: Option<String>,
+
+    /// Print the map on stdout even when publishing it.
+    #[arg(long)]
+    pub stdout: bool,
+
+    /// Accept an empty map (otherwise: an error, nothing written).
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Objects per list page (`limit`); 0 for one unpaged list.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub page_size: u32,
+
+    /// Retries of a list page that failed transiently (connection, timeout,
+    /// 429, 5xx).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+
+    /// Seconds to wait for a response from an API server.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// One run of a map maker.
+pub struct MapJob {
+    rt: tokio::runtime::Runtime,
+    args: MapArgs,
+    read: Source,
+    /// The publishing cluster and namespace, when `--configmap` was given.
+    target: Option<(Cluster, String)>,
+    timeouts: Timeouts,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub merged: Merged,
+    /// The JSON text written/published.
+    pub text: String,
+    /// `namespace/name` of the ConfigMap written.
+    pub configmap: Option<String>,
+}
+
+impl MapJob {
+    /// Loads the kubeconfigs and sets up the publishing client, so that
+    /// configuration errors (exit 2) come before any cluster is read.
+    pub fn new(args: MapArgs) -> Result<MapJob, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(args.timeout.clamp(1, 10)),
+            read: Duration::from_secs(args.timeout.max(1)),
+        };
+        let read = Source::load(
+            args.kubeconfig_src
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .or(args.kubeconfig.as_deref()),
+        )?;
+        let target = match &args.configmap {
+            None => None,
+            Some(_) => {
+                let src = Source::load(args.kubeconfig.as_deref())?;
+                let cluster = rt.block_on(src.cluster(None, timeouts))?;
+                let ns = args
+                    .configmap_namespace
+                    .clone()
+                    .unwrap_or_else(|| cluster.default_namespace.clone());
+                Some((cluster, ns))
+            }
+        };
+        Ok(MapJob {
+            rt,
+            args,
+            read,
+            target,
+            timeouts,
+        })
+    }
+
+    /// The kubeconfig the maps are read from.
+    pub fn source(&self) -> &Source {
+        &self.read
+    }
+
+    /// Whether the map goes to stdout.
+    pub fn prints(&self) -> bool {
+        self.args.stdout || self.args.configmap.is_none()
+    }
+
+    /// Reads `contexts` concurrently and merges them (later contexts win).
+    /// Fails when any context fails (each failure is logged) or the map is
+    /// empty without `--allow-empty`.
+    pub fn collect(&self, kind: &MapKind, contexts: &[Option<String>]) -> Result<Merged, Error> {
+        let named: Vec<String> = contexts.iter().flatten().cloned().collect();
+        self.read.check_contexts(&named)?;
+        let opts = ListOptions::new(self.args.page_size, RetryPolicy::new(self.args.retries));
+        let results = self.rt.block_on(maps::read_contexts(
+            &self.read,
+            contexts,
+            kind,
+            &opts,
+            self.timeouts,
+        ));
+        let total = results.len();
+        let mut parts = Vec::with_capacity(total);
+        let mut failures = Vec::new();
+        for r in results {
+            match r {
+                Ok(cm) => parts.push(cm),
+                Err(e) => failures.push(e),
+            }
+        }
+        if !failures.is_empty() {
+            if failures.len() == 1 && total == 1 {
+                return Err(failures.remove(0));
+            }
+            for e in &failures {
+                tracing::error!("{}", segment_bridge_core::error::chain(e));
+            }
+            // A configuration problem in any context is still one.
+            if let Some(i) = failures.iter().position(|e| {
+                segment_bridge_core::ToolError::exit_status(e)
+                    == segment_bridge_core::ExitStatus::Usage
+            }) {
+                return Err(failures.remove(i));
+            }
+            return Err(Error::ContextsFailed {
+                failed: failures.len(),
+                total,
+            });
+        }
+        let merged = maps::merge(kind, parts);
+        if merged.map.is_empty() && !self.args.allow_empty {
+            return Err(Error::Empty {
+                objects: merged.objects,
+                skipped: merged.skipped,
+            });
+        }
+        Ok(merged)
+    }
+
+    /// Publishes `text` under `key` into the `--configmap`, if one was
+    /// given; refuses (before writing) a map over the ConfigMap limit.
+    /// Returns `namespace/name` when written.
+    pub fn publish_configmap(&self, key: &str, text: &str) -> Result<Option<String>, Error> {
+        let (Some(name), Some((cluster, ns))) = (&self.args.configmap, &self.target) else {
+            return Ok(None);
+        };
+        configmap::check_size(ns, name, key, text)?;
+        self.rt.block_on(configmap::apply(
+            cluster.client.clone(),
+            ns,
+            name,
+            key,
+            text,
+        ))?;
+        Ok(Some(format!("{ns}/{name}")))
+    }
+
+    /// Checks the ConfigMap size limit alone (to refuse before writing
+    /// anywhere else first).
+    pub fn check_configmap_size(&self, key: &str, text: &str) -> Result<(), Error> {
+        match (&self.args.configmap, &self.target) {
+            (Some(name), Some((_, ns))) => configmap::check_size(ns, name, key, text),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes `text` to `output` when the map is to be printed.
+    pub fn print(&self, output: &mut dyn Write, text: &str) -> Result<(), Error> {
+        if self.prints() {
+            output.write_all(text.as_bytes()).map_err(Error::Output)?;
+        }
+        Ok(())
+    }
+
+    /// Collects, publishes to the ConfigMap, prints: a whole run for the
+    /// tools that publish nowhere else. `key` is the ConfigMap data key.
+    pub fn run(
+        &self,
+        kind: &MapKind,
+        contexts: &[Option<String>],
+        key: &str,
+        output: &mut dyn Write,
+    ) -> Result<Report, Error> {
+        let merged = self.collect(kind, contexts)?;
+        let text = maps::render(&merged.map);
+        let configmap = self.publish_configmap(key, &text)?;
+        self.print(output, &text)?;
+        Ok(Report {
+            merged,
+            text,
+            configmap,
+        })
+    }
+}
+
+impl Report {
+    /// The summary line's text.
+    pub fn summary(&self, extra: Option<&str>) -> String {
+        let m = &self.merged;
+        let mut s = format!(
+            "{} entries from {} context{} ({} objects, {} skipped, {} duplicates, {} pages, {} list restarts, {} retries)",
+            m.map.len(),
+            m.contexts,
+            if m.contexts == 1 { "" } else { "s" },
+            m.objects,
+            m.skipped,
+            m.duplicates,
+            m.pages,
+            m.restarts,
+            m.retries
+        );
+        if let Some(cm) = &self.configmap {
+            s.push_str(&format!("; published ConfigMap `{cm}`"));
+        }
+        if let Some(x) = extra {
+            s.push_str("; ");
+            s.push_str(x);
+        }
+        s
+    }
+
+    /// The run's figures for the exit outcome and metrics.
+    pub fn outcome(&self) -> segment_bridge_core::Outcome {
+        let m = &self.merged;
+        segment_bridge_core::Outcome::ok()
+            .count("map_entries", m.map.len() as u64)
+            .count("objects_read", m.objects)
+            .count("objects_skipped", m.skipped)
+            .count("duplicates", m.duplicates)
+            .count("contexts", m.contexts as u64)
+            .count("list_restarts", m.restarts)
+    }
+}

@@ -1,0 +1,28 @@
+//! Kubernetes access for segment-bridge, in its own crate so that the tools
+//! that don't talk to Kubernetes don't compile `kube` and `k8s-openapi`.
+//!
+//! - [`config`]: clients from a kubeconfig (`KUBECONFIG`-style lists,
+//!   `--context`, tokens, client certificates, exec plugins) or the pod's
+//!   in-cluster service account; context selection by cluster name.
+//! - [`list`]: paged lists (`limit` + continue token) with retries of
+//!   transient failures and a restart when the token expires (410 Gone).
+//! - [`resources`]: `UserSignup` through the dynamic API with an explicit
+//!   plural, and tenant namespaces.
+//! - [`configmap`]: publishing by server-side apply, refusing data over the
+//!   1 MiB ConfigMap limit before writing.
+//! - [`maps`] and [`job`]: the uid and workspace maps of SPEC §2.7 and the
+//!   run both map makers share (concurrent contexts, later contexts win,
+//!   nothing written on any failure or an empty map).
+
+pub mod config;
+pub mod configmap;
+pub mod error;
+pub mod job;
+pub mod list;
+pub mod maps;
+pub mod resources;
+
+pub use config::{Cluster, Source, Timeouts, STAGING_MEMBER_CLUSTERS};
+pub use error::{ApiError, Error};
+pub use job::{MapArgs, MapJob, Report};
+pub use maps::MapKind;
