@@ -79,6 +79,14 @@ impl<R: BufRead> LineReader<R> {
     pub fn lines_read(&self) -> u64 {
         self.number
     }
+
+    /// Whether the line last returned by [`next_line`](Self::next_line)
+    /// ended with a newline. `false` for the final line of an input that
+    /// stops mid-line, which a stream reader may need to tell apart from a
+    /// complete line (a response cut off in transit).
+    pub fn terminated(&self) -> bool {
+        self.buf.last() == Some(&b'\n')
+    }
 }
 
 /// Buffered JSON-lines output.
@@ -138,6 +146,15 @@ mod tests {
                 (3, b"{\"b\":2}".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn tells_a_final_line_without_newline() {
+        let mut r = LineReader::new(&b"a\nb"[..]);
+        r.next_line().unwrap();
+        assert!(r.terminated());
+        r.next_line().unwrap();
+        assert!(!r.terminated());
     }
 
     #[test]
