@@ -17,6 +17,9 @@ pub const SPLUNK_APP_NAME_DEFAULT: &str = "rh_rhtap";
 pub const SPLUNK_INDEX: &str = "SPLUNK_INDEX";
 pub const SPLUNK_INDEX_DEFAULT: &str = "federated:rh_rhtap_stage_audit";
 pub const SPLUNK_TOKEN: &str = "SPLUNK_TOKEN";
+/// Splunk lookup definition (over the KV store uid map) that `querygen
+/// --uid-lookup` queries use to map usernames to SSO ids inside Splunk.
+pub const SPLUNK_UID_LOOKUP: &str = "SPLUNK_UID_LOOKUP";
 pub const SPLUNK_RETRIES: &str = "SPLUNK_RETRIES";
 pub const QUERY_EARLIEST_TIME: &str = "QUERY_EARLIEST_TIME";
 pub const QUERY_EARLIEST_TIME_DEFAULT: &str = "-4hours";
@@ -28,6 +31,8 @@ pub const SEGMENT_BATCH_API_DEFAULT: &str = "https://api.segment.io/v1/batch";
 pub const SEGMENT_WRITE_KEY: &str = "SEGMENT_WRITE_KEY";
 pub const SEGMENT_RETRIES: &str = "SEGMENT_RETRIES";
 pub const SEGMENT_BATCH_DATA_SIZE: &str = "SEGMENT_BATCH_DATA_SIZE";
+/// Timeout of one Segment request attempt, in seconds.
+pub const SEGMENT_TIMEOUT: &str = "SEGMENT_TIMEOUT";
 
 /// Extra PEM CA bundle trusted in addition to the system roots.
 pub const CA_FILE: &str = "SEGMENT_BRIDGE_CA_FILE";
@@ -48,3 +53,17 @@ pub const KUBECONFIG_SRC: &str = "KUBECONFIG_SRC";
 pub const CONTEXTS: &str = "CONTEXTS";
 
 pub const PUSHGATEWAY_URL: &str = "PUSHGATEWAY_URL";
+
+/// bridge-window: file holding the watermark of the last fully successful
+/// window (JSON `{"watermark": EPOCH}`).
+pub const BRIDGE_STATE_FILE: &str = "BRIDGE_STATE_FILE";
+/// bridge-window: ConfigMap (in the pod's namespace) holding the watermark.
+pub const BRIDGE_STATE_CONFIGMAP: &str = "BRIDGE_STATE_CONFIGMAP";
+/// bridge-window: namespace of that ConfigMap (default: the pod's own).
+pub const BRIDGE_STATE_NAMESPACE: &str = "BRIDGE_STATE_NAMESPACE";
+/// bridge-window: the normal query window (default `4h`).
+pub const BRIDGE_WINDOW: &str = "BRIDGE_WINDOW";
+/// bridge-window: how far before the watermark a backfill starts (`15m`).
+pub const BRIDGE_OVERLAP: &str = "BRIDGE_OVERLAP";
+/// bridge-window: the longest window one run may query (unset: no limit).
+pub const BRIDGE_MAX_WINDOW: &str = "BRIDGE_MAX_WINDOW";

@@ -1,1 +1,581 @@
-//! Segment batch API stand-in.
+//! Segment batch API stand-in (API-FACTS.md, "Segment").
+//!
+//! `POST /v1/batch` with HTTP Basic auth (the write key as user name, an
+//! empty password) and `Content-Type: application/json`. A body over
+//! `max_body` bytes (500,000) or that is not `{"batch":[…]}` JSON gets a 400
+//! and nothing of it is accepted. Otherwise the answer is 200, and events that
+//! Segment would drop silently (32,000 bytes or more, no `userId` /
+//! `anonymousId`, a `track` without `event`, a `messageId` over 100
+//! characters, not an object, past the 2,500th) are recorded as dropped, the
+//! rest as accepted, so that tests assert on what was actually delivered.
+//!
+//! Faults are injected per request number (1-based, every request counts):
+//! any status with an optional `Retry-After`, a connection closed without an
+//! answer, or a slow answer; for the first N requests, every K-th, a seeded
+//! random share, or always. The server is hyper's HTTP/1 connection driver
+//! rather than axum, because closing a connection without an answer needs a
+//! service that can fail, and a Router can't.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// What the stand-in does to a request instead of (or before) answering it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    /// Answer with this status (and `Retry-After: secs` when given); nothing
+    /// is accepted.
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// Close the connection without answering; nothing is accepted.
+    Drop,
+    /// Wait this long, then handle the request normally.
+    Slow(Duration),
+}
+
+/// Which requests a fault hits (request numbers start at 1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum When {
+    Always,
+    /// Requests 1..=N.
+    First(u64),
+    /// Requests K, 2K, 3K, …
+    Every(u64),
+    /// A share (0..=1) of requests, chosen by a seeded hash of the request
+    /// number, so a run is reproducible.
+    Random {
+        share: f64,
+        seed: u64,
+    },
+}
+
+impl When {
+    fn hits(&self, n: u64) -> bool {
+        match *self {
+            When::Always => true,
+            When::First(k) => n <= k,
+            When::Every(k) => k > 0 && n % k == 0,
+            When::Random { share, seed } => {
+                let h = splitmix64(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                (h >> 11) as f64 / (1u64 << 53) as f64 <= share
+            }
+        }
+    }
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One injected fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub when: When,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind, when: When) -> Fault {
+        Fault { kind, when }
+    }
+
+    /// A status fault.
+    pub fn status(status: u16, when: When) -> Fault {
+        Fault::new(
+            FaultKind::Status {
+                status,
+                retry_after: None,
+            },
+            when,
+        )
+    }
+
+    /// Parses `KIND[@WHEN]`: KIND is a status (`503`), `429+RA` (status with
+    /// `Retry-After: RA` seconds), `drop`, or `slow=MS`; WHEN is `first=N`,
+    /// `every=K`, `random=SHARE[,seed=S]` or `always` (the default).
+    pub fn parse(spec: &str) -> Result<Fault, String> {
+        let (kind, when) = spec.split_once('@').unwrap_or((spec, "always"));
+        let bad = || {
+            format!("bad fault `{spec}` (want e.g. `503@first=2`, `429+1@every=3`, `drop@random=0.2,seed=7`, `slow=300@first=1`)")
+        };
+        let kind = if kind == "drop" {
+            FaultKind::Drop
+        } else if let Some(ms) = kind.strip_prefix("slow=") {
+            FaultKind::Slow(Duration::from_millis(ms.parse().map_err(|_| bad())?))
+        } else {
+            let (status, ra) = match kind.split_once('+') {
+                Some((s, ra)) => (s, Some(ra.parse().map_err(|_| bad())?)),
+                None => (kind, None),
+            };
+            let status: u16 = status.parse().map_err(|_| bad())?;
+            if !(100..=599).contains(&status) {
+                return Err(bad());
+            }
+            FaultKind::Status {
+                status,
+                retry_after: ra,
+            }
+        };
+        let when = if when == "always" {
+            When::Always
+        } else if let Some(n) = when.strip_prefix("first=") {
+            When::First(n.parse().map_err(|_| bad())?)
+        } else if let Some(k) = when.strip_prefix("every=") {
+            When::Every(k.parse().map_err(|_| bad())?)
+        } else if let Some(r) = when.strip_prefix("random=") {
+            let (share, seed) = match r.split_once(",seed=") {
+                Some((s, seed)) => (s, seed.parse().map_err(|_| bad())?),
+                None => (r, 0),
+            };
+            When::Random {
+                share: share.parse().map_err(|_| bad())?,
+                seed,
+            }
+        } else {
+            return Err(bad());
+        };
+        Ok(Fault { kind, when })
+    }
+}
+
+/// How the stand-in behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub write_key: String,
+    /// Largest body accepted, bytes (Segment: 500,000).
+    pub max_body: usize,
+    /// Events of this many bytes or more are dropped (Segment: 32,000).
+    pub max_event: usize,
+    /// Events past this many in one batch are dropped (Segment: 2,500).
+    pub max_events: usize,
+    /// Checked in order; the first that hits a request applies (a `Slow`
+    /// one delays and lets the next matching fault apply too).
+    pub faults: Vec<Fault>,
+    /// Keep accepted events in memory (off for long benchmarks).
+    pub record_events: bool,
+    /// Print each accepted event on stdout as a JSON line (the demo).
+    pub print_events: bool,
+}
+
+impl Config {
+    pub fn new(write_key: impl Into<String>) -> Config {
+        Config {
+            write_key: write_key.into(),
+            max_body: 500_000,
+            max_event: 32_000,
+            max_events: 2_500,
+            faults: Vec::new(),
+            record_events: true,
+            print_events: false,
+        }
+    }
+
+    #[must_use]
+    pub fn fault(mut self, f: Fault) -> Config {
+        self.faults.push(f);
+        self
+    }
+}
+
+/// What the stand-in has seen.
+#[derive(Debug, Default, Clone)]
+pub struct Received {
+    /// Every request, whatever became of it.
+    pub requests: u64,
+    /// Size of every request body read (faulted and refused ones too).
+    pub body_sizes: Vec<usize>,
+    /// Requests answered 200.
+    pub accepted_requests: u64,
+    /// Events accepted, in arrival order (when `record_events`).
+    pub events: Vec<Box<RawValue>>,
+    /// Count of accepted events (also when not recorded).
+    pub accepted_events: u64,
+    /// Events Segment would have dropped silently, with the reason.
+    pub dropped: Vec<(String, Box<RawValue>)>,
+}
+
+impl Received {
+    /// `messageId` of every accepted event, in arrival order.
+    pub fn message_ids(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                let v: Value = serde_json::from_str(e.get()).ok()?;
+                v.get("messageId")?.as_str().map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// Accepted events as values.
+    pub fn values(&self) -> Vec<Value> {
+        self.events
+            .iter()
+            .filter_map(|e| serde_json::from_str(e.get()).ok())
+            .collect()
+    }
+}
+
+struct Shared {
+    config: Config,
+    received: Mutex<Received>,
+}
+
+impl Shared {
+    fn received(&self) -> MutexGuard<'_, Received> {
+        // A test thread that panicked while holding it leaves data that is
+        // still good for reading.
+        self.received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running Segment stand-in; stops when dropped.
+pub struct SegmentStandin {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SegmentStandin {
+    /// Starts a stand-in on 127.0.0.1 with a free port.
+    pub fn spawn(config: Config) -> std::io::Result<SegmentStandin> {
+        SegmentStandin::spawn_on(config, crate::server::loopback())
+    }
+
+    /// Starts a stand-in on `addr`. Returns once the socket is bound.
+    pub fn spawn_on(config: Config, addr: SocketAddr) -> std::io::Result<SegmentStandin> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            received: Mutex::new(Received::default()),
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let served = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("segment-standin-{addr}"))
+            .spawn(move || {
+                rt.block_on(serve(std_listener, served, rx));
+                rt.shutdown_background();
+            })?;
+        Ok(SegmentStandin {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The batch endpoint, for `SEGMENT_BATCH_API`.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1/batch", self.addr)
+    }
+
+    /// A copy of what was received so far.
+    pub fn received(&self) -> Received {
+        self.shared.received().clone()
+    }
+
+    /// `messageId`s of the accepted events, in arrival order.
+    pub fn message_ids(&self) -> Vec<String> {
+        self.shared.received().message_ids()
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.shared.received().requests
+    }
+}
+
+impl Drop for SegmentStandin {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve(
+    std_listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(std_listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("segment stand-in cannot listen: {e}");
+            return;
+        }
+    };
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stop => return,
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::debug!("segment stand-in accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            // An error here is a dropped connection (injected or the
+            // client's); there is nobody to tell.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+/// Returned by the service to make hyper close the connection unanswered.
+#[derive(Debug)]
+struct DropConnection;
+
+impl fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+type Answer = Result<Response<Full<Bytes>>, DropConnection>;
+
+fn answer(status: StatusCode, body: &'static str) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
+    let n = {
+        let mut r = shared.received();
+        r.requests += 1;
+        r.requests
+    };
+    let (parts, body) = req.into_parts();
+    // Read the whole body first, as a server does before answering.
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(DropConnection),
+    };
+    shared.received().body_sizes.push(body.len());
+
+    for fault in shared.config.faults.iter().filter(|f| f.when.hits(n)) {
+        match fault.kind {
+            FaultKind::Slow(d) => tokio::time::sleep(d).await,
+            FaultKind::Drop => return Err(DropConnection),
+            FaultKind::Status {
+                status,
+                retry_after,
+            } => {
+                let mut r = Response::new(Full::new(Bytes::from_static(b"fault injected")));
+                *r.status_mut() =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                if let Some(ra) = retry_after {
+                    r.headers_mut()
+                        .insert(hyper::header::RETRY_AFTER, ra.into());
+                }
+                return Ok(r);
+            }
+        }
+    }
+
+    if parts.uri.path() != "/v1/batch" {
+        return answer(StatusCode::NOT_FOUND, "Not Found");
+    }
+    if parts.method != hyper::Method::POST {
+        return answer(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
+    if !authorized(
+        &shared.config.write_key,
+        parts.headers.get(hyper::header::AUTHORIZATION),
+    ) {
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            r#"{"code":"unauthorized","message":"invalid write key"}"#,
+        );
+    }
+    let json_type = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_type {
+        return answer(StatusCode::BAD_REQUEST, "Bad Request");
+    }
+    if body.len() > shared.config.max_body {
+        return answer(StatusCode::BAD_REQUEST, "Bad Request");
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        batch: Vec<Box<RawValue>>,
+    }
+    let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
+        return answer(StatusCode::BAD_REQUEST, "Bad Request");
+    };
+    accept(&shared, batch.batch);
+    answer(StatusCode::OK, r#"{"success":true}"#)
+}
+
+fn authorized(write_key: &str, header: Option<&hyper::header::HeaderValue>) -> bool {
+    let Some(token) = header
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
+        return false;
+    };
+    decoded == format!("{write_key}:").as_bytes()
+}
+
+/// Why Segment would drop this event silently, if it would.
+fn drop_reason(e: &RawValue, index: usize, config: &Config) -> Option<&'static str> {
+    if e.get().len() >= config.max_event {
+        return Some("event too large");
+    }
+    if index >= config.max_events {
+        return Some("more than 2,500 events in the batch");
+    }
+    let Ok(Value::Object(o)) = serde_json::from_str::<Value>(e.get()) else {
+        return Some("not an object");
+    };
+    let set = |k: &str| {
+        !matches!(o.get(k), None | Some(Value::Null))
+            && o.get(k) != Some(&Value::String(String::new()))
+    };
+    if !set("userId") && !set("anonymousId") {
+        return Some("no userId or anonymousId");
+    }
+    if o.get("type").and_then(Value::as_str) == Some("track") && !set("event") {
+        return Some("track without event");
+    }
+    if o.get("messageId")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.chars().count() > 100)
+    {
+        return Some("messageId over 100 characters");
+    }
+    None
+}
+
+fn accept(shared: &Shared, events: Vec<Box<RawValue>>) {
+    let config = &shared.config;
+    let mut out = String::new();
+    let mut r = shared.received();
+    r.accepted_requests += 1;
+    for (i, e) in events.into_iter().enumerate() {
+        if let Some(reason) = drop_reason(&e, i, config) {
+            r.dropped.push((reason.to_owned(), e));
+            continue;
+        }
+        r.accepted_events += 1;
+        if config.print_events {
+            out.push_str(e.get());
+            out.push('\n');
+        }
+        if config.record_events {
+            r.events.push(e);
+        }
+    }
+    if !out.is_empty() {
+        use std::io::Write as _;
+        // Printed while holding the lock, so batches don't interleave.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(out.as_bytes())
+            .and_then(|()| stdout.flush());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs() {
+        assert_eq!(
+            Fault::parse("503@first=2").unwrap(),
+            Fault::status(503, When::First(2))
+        );
+        assert_eq!(
+            Fault::parse("429+1@every=3").unwrap(),
+            Fault::new(
+                FaultKind::Status {
+                    status: 429,
+                    retry_after: Some(1)
+                },
+                When::Every(3)
+            )
+        );
+        assert_eq!(
+            Fault::parse("drop@random=0.5,seed=7").unwrap(),
+            Fault::new(
+                FaultKind::Drop,
+                When::Random {
+                    share: 0.5,
+                    seed: 7
+                }
+            )
+        );
+        assert_eq!(
+            Fault::parse("slow=300").unwrap(),
+            Fault::new(FaultKind::Slow(Duration::from_millis(300)), When::Always)
+        );
+        assert!(Fault::parse("700").is_err());
+        assert!(Fault::parse("503@sometimes").is_err());
+    }
+
+    #[test]
+    fn random_share_is_seeded_and_roughly_right() {
+        let w = When::Random {
+            share: 0.3,
+            seed: 42,
+        };
+        let hits = (1..=10_000).filter(|&n| w.hits(n)).count();
+        assert!((2_500..3_500).contains(&hits), "{hits}");
+        let again = (1..=10_000).filter(|&n| w.hits(n)).count();
+        assert_eq!(hits, again);
+        assert!(When::Every(3).hits(6) && !When::Every(3).hits(7));
+        assert!(When::First(2).hits(2) && !When::First(2).hits(3));
+    }
+}

@@ -1,0 +1,302 @@
+//! Sending one request body to Segment's batch API, with the project's one
+//! retry policy (`crate::retry`): connection errors, timeouts, 408, 429 and
+//! 5xx but 501 are retried with jittered exponential backoff, `Retry-After`
+//! honoured; any other 4xx fails at once. A body is resent unchanged, so
+//! Segment's `messageId` dedup makes a retry after a lost answer harmless.
+//!
+//! The write key goes on the wire in exactly one place, [`Client::authorize`],
+//! as a header value marked sensitive; any text the server sends back is
+//! scrubbed of it before it reaches an error message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+
+use super::credentials::{self, Credentials, CredentialsError};
+use crate::env;
+use crate::error::ToolError;
+use crate::exit::ExitStatus;
+use crate::http::{self, HttpConfig};
+use crate::retry::{self, Attempt, RetryPolicy, Verdict};
+use crate::secret::Secret;
+
+/// The command-line options every Segment-sending tool shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
+    /// Segment batch API URL (EU workspaces:
+    /// https://events.eu1.segmentapis.com/v1/batch).
+    #[arg(long = "api-url", env = env::SEGMENT_BATCH_API, default_value = env::SEGMENT_BATCH_API_DEFAULT)]
+    pub api_url: reqwest::Url,
+
+    /// Retries of a failed request after its first attempt.
+    #[arg(long, env = env::SEGMENT_RETRIES, default_value_t = 3)]
+    pub retries: u32,
+
+    /// netrc file holding the write key as the login of the API host's entry
+    /// [default: $HOME/.netrc]. `SEGMENT_WRITE_KEY` in the environment
+    /// overrides it (never pass the key as an argument: `ps` shows those).
+    #[arg(long = "netrc-file", env = env::CURL_NETRC)]
+    pub netrc: Option<PathBuf>,
+
+    /// Extra PEM file of trusted CA certificates (`SSL_CERT_FILE` is honoured
+    /// too).
+    #[arg(long = "ca-file", env = env::CA_FILE)]
+    pub ca_file: Option<PathBuf>,
+
+    /// Timeout of one request attempt, in seconds.
+    #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value_t = 60.0)]
+    pub timeout_secs: f64,
+
+    /// The write key from `SEGMENT_WRITE_KEY` (environment only).
+    #[arg(skip = credentials::write_key_from_env())]
+    pub write_key: Option<Secret>,
+}
+
+impl ClientArgs {
+    /// Finds the credentials and builds the configuration (exit 2 on error).
+    pub fn config(&self) -> Result<ClientConfig, SetupError> {
+        let explicit = self.netrc.as_ref().filter(|p| !p.as_os_str().is_empty());
+        let netrc = explicit.cloned().or_else(crate::netrc::default_path);
+        let credentials = credentials::resolve(
+            &self.api_url,
+            self.write_key.clone(),
+            netrc.as_deref(),
+            explicit.is_some(),
+        )?;
+        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
+            return Err(SetupError::Setup(crate::Error::config(format!(
+                "timeout must be a positive number of seconds (`{}`)",
+                self.timeout_secs
+            ))));
+        }
+        Ok(ClientConfig {
+            url: self.api_url.clone(),
+            credentials,
+            policy: RetryPolicy::new(self.retries),
+            http: HttpConfig {
+                timeout: Some(Duration::from_secs_f64(self.timeout_secs)),
+                ca_file: self.ca_file.clone(),
+                ..HttpConfig::default()
+            },
+        })
+    }
+}
+
+/// Everything a [`Client`] needs.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub url: reqwest::Url,
+    pub credentials: Credentials,
+    pub policy: RetryPolicy,
+    pub http: HttpConfig,
+}
+
+/// The client can't be set up: no credentials, bad CA file, … (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    Setup(#[from] crate::Error),
+}
+
+impl ToolError for SetupError {
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::Usage
+    }
+}
+
+/// Why a request failed (after its retries, if it was worth retrying).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("Segment answered {status}{}", fmt_body(body))]
+    Status { status: u16, body: String },
+    #[error("request to Segment failed")]
+    Transport(#[source] reqwest::Error),
+}
+
+fn fmt_body(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(" (`{body}`)")
+    }
+}
+
+impl SendError {
+    /// 401/403: the write key is wrong; every other request will fail too.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            SendError::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+}
+
+/// The result of [`Client::send`] and how many retries it took.
+#[derive(Debug)]
+pub struct Sent {
+    pub result: Result<(), SendError>,
+    pub retries: u32,
+}
+
+/// A Segment batch API client.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::blocking::Client,
+    url: reqwest::Url,
+    auth: HeaderValue,
+    /// To scrub it from server-sent text.
+    write_key: Secret,
+    policy: RetryPolicy,
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Result<Client, SetupError> {
+        let http = http::client(&cfg.http)?;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            cfg.credentials.write_key.expose(),
+            cfg.credentials.password.expose()
+        ));
+        let mut auth = HeaderValue::from_str(&format!("Basic {token}"))
+            .map_err(|_| crate::Error::config("the write key cannot be sent in a header"))?;
+        auth.set_sensitive(true);
+        Ok(Client {
+            http,
+            url: cfg.url,
+            auth,
+            write_key: cfg.credentials.write_key,
+            policy: cfg.policy,
+        })
+    }
+
+    /// The API URL, without any userinfo, for messages.
+    pub fn url(&self) -> String {
+        http::redact_url(&self.url)
+    }
+
+    /// The one place the credentials go on a request.
+    fn authorize(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+    ) -> reqwest::blocking::RequestBuilder {
+        req.header(AUTHORIZATION, self.auth.clone())
+    }
+
+    /// POSTs `body` (a whole `{"batch":[…]}` document), retrying per the
+    /// policy; `on_retry` sees each failed attempt about to be retried.
+    pub fn send_with(
+        &self,
+        body: &[u8],
+        mut on_retry: impl FnMut(&SendError, u32, Duration),
+    ) -> Sent {
+        let r = retry::run(
+            &self.policy,
+            |_| self.attempt(body),
+            |e, n, d| on_retry(e, n, d),
+        );
+        Sent {
+            result: r.result,
+            retries: r.retries,
+        }
+    }
+
+    /// [`Client::send_with`], logging retries as warnings.
+    pub fn send(&self, body: &[u8]) -> Sent {
+        let max = self.policy.retries;
+        self.send_with(body, |e, n, d| {
+            tracing::warn!(
+                "{}; retry {n}/{max} in {:.1}s",
+                crate::error::chain(e),
+                d.as_secs_f64()
+            );
+        })
+    }
+
+    fn attempt(&self, body: &[u8]) -> Attempt<(), SendError> {
+        let req = self
+            .http
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        let started = std::time::Instant::now();
+        let resp = match self.authorize(req).send() {
+            Ok(r) => r,
+            Err(e) => {
+                let verdict = retry::classify_reqwest(&e);
+                let err = SendError::Transport(e.without_url());
+                return match verdict {
+                    Verdict::Retry => Attempt::Retry(err, None),
+                    Verdict::Fail => Attempt::Fail(err),
+                };
+            }
+        };
+        let status = resp.status();
+        tracing::debug!(
+            "sent {} bytes: {} in {} ms",
+            body.len(),
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
+        if status.is_success() {
+            // Read the (undocumented) answer so the connection can be reused;
+            // the events are accepted whatever it says.
+            let _ = resp.bytes();
+            return Attempt::Done(());
+        }
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(retry::parse_retry_after);
+        let text = resp.text().unwrap_or_default();
+        let err = SendError::Status {
+            status: status.as_u16(),
+            body: self.excerpt(&text),
+        };
+        match retry::classify_status(status.as_u16()) {
+            Verdict::Retry => Attempt::Retry(err, retry_after),
+            Verdict::Fail => Attempt::Fail(err),
+        }
+    }
+
+    /// The start of a server's answer, on one line, without the write key.
+    fn excerpt(&self, text: &str) -> String {
+        let mut s: String = text
+            .chars()
+            .take(200)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let key = self.write_key.expose();
+        if !key.is_empty() {
+            s = s.replace(key, "****");
+        }
+        s.trim().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c = Client::new(ClientConfig {
+            url: reqwest::Url::parse("http://127.0.0.1:9/v1/batch").unwrap(),
+            credentials: Credentials::from_write_key(Secret::new("SEKRIT-KEY")),
+            policy: RetryPolicy::new(0),
+            http: HttpConfig::default(),
+        })
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("SEKRIT"), "{dbg}");
+        assert!(!dbg.contains(&base64::engine::general_purpose::STANDARD.encode("SEKRIT-KEY:")));
+        assert_eq!(c.excerpt("bad key SEKRIT-KEY\n"), "bad key ****");
+    }
+}

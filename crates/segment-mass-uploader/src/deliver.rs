@@ -1,0 +1,81 @@
+//! Where a finished batch goes: Segment's batch API (with retries), or, in
+//! the compatibility mode of the original `split --filter`, the standard
+//! input of a shell command, one event per line.
+
+use std::io::{BufWriter, Write};
+use std::process::{Command, Stdio};
+
+use segment_bridge_core::segment::{Batch, Client, SendError};
+
+/// How batches are delivered.
+#[derive(Debug)]
+pub enum Deliverer {
+    Http(Client),
+    /// `sh -c CMD` per batch; a non-zero exit fails the batch.
+    Filter(String),
+}
+
+/// Why a batch could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error("cannot run the filter command")]
+    Spawn(#[source] std::io::Error),
+    #[error("cannot write to the filter command")]
+    Pipe(#[source] std::io::Error),
+    #[error("the filter command failed ({0})")]
+    Filter(std::process::ExitStatus),
+}
+
+impl Failure {
+    /// The write key was refused: every other batch will be refused too.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Failure::Send(e) if e.is_auth())
+    }
+}
+
+impl Deliverer {
+    /// Delivers batch number `index` (1-based); returns the result and the
+    /// number of retries it took.
+    pub fn deliver(&self, index: u64, batch: &Batch) -> (Result<(), Failure>, u32) {
+        match self {
+            Deliverer::Http(client) => {
+                let sent = client.send(batch.body());
+                (sent.result.map_err(Failure::from), sent.retries)
+            }
+            Deliverer::Filter(cmd) => (run_filter(cmd, index, batch), 0),
+        }
+    }
+}
+
+/// Pipes the batch's events, one per line, to `sh -c CMD`. `FILE` is set to
+/// a name per batch, as `split --filter` set it to the chunk's file name.
+fn run_filter(cmd: &str, index: u64, batch: &Batch) -> Result<(), Failure> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("FILE", format!("batch-{index:06}"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(Failure::Spawn)?;
+    let written = match child.stdin.take() {
+        Some(stdin) => {
+            let mut w = BufWriter::with_capacity(64 * 1024, stdin);
+            batch
+                .events()
+                .try_for_each(|(_, e)| w.write_all(e).and_then(|()| w.write_all(b"\n")))
+                .and_then(|()| w.flush())
+        }
+        None => Ok(()),
+    };
+    let status = child.wait().map_err(Failure::Spawn)?;
+    if !status.success() {
+        return Err(Failure::Filter(status));
+    }
+    // A command that exits 0 without reading all its input chose to.
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Pipe(e)),
+        _ => Ok(()),
+    }
+}
