@@ -1,0 +1,173 @@
+//! The three input formats and how `auto` tells them apart.
+//!
+//! Splunk's export API sends JSON lines; results saved by hand from the UI
+//! come as one `{"results":[…]}` document or as CSV. The document and CSV
+//! records are turned into the JSON line the export API would have sent
+//! (`{"result":{…}}`) and go through the same transform, so the semantics
+//! can't drift apart. In CSV every cell is a string and Splunk writes null
+//! or missing fields as empty cells, so an empty cell is an absent field.
+
+use std::io::{BufRead, Cursor, Read};
+
+use serde::de::IgnoredAny;
+
+use crate::json;
+use crate::process::{self, Part, Sink};
+use crate::transform::Transformer;
+use crate::{Error, InputFormat};
+
+pub(crate) fn dispatch(
+    format: InputFormat,
+    t: &Transformer,
+    input: &mut dyn BufRead,
+    sink: &mut Sink<'_>,
+    threads: usize,
+) -> Result<(), Error> {
+    let (format, prefix) = match format {
+        InputFormat::Auto => sniff(input).map_err(Error::Read)?,
+        f => (f, Vec::new()),
+    };
+    let mut chained = Cursor::new(prefix).chain(input);
+    match format {
+        InputFormat::Json => document(t, &mut chained, sink),
+        InputFormat::Csv => csv_records(t, &mut chained, sink),
+        _ => process::jsonl(t, &mut chained, sink, threads),
+    }
+}
+
+/// Looks at the first non-blank line; returns the format and the bytes read
+/// so far (to be read again).
+fn sniff(input: &mut dyn BufRead) -> std::io::Result<(InputFormat, Vec<u8>)> {
+    let mut prefix = Vec::new();
+    loop {
+        let start = prefix.len();
+        if input.read_until(b'\n', &mut prefix)? == 0 {
+            return Ok((InputFormat::Jsonl, prefix));
+        }
+        let mut line = &prefix[start..];
+        if start == 0 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        let line = line.trim_ascii();
+        let Some(&first) = line.first() else {
+            continue;
+        };
+        let format = match first {
+            b'{' => probe_object(line),
+            b'[' => InputFormat::Json,
+            _ => {
+                let mut s = json::Scanner::new(line);
+                if s.skip_value(0).and_then(|_| s.expect_end()).is_ok() {
+                    InputFormat::Jsonl
+                } else {
+                    InputFormat::Csv
+                }
+            }
+        };
+        return Ok((format, prefix));
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Probe {
+    result: Option<IgnoredAny>,
+    results: Option<IgnoredAny>,
+}
+
+/// A line starting with `{`: an export row, or (the start of) a document.
+fn probe_object(line: &[u8]) -> InputFormat {
+    match serde_json::from_slice::<Probe>(line) {
+        Ok(p) if p.results.is_some() && p.result.is_none() => InputFormat::Json,
+        Ok(_) => InputFormat::Jsonl,
+        // A document spread over several lines.
+        Err(e) if e.is_eof() => InputFormat::Json,
+        // A bad row: the line reader will report it.
+        Err(_) => InputFormat::Jsonl,
+    }
+}
+
+/// Wraps one result as the export row it would have been.
+fn row_of(result: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(result.len() + 11);
+    line.extend_from_slice(b"{\"result\":");
+    line.extend_from_slice(result);
+    line.push(b'}');
+    line
+}
+
+fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
+    let mut data = Vec::new();
+    input.read_to_end(&mut data).map_err(Error::Read)?;
+    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+    let doc: serde_json::Value = serde_json::from_slice(body).map_err(Error::Document)?;
+    drop(data);
+    let results = match doc {
+        serde_json::Value::Object(mut m) => match m.remove("results") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => return Err(Error::NoResults),
+        },
+        serde_json::Value::Array(a) => a,
+        _ => return Err(Error::NoResults),
+    };
+    let mut part = Part::default();
+    for (i, r) in results.into_iter().enumerate() {
+        let raw = serde_json::to_vec(&r).map_err(Error::Document)?;
+        sink.record(t, "record", i as u64 + 1, &row_of(&raw), &mut part)?;
+    }
+    Ok(())
+}
+
+fn csv_records(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .map_err(Error::Csv)?
+        .iter()
+        .map(|h| {
+            let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h);
+            String::from_utf8(h.to_vec()).map_err(|_| Error::CsvHeader)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut part = Part::default();
+    let mut rec = csv::ByteRecord::new();
+    let mut result = Vec::new();
+    while rdr.read_byte_record(&mut rec).map_err(Error::Csv)? {
+        let number = rec.position().map_or(0, csv::Position::line);
+        result.clear();
+        result.push(b'{');
+        let mut bad_utf8 = None;
+        for (h, cell) in headers.iter().zip(rec.iter()) {
+            if cell.is_empty() {
+                continue;
+            }
+            let Ok(cell) = std::str::from_utf8(cell) else {
+                bad_utf8 = Some(h.as_str());
+                continue;
+            };
+            if result.len() > 1 {
+                result.push(b',');
+            }
+            json::write_str(&mut result, h);
+            result.push(b':');
+            json::write_str(&mut result, cell);
+        }
+        result.push(b'}');
+        let raw = row_of(&result);
+        let problem = if let Some(h) = bad_utf8 {
+            Some(format!("field `{h}` is not UTF-8"))
+        } else if rec.len() != headers.len() {
+            Some(format!(
+                "CSV record has {} fields, the header has {}",
+                rec.len(),
+                headers.len()
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(reason) => sink.reject_counted("line", number, &reason, &raw)?,
+            None => sink.record(t, "line", number, &raw, &mut part)?,
+        }
+    }
+    Ok(())
+}

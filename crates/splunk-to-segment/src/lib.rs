@@ -1,0 +1,144 @@
+//! `splunk-to-segment` (SPEC §2.3): Splunk export rows in, Segment track
+//! events out.
+//!
+//! The library holds the whole tool: [`Args`] and [`run`] for the binary and
+//! the tests, [`Transformer`] for one record at a time, [`Map`] for the uid
+//! and workspace maps. The input is cut into batches of lines that are
+//! transformed on all cores and written in input order, so the output does
+//! not depend on the machine (nor on how the input arrives).
+
+mod input;
+mod json;
+mod maps;
+mod process;
+mod transform;
+
+use std::path::PathBuf;
+
+use segment_bridge_core::cli::{Input, Output};
+use segment_bridge_core::rejects::Rejects;
+use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+
+pub use maps::{Map, MapError, MapValue};
+pub use process::Counts;
+pub use transform::{Drop, Scratch, Transformer, Verdict};
+
+const AFTER_HELP: &str = "\
+Examples:
+  fetch-uj-records | UID_MAP_FILE=uid-map.json WS_MAP_FILE=ws-map.json \\
+      splunk-to-segment --rejects rejected.jsonl | segment-mass-uploader
+  splunk-to-segment --uid-map uid-map.json --ws-map ws-map.json \\
+      --input-format csv < splunk-export.csv > events.jsonl
+
+Exit status: 0 done; 2 bad map file or usage (nothing read); 3 done, but some
+records were rejected (each reported on stderr with its line number and, with
+--rejects, written to that file as read); 1 I/O failure.";
+
+/// Turn Splunk export rows (JSON lines: `{\"preview\":…,\"result\":{…}}`) into
+/// Segment track events (JSON lines), mapping cluster usernames to SSO ids.
+///
+/// A row is dropped (and counted) when its namespace has no workspace owner,
+/// the owner has no SSO id, or the acting user has no SSO id; a row that is
+/// not what Splunk sends is rejected and reported, and the rest goes on.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "splunk-to-segment", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// JSON object: cluster username → SSO user id (from get-uid-map). An
+    /// empty file means no mappings (every row is dropped).
+    #[arg(long, env = env::UID_MAP_FILE, value_name = "FILE", default_value = "/dev/null")]
+    pub uid_map: PathBuf,
+
+    /// JSON object: namespace → workspace owner username (from
+    /// get-workspace-map). An empty file means no mappings.
+    #[arg(long, env = env::WS_MAP_FILE, value_name = "FILE", default_value = "/dev/null")]
+    pub ws_map: PathBuf,
+
+    /// Write each rejected record here, as it was read (csv and json input:
+    /// as the JSON line it became), so it can be fixed and fed back.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// What stdin holds: Splunk export JSON lines, a `{"results":[…]}`
+    /// document, or a CSV export with a header row (empty cells are absent
+    /// fields). `auto` looks at the first non-blank line.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// Don't print the summary line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads for JSON lines (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+/// See [`Args::input_format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    Auto,
+    Jsonl,
+    Json,
+    Csv,
+}
+
+/// What can stop the tool as a whole (a bad record never does).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad uid map (--uid-map / UID_MAP_FILE)")]
+    UidMap(#[source] MapError),
+    #[error("bad workspace map (--ws-map / WS_MAP_FILE)")]
+    WsMap(#[source] MapError),
+    #[error(transparent)]
+    Core(#[from] segment_bridge_core::Error),
+    #[error("cannot read standard input")]
+    Read(#[source] std::io::Error),
+    #[error("cannot write standard output")]
+    Write(#[source] std::io::Error),
+    #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
+    Document(#[source] serde_json::Error),
+    #[error("the input document has no `results` array")]
+    NoResults,
+    #[error("cannot read the CSV input")]
+    Csv(#[source] csv::Error),
+    #[error("the CSV header is not UTF-8")]
+    CsvHeader,
+}
+
+impl ToolError for Error {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::UidMap(_) | Error::WsMap(_) => ExitStatus::Usage,
+            Error::Core(e) => e.exit_status(),
+            _ => ExitStatus::Failed,
+        }
+    }
+}
+
+/// Runs the tool: maps and the rejects file first (a problem there exits 2
+/// before stdin is touched), then the records.
+pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
+    let uid = Map::load(&args.uid_map).map_err(Error::UidMap)?;
+    let ws = Map::load(&args.ws_map).map_err(Error::WsMap)?;
+    let rejects = Rejects::open(args.rejects.as_deref())?;
+    let transformer = Transformer::new(uid, ws);
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        args.threads
+    };
+    let mut sink = process::Sink::new(output, rejects);
+    input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
+    let counts = sink.finish()?;
+    if !args.quiet {
+        tracing::info!("{}", counts.summary());
+    }
+    Ok(Outcome::from_rejects(counts.rejected)
+        .count("events_read", counts.read)
+        .count("events_emitted", counts.emitted)
+        .count("markers_skipped", counts.markers)
+        .count("dropped_no_workspace", counts.no_workspace)
+        .count("dropped_no_owner_id", counts.no_owner_id)
+        .count("dropped_no_user_id", counts.no_user_id)
+        .count("events_rejected", counts.rejected))
+}
