@@ -61,23 +61,25 @@ where
     let started = std::time::Instant::now();
     let result = run(args, &mut input, &mut output);
     let flushed = output.flush();
-    crate::metrics::push_if_configured(tool, result.as_ref().ok(), started.elapsed());
 
-    match result {
-        Ok(outcome) => match flushed {
-            Ok(()) => outcome.status.into(),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Ok.into(),
+    let status = match &result {
+        Ok(outcome) => match &flushed {
+            Ok(()) => outcome.status,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Ok,
             Err(e) => {
                 tracing::error!("cannot write standard output: {e}");
-                ExitStatus::Failed.into()
+                ExitStatus::Failed
             }
         },
-        Err(e) if is_broken_pipe(&e) => ExitStatus::Ok.into(),
+        Err(e) if is_broken_pipe(e) => ExitStatus::Ok,
         Err(e) => {
-            tracing::error!("{}", chain(&e));
-            e.exit_status().into()
+            tracing::error!("{}", chain(e));
+            e.exit_status()
         }
-    }
+    };
+    let counts = result.as_ref().map_or(&[][..], |o| &o.counts[..]);
+    crate::metrics::push_run_if_configured(tool, status, counts, started.elapsed());
+    status.into()
 }
 
 /// Logging to stderr for `tool`: `LOG_LEVEL` (a tracing filter, default

@@ -1,13 +1,420 @@
 //! Run metrics for monitoring (SPEC §3): when `PUSHGATEWAY_URL` is set, the
 //! entry helper pushes each tool run's figures and outcome to a Prometheus
-//! Pushgateway.
+//! Pushgateway, so that a failing CronJob shows up on a dashboard and in an
+//! alert instead of only in a pod log that is gone by the next day.
 //!
-//! (Being written: the push itself lands with the monitoring issue.)
+//! A run replaces its own group, `job="segment-bridge", stage="<tool>"`
+//! (`PUT {url}/metrics/job/segment-bridge/stage/<tool>`), with gauges:
+//! `segment_bridge_<count>` for every figure in [`Outcome::counts`],
+//! `segment_bridge_run_success` (1 when the exit code is 0),
+//! `segment_bridge_run_exit_code`, `segment_bridge_run_duration_seconds` and
+//! `segment_bridge_run_timestamp_seconds`. `bridge-window commit` pushes
+//! `segment_bridge_last_success_timestamp_seconds` to its own group
+//! (`stage="watermark"`) so that a failed run's push does not erase it.
+//!
+//! The text exposition format is written here rather than with a metrics
+//! crate: we push a handful of gauges once per process, with no registry,
+//! labels or histograms, and the format for that is two lines per metric.
+//!
+//! Monitoring must never break the job: a push has short timeouts and at
+//! most one retry, and a failed push is a warning, never an exit code.
 
-use std::time::Duration;
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::exit::Outcome;
+use crate::exit::{ExitStatus, Outcome};
+use crate::http::{self, HttpConfig};
+use crate::retry::{self, Attempt, RetryPolicy, Verdict};
 
-/// Pushes the run's outcome (`None`: the run failed with an error) when
-/// `PUSHGATEWAY_URL` is set; logs and otherwise ignores push failures.
-pub fn push_if_configured(_tool: &str, _outcome: Option<&Outcome>, _elapsed: Duration) {}
+/// The Pushgateway `job` label of every push.
+pub const JOB: &str = "segment-bridge";
+/// Prefix of every metric name.
+pub const PREFIX: &str = "segment_bridge_";
+/// The `stage` of the watermark group (see `bridge-window`).
+pub const WATERMARK_STAGE: &str = "watermark";
+/// Name of the last-success gauge the alert rule watches.
+pub const LAST_SUCCESS: &str = "segment_bridge_last_success_timestamp_seconds";
+
+/// One gauge: a full metric name (sanitised when rendered), its help text and
+/// value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauge {
+    pub name: String,
+    pub help: String,
+    pub value: f64,
+}
+
+impl Gauge {
+    pub fn new(name: impl Into<String>, help: impl Into<String>, value: f64) -> Gauge {
+        Gauge {
+            name: name.into(),
+            help: help.into(),
+            value,
+        }
+    }
+}
+
+/// Why a push did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("invalid `PUSHGATEWAY_URL` (`{url}`)")]
+    Url {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("`{url}` cannot carry a path")]
+    NotABase { url: String },
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] crate::Error),
+    #[error("cannot reach the Pushgateway")]
+    Send(#[source] reqwest::Error),
+    #[error("the Pushgateway answered {status}: {body}")]
+    Status { status: u16, body: String },
+}
+
+/// The gauges of one tool run.
+pub fn run_gauges(
+    status: ExitStatus,
+    counts: &[(&str, u64)],
+    elapsed: Duration,
+    now: SystemTime,
+) -> Vec<Gauge> {
+    // Figures with the same name (combined outcomes) are added up: a group
+    // may not hold one metric twice.
+    let mut merged: Vec<(String, u64)> = Vec::new();
+    for (name, v) in counts {
+        let full = format!("{PREFIX}{}", sanitize(name));
+        match merged.iter_mut().find(|(n, _)| *n == full) {
+            Some((_, total)) => *total = total.saturating_add(*v),
+            None => merged.push((full, *v)),
+        }
+    }
+    let mut gauges: Vec<Gauge> = merged
+        .into_iter()
+        .map(|(name, v)| {
+            let help = format!(
+                "Figure `{}` of the stage's last run.",
+                name.trim_start_matches(PREFIX)
+            );
+            #[allow(clippy::cast_precision_loss)]
+            Gauge::new(name, help, v as f64)
+        })
+        .collect();
+    let fixed = [
+        (
+            "run_success",
+            "1 when the stage's last run exited 0, else 0.",
+            if status == ExitStatus::Ok { 1.0 } else { 0.0 },
+        ),
+        (
+            "run_exit_code",
+            "Exit code of the stage's last run (0 ok, 1 failed, 2 usage, 3 rejected records).",
+            f64::from(status.code()),
+        ),
+        (
+            "run_duration_seconds",
+            "Wall-clock duration of the stage's last run.",
+            elapsed.as_secs_f64(),
+        ),
+        (
+            "run_timestamp_seconds",
+            "Unix time at which the stage's last run ended.",
+            unix_seconds(now),
+        ),
+    ];
+    for (name, help, value) in fixed {
+        let full = format!("{PREFIX}{name}");
+        // A tool's own figure must not shadow the run gauges.
+        gauges.retain(|g| g.name != full);
+        gauges.push(Gauge::new(full, help, value));
+    }
+    gauges
+}
+
+/// The text exposition format (version 0.0.4) of `gauges`.
+pub fn render(gauges: &[Gauge]) -> String {
+    let mut out = String::new();
+    for g in gauges {
+        let name = sanitize(&g.name);
+        let help = g.help.replace('\\', "\\\\").replace('\n', "\\n");
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "{name} {}", render_value(g.value));
+    }
+    out
+}
+
+fn render_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        // Rust prints integral floats without a fraction (`25`) and never
+        // uses exponents, both of which Prometheus parses.
+        format!("{v}")
+    }
+}
+
+/// A valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`, other characters become
+/// `_`.
+pub fn sanitize(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// `{base}/metrics/job/{job}/{label}/{value}…`, each value path-encoded.
+pub fn group_url(base: &str, labels: &[(&str, &str)]) -> Result<reqwest::Url, PushError> {
+    let mut url = reqwest::Url::parse(base).map_err(|source| PushError::Url {
+        url: redact(base),
+        source: Box::new(source),
+    })?;
+    {
+        let mut segs = url
+            .path_segments_mut()
+            .map_err(|()| PushError::NotABase { url: redact(base) })?;
+        segs.pop_if_empty().push("metrics").push("job").push(JOB);
+        for (label, value) in labels {
+            segs.push(label).push(value);
+        }
+    }
+    Ok(url)
+}
+
+/// PUTs `gauges` as the whole content of the group `labels` (under
+/// `job="segment-bridge"`) on the Pushgateway at `base`. Short timeouts, one
+/// retry at most for what may succeed on retry.
+pub fn push(base: &str, labels: &[(&str, &str)], gauges: &[Gauge]) -> Result<(), PushError> {
+    let url = group_url(base, labels)?;
+    let client = http::client(&HttpConfig {
+        timeout: Some(Duration::from_secs(5)),
+        connect_timeout: Duration::from_secs(2),
+        ca_file: std::env::var_os(crate::env::CA_FILE).map(Into::into),
+    })
+    .map_err(PushError::Client)?;
+    let body = render(gauges);
+    let mut policy = RetryPolicy::new(1);
+    policy.base = Duration::from_millis(500);
+    policy.cap = Duration::from_secs(1);
+    policy.retry_after_cap = Duration::from_secs(1);
+    let retried = retry::run(
+        &policy,
+        |_| {
+            let sent = client
+                .put(url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )
+                .body(body.clone())
+                .send();
+            match sent {
+                Err(e) => match retry::classify_reqwest(&e) {
+                    Verdict::Retry => Attempt::Retry(PushError::Send(e), None),
+                    Verdict::Fail => Attempt::Fail(PushError::Send(e)),
+                },
+                Ok(resp) if resp.status().is_success() => Attempt::Done(()),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let body: String = resp
+                        .text()
+                        .unwrap_or_default()
+                        .trim()
+                        .chars()
+                        .take(300)
+                        .collect();
+                    let err = PushError::Status { status, body };
+                    match retry::classify_status(status) {
+                        Verdict::Retry => Attempt::Retry(err, None),
+                        Verdict::Fail => Attempt::Fail(err),
+                    }
+                }
+            }
+        },
+        |e, _, _| tracing::debug!("metrics push failed, retrying once: {e}"),
+    );
+    retried.result
+}
+
+/// Pushes `gauges` to the group `labels` when `PUSHGATEWAY_URL` is set; a
+/// failure is logged as a warning and otherwise ignored. Returns whether a
+/// push was made and succeeded.
+pub fn push_gauges_if_configured(labels: &[(&str, &str)], gauges: &[Gauge]) -> bool {
+    let Some(base) = configured_url() else {
+        return false;
+    };
+    match push(&base, labels, gauges) {
+        Ok(()) => {
+            tracing::debug!("pushed {} metrics to `{}`", gauges.len(), redact(&base));
+            true
+        }
+        Err(e) => {
+            tracing::warn!(
+                "cannot push metrics to `{}`: {}",
+                redact(&base),
+                crate::error::chain(&e)
+            );
+            false
+        }
+    }
+}
+
+/// Pushes a tool run's figures and outcome to its group (`stage=<tool>`)
+/// when `PUSHGATEWAY_URL` is set.
+pub fn push_run_if_configured(
+    tool: &str,
+    status: ExitStatus,
+    counts: &[(&str, u64)],
+    elapsed: Duration,
+) -> bool {
+    if configured_url().is_none() {
+        return false;
+    }
+    let gauges = run_gauges(status, counts, elapsed, SystemTime::now());
+    push_gauges_if_configured(&[("stage", tool)], &gauges)
+}
+
+/// Pushes the run's outcome (`None`: the run failed with an error, exit 1)
+/// when `PUSHGATEWAY_URL` is set; logs and otherwise ignores push failures.
+pub fn push_if_configured(tool: &str, outcome: Option<&Outcome>, elapsed: Duration) {
+    let status = outcome.map_or(ExitStatus::Failed, |o| o.status);
+    let counts = outcome.map_or(&[][..], |o| &o.counts[..]);
+    push_run_if_configured(tool, status, counts, elapsed);
+}
+
+/// Pushes the last fully successful window's end (the watermark) as
+/// `segment_bridge_last_success_timestamp_seconds` to the watermark group.
+pub fn push_last_success_if_configured(epoch_seconds: i64) -> bool {
+    #[allow(clippy::cast_precision_loss)]
+    let gauge = Gauge::new(
+        LAST_SUCCESS,
+        "End (Unix time) of the last window that every stage of the bridge delivered in full.",
+        epoch_seconds as f64,
+    );
+    push_gauges_if_configured(&[("stage", WATERMARK_STAGE)], &[gauge])
+}
+
+fn configured_url() -> Option<String> {
+    std::env::var(crate::env::PUSHGATEWAY_URL)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// The URL without userinfo (a Pushgateway behind basic auth), for messages.
+fn redact(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .map_or_else(|_| "<unparsable URL>".to_owned(), |u| http::redact_url(&u))
+}
+
+fn unix_seconds(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_and_run_gauges() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+        let g = run_gauges(
+            ExitStatus::Rejected,
+            &[("events_read", 25), ("events_sent", 18), ("events_read", 5)],
+            Duration::from_millis(1500),
+            t,
+        );
+        let text = render(&g);
+        assert!(text
+            .contains("# TYPE segment_bridge_events_read gauge\nsegment_bridge_events_read 30\n"));
+        assert!(text.contains("\nsegment_bridge_events_sent 18\n"));
+        assert!(text.contains("\nsegment_bridge_run_success 0\n"));
+        assert!(text.contains("\nsegment_bridge_run_exit_code 3\n"));
+        assert!(text.contains("\nsegment_bridge_run_duration_seconds 1.5\n"));
+        assert!(text.contains("\nsegment_bridge_run_timestamp_seconds 1700000000.25\n"));
+        assert_eq!(text.matches("# TYPE").count(), 6);
+        assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn success_is_exit_zero_only_and_fixed_gauges_win() {
+        let g = run_gauges(
+            ExitStatus::Ok,
+            &[("run_success", 7)],
+            Duration::ZERO,
+            UNIX_EPOCH,
+        );
+        let text = render(&g);
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("segment_bridge_run_success "))
+                .count(),
+            1
+        );
+        assert!(text.contains("\nsegment_bridge_run_success 1\n"));
+        assert!(text.contains("\nsegment_bridge_run_timestamp_seconds 0\n"));
+    }
+
+    #[test]
+    fn names_are_sanitised_and_values_special_cased() {
+        assert_eq!(sanitize("events-sent.total"), "events_sent_total");
+        assert_eq!(sanitize("9lives"), "_9lives");
+        assert_eq!(sanitize(""), "_");
+        assert_eq!(render_value(f64::NAN), "NaN");
+        assert_eq!(render_value(f64::INFINITY), "+Inf");
+        assert_eq!(render_value(1e21), "1000000000000000000000");
+        let text = render(&[Gauge::new("a b", "line\none \\", 1.0)]);
+        assert_eq!(
+            text,
+            "# HELP a_b line\\none \\\\\n# TYPE a_b gauge\na_b 1\n"
+        );
+    }
+
+    #[test]
+    fn group_urls() {
+        let u = group_url("http://127.0.0.1:9091", &[("stage", "fetch-uj-records")]).unwrap();
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9091/metrics/job/segment-bridge/stage/fetch-uj-records"
+        );
+        let u = group_url("http://gw:9091/prefix/", &[("stage", "a/b c")]).unwrap();
+        assert_eq!(
+            u.as_str(),
+            "http://gw:9091/prefix/metrics/job/segment-bridge/stage/a%2Fb%20c"
+        );
+        assert!(matches!(
+            group_url("not a url", &[]),
+            Err(PushError::Url { .. })
+        ));
+        assert!(matches!(
+            group_url("mailto:x@y", &[]),
+            Err(PushError::NotABase { .. })
+        ));
+    }
+
+    #[test]
+    fn a_failed_push_is_an_error_not_a_panic() {
+        // Nothing listens on port 1 of loopback: connection refused, retried
+        // once (without sleeping), then reported.
+        std::env::set_var(crate::env::BACKOFF_SCALE, "0");
+        let err = push("http://127.0.0.1:1", &[("stage", "t")], &[]).unwrap_err();
+        assert!(matches!(err, PushError::Send(_)), "{err:?}");
+        assert_eq!(redact("http://user:pw@gw:9091/"), "http://gw:9091/");
+    }
+}
