@@ -1,0 +1,8 @@
+//! `querygen`: prints the Splunk searches for the user-journey events.
+//! Everything is in the library; see `querygen::run`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    segment_bridge_core::cli::main("querygen", querygen::run)
+}

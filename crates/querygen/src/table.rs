@@ -1,0 +1,426 @@
+//! The eight user-journey event kinds: which audit records each selects and
+//! what it outputs. This table is the one place to change a query; the text
+//! is generated from it (`kind.rs`, `spl.rs`).
+
+use crate::kind::{Field, Kind};
+use crate::spl::{Arm, Expr, Step, Term, Test};
+
+// ---- search terms shared by several kinds ----
+
+/// A person acted: an impersonated user, or a user that is not a system
+/// account (controllers, service accounts).
+const HUMAN_ACTOR: Term = Term::Spl(
+    r#"("impersonatedUser.username"="*" OR (user.username="*" AND NOT user.username="system:*"))"#,
+);
+/// A create really stored the object (dry runs and rejected creates carry
+/// no resourceVersion); other verbs pass.
+const CREATE_STORED: Term =
+    Term::Spl(r#"(verb!=create OR "responseObject.metadata.resourceVersion"="*")"#);
+/// The object was stored (not a dry run).
+const STORED: Term = Term::Str {
+    field: "responseObject.metadata.resourceVersion",
+    value: "*",
+};
+/// A PipelineRun of the build service.
+const BUILD_PIPELINE: Term = Term::Words {
+    field: "responseObject.metadata.labels.pipelines.appstudio.openshift.io/type",
+    words: &["build"],
+};
+/// An update of the status subresource (controllers reporting progress).
+const STATUS_UPDATE: Term = Term::Str {
+    field: "objectRef.subresource",
+    value: "status",
+};
+const STARTED: Term = Term::Str {
+    field: "responseObject.status.startTime",
+    value: "*",
+};
+const COMPLETED: Term = Term::Str {
+    field: "responseObject.status.completionTime",
+    value: "*",
+};
+
+const CREATED_OR_OK: &[&str] = &["200", "201"];
+const OK: &[&str] = &["200"];
+
+// ---- output expressions shared by several kinds ----
+
+/// The acting user: the impersonated user when there is one.
+const ACTING_USER: Expr = Expr::Coalesce(&["impersonatedUser.username", "user.username"]);
+
+/// The API verb, except for a component patch that asks the build service
+/// for something (the `build.appstudio.openshift.io/request` annotation,
+/// set by a JSON patch or a merge patch): then the request itself (e.g.
+/// `trigger-pac-build`).
+const BUILD_REQUEST_OR_VERB: Expr = Expr::Case(&[
+    Arm {
+        when: &[
+            r#"'objectRef.resource'=="components""#,
+            r#"verb=="patch""#,
+            r#"spath(_raw,"requestObject{0}.path")=="/metadata/annotations/build.appstudio.openshift.io~1request""#,
+        ],
+        then: Expr::RawPath("requestObject{0}.value"),
+    },
+    Arm {
+        when: &[
+            r#"'objectRef.resource'=="components""#,
+            r#"verb=="patch""#,
+            "NOT isnull('requestObject.metadata.annotations.build.appstudio.openshift.io/request')",
+        ],
+        then: Expr::Field(
+            "requestObject.metadata.annotations.build.appstudio.openshift.io/request",
+        ),
+    },
+    Arm {
+        when: &[],
+        then: Expr::Field("verb"),
+    },
+]);
+
+const VERB: Expr = Expr::Field("verb");
+
+// ---- `properties` key groups ----
+
+const OBJECT_REF: &[Field] = &[
+    ("apiGroup", Expr::Field("objectRef.apiGroup")),
+    ("apiVersion", Expr::Field("objectRef.apiVersion")),
+    ("kind", Expr::Field("objectRef.resource")),
+];
+const NAME: &[Field] = &[("name", Expr::Field("objectRef.name"))];
+/// Application and component of an object, from its spec or else its labels.
+const APP_COMPONENT: &[Field] = &[
+    (
+        "application",
+        Expr::Coalesce(&[
+            "responseObject.spec.application",
+            "responseObject.metadata.labels.appstudio.openshift.io/application",
+        ]),
+    ),
+    (
+        "component",
+        Expr::Coalesce(&[
+            "responseObject.spec.componentName",
+            "responseObject.metadata.labels.appstudio.openshift.io/component",
+        ]),
+    ),
+];
+const GIT_SOURCE: &[Field] = &[
+    (
+        "src_revision",
+        Expr::Field("responseObject.spec.source.git.revision"),
+    ),
+    ("src_url", Expr::Field("responseObject.spec.source.git.url")),
+];
+/// What Pipelines-as-Code says about the run.
+const PAC: &[Field] = &[
+    (
+        "git_trigger_event_type",
+        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/event-type"),
+    ),
+    (
+        "git_trigger_provider",
+        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/git-provider"),
+    ),
+    (
+        "pipeline_log_url",
+        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/log-url"),
+    ),
+];
+/// What the build service says about the built source; the repository URL
+/// without its query string.
+const BUILD_SOURCE: &[Field] = &[
+    (
+        "commit_sha",
+        Expr::Field("responseObject.metadata.annotations.build.appstudio.redhat.com/commit_sha"),
+    ),
+    (
+        "repo",
+        Expr::Replace {
+            field: "responseObject.metadata.annotations.build.appstudio.openshift.io/repo",
+            regex: "^([^?]*)(.*)?",
+            replacement: r"\1",
+        },
+    ),
+    (
+        "target_branch",
+        Expr::Field("responseObject.metadata.annotations.build.appstudio.redhat.com/target_branch"),
+    ),
+];
+/// The status condition found by the kind's `StatusCondition` step.
+const CONDITION: &[Field] = &[
+    ("status_message", Expr::ConditionAttr("message")),
+    ("status_reason", Expr::ConditionAttr("reason")),
+];
+
+/// The JSON annotation where the build service reports its state.
+const BUILD_STATUS: &str =
+    "responseObject.metadata.annotations.build.appstudio.openshift.io/status";
+
+/// The event kinds, in the order the original printed them.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "application",
+        title: "Application events",
+        api_group: "appstudio.redhat.com",
+        resource: "applications",
+        verbs: &["create"],
+        status_codes: CREATED_OR_OK,
+        predicate: &[HUMAN_ACTOR, CREATE_STORED],
+        steps: &[],
+        event: None,
+        event_verb: VERB,
+        user_id: Some(ACTING_USER),
+        properties: &[
+            OBJECT_REF,
+            NAME,
+            &[("application", Expr::Field("objectRef.name"))],
+        ],
+    },
+    Kind {
+        name: "component",
+        title: "Component events",
+        api_group: "appstudio.redhat.com",
+        resource: "components",
+        verbs: &["create", "update", "delete", "patch"],
+        status_codes: CREATED_OR_OK,
+        predicate: &[HUMAN_ACTOR, CREATE_STORED],
+        steps: &[],
+        event: None,
+        event_verb: BUILD_REQUEST_OR_VERB,
+        user_id: Some(ACTING_USER),
+        properties: &[OBJECT_REF, NAME, APP_COMPONENT, GIT_SOURCE],
+    },
+    Kind {
+        name: "build-pipelinerun-created",
+        title: "Build PipelineRun creation events",
+        api_group: "tekton.dev",
+        resource: "pipelineruns",
+        verbs: &["create"],
+        status_codes: CREATED_OR_OK,
+        predicate: &[BUILD_PIPELINE, STORED],
+        steps: &[],
+        event: Some("Build PipelineRun created"),
+        event_verb: VERB,
+        user_id: None,
+        properties: &[OBJECT_REF, APP_COMPONENT, PAC, BUILD_SOURCE],
+    },
+    Kind {
+        name: "build-pipelinerun-started",
+        title: "Build PipelineRun started events",
+        api_group: "tekton.dev",
+        resource: "pipelineruns",
+        verbs: &["update"],
+        status_codes: OK,
+        predicate: &[STATUS_UPDATE, BUILD_PIPELINE, STORED, STARTED],
+        // Running, and no task finished yet: the first status update.
+        steps: &[Step::StatusCondition {
+            condition_type: "Succeeded",
+            tests: &[
+                ("reason", Test::In(&["Running"])),
+                ("message", Test::Like("Tasks Completed: 0 %")),
+            ],
+        }],
+        event: Some("Build PipelineRun started"),
+        event_verb: VERB,
+        user_id: None,
+        properties: &[OBJECT_REF, APP_COMPONENT, PAC],
+    },
+    Kind {
+        name: "clair-scan-completed",
+        title: "Clair scan TaskRun completion events",
+        api_group: "tekton.dev",
+        resource: "taskruns",
+        verbs: &["update"],
+        status_codes: OK,
+        predicate: &[
+            STATUS_UPDATE,
+            Term::Str {
+                field: "requestObject.metadata.labels.tekton.dev/pipelineTask",
+                value: "clair-scan",
+            },
+            COMPLETED,
+        ],
+        steps: &[
+            Step::StatusCondition {
+                condition_type: "Succeeded",
+                tests: &[
+                    ("reason", Test::In(&["Succeeded"])),
+                    ("status", Test::In(&["True"])),
+                ],
+            },
+            Step::TaskResult {
+                name: "CLAIR_SCAN_RESULT",
+                into: "clair_scan_result",
+                extract: &[
+                    "vulnerabilities.critical",
+                    "vulnerabilities.high",
+                    "vulnerabilities.medium",
+                    "vulnerabilities.low",
+                ],
+            },
+        ],
+        event: Some("Clair scan TaskRun completed"),
+        event_verb: VERB,
+        user_id: None,
+        properties: &[
+            OBJECT_REF,
+            APP_COMPONENT,
+            &[
+                (
+                    "vulnerabilities_critical",
+                    Expr::Field("clair_scan_result.vulnerabilities.critical"),
+                ),
+                (
+                    "vulnerabilities_high",
+                    Expr::Field("clair_scan_result.vulnerabilities.high"),
+                ),
+                (
+                    "vulnerabilities_medium",
+                    Expr::Field("clair_scan_result.vulnerabilities.medium"),
+                ),
+                (
+                    "vulnerabilities_low",
+                    Expr::Field("clair_scan_result.vulnerabilities.low"),
+                ),
+            ],
+        ],
+    },
+    Kind {
+        name: "build-pipelinerun-ended",
+        title: "Build PipelineRun Completed or Failed events",
+        api_group: "tekton.dev",
+        resource: "pipelineruns",
+        verbs: &["update"],
+        status_codes: OK,
+        predicate: &[STATUS_UPDATE, BUILD_PIPELINE, STORED, COMPLETED],
+        steps: &[Step::StatusCondition {
+            condition_type: "Succeeded",
+            tests: &[("reason", Test::In(&["Completed", "Failed"]))],
+        }],
+        event: Some("Build PipelineRun ended"),
+        event_verb: VERB,
+        user_id: None,
+        properties: &[OBJECT_REF, APP_COMPONENT, PAC, BUILD_SOURCE, CONDITION],
+    },
+    Kind {
+        name: "release-done",
+        title: "Release Succeeded or Failed events",
+        api_group: "appstudio.redhat.com",
+        resource: "releases",
+        verbs: &["patch"],
+        status_codes: OK,
+        predicate: &[STATUS_UPDATE, STORED, COMPLETED],
+        steps: &[Step::StatusCondition {
+            condition_type: "Released",
+            tests: &[("reason", Test::In(&["Succeeded", "Failed"]))],
+        }],
+        event: Some("Release process done"),
+        event_verb: VERB,
+        user_id: None,
+        properties: &[
+            OBJECT_REF,
+            NAME,
+            CONDITION,
+            // A Release is owned by its application.
+            &[(
+                "application",
+                Expr::First("responseObject.metadata.ownerReferences{}.name"),
+            )],
+        ],
+    },
+    Kind {
+        name: "pull-request-created",
+        title: "Pull Request created events",
+        api_group: "appstudio.redhat.com",
+        resource: "components",
+        verbs: &["update"],
+        status_codes: OK,
+        // The build service recording a Pipelines-as-Code state, outside of
+        // a pending build request.
+        predicate: &[
+            Term::Str {
+                field: "user.username",
+                value: "system:serviceaccount:build-service:build-service-controller-manager",
+            },
+            Term::Str {
+                field: BUILD_STATUS,
+                value: "*pac*",
+            },
+            Term::Not(&Term::Str {
+                field: "responseObject.metadata.annotations.build.appstudio.openshift.io/request",
+                value: "*",
+            }),
+        ],
+        // PaC enabled, one event per onboarding pull request (its first
+        // sighting).
+        steps: &[
+            Step::Spath {
+                input: BUILD_STATUS,
+                path: "pac.state",
+                output: "build_status.pac.state",
+            },
+            Step::Search(&[Term::Str {
+                field: "build_status.pac.state",
+                value: "enabled",
+            }]),
+            Step::Spath {
+                input: BUILD_STATUS,
+                path: "pac.merge-url",
+                output: "build_status.pac.merge-url",
+            },
+            Step::Dedup {
+                field: "build_status.pac.merge-url",
+                sortby: "+_time",
+            },
+        ],
+        event: Some("Pull request created"),
+        event_verb: BUILD_REQUEST_OR_VERB,
+        user_id: None,
+        properties: &[
+            OBJECT_REF,
+            NAME,
+            APP_COMPONENT,
+            GIT_SOURCE,
+            &[("merge_url", Expr::Field("build_status.pac.merge-url"))],
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_slugs() {
+        for (i, k) in KINDS.iter().enumerate() {
+            assert!(k.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+            assert!(KINDS[..i].iter().all(|o| o.name != k.name), "{}", k.name);
+        }
+        assert_eq!(KINDS.len(), 8);
+    }
+
+    #[test]
+    fn no_kind_sets_a_property_twice() {
+        for k in KINDS {
+            let props = k.property_fields();
+            for w in props.windows(2) {
+                assert_ne!(w[0].0, w[1].0, "{}: `{}` twice", k.name, w[0].0);
+            }
+        }
+    }
+
+    #[test]
+    fn status_properties_only_after_a_status_condition_step() {
+        for k in KINDS {
+            let uses = k
+                .property_fields()
+                .iter()
+                .any(|(_, e)| matches!(e, Expr::ConditionAttr(_)));
+            let finds = k
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::StatusCondition { .. }));
+            assert!(!uses || finds, "{}", k.name);
+        }
+    }
+}

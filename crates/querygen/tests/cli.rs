@@ -1,0 +1,277 @@
+//! Drives the `querygen` binary: byte-exact comparison with the original's
+//! output (tests/fixtures, copied from the shared reference fixtures), the
+//! JSON format, name selection, the uid-lookup variant and usage errors.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const DEFAULT_NUL: &[u8] = include_bytes!("fixtures/index-default.0.txt");
+const TEST_INDEX_NUL: &[u8] = include_bytes!("fixtures/index-test_index.0.txt");
+const DEFAULT_PRETTY: &[u8] = include_bytes!("fixtures/index-default.pretty.txt");
+
+/// The binary with a clean environment for the variables it reads.
+fn querygen() -> Command {
+    let mut cmd = Command::cargo_bin("querygen").unwrap();
+    cmd.env_remove("SPLUNK_INDEX")
+        .env_remove("SPLUNK_UID_LOOKUP")
+        .env_remove("PUSHGATEWAY_URL")
+        .env_remove("LOG_LEVEL");
+    cmd
+}
+
+fn stdout_of(args: &[&str]) -> Vec<u8> {
+    let out = querygen().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {:?}", out);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&stdout_of(args)).unwrap()
+}
+
+/// Compares byte for byte, showing the first difference readably.
+fn assert_bytes_eq(got: &[u8], want: &[u8]) {
+    if got != want {
+        let at = got
+            .iter()
+            .zip(want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        let from = at.saturating_sub(80);
+        panic!(
+            "outputs differ at byte {at} (got {} bytes, want {}):\n got: {:?}\nwant: {:?}",
+            got.len(),
+            want.len(),
+            String::from_utf8_lossy(&got[from..(at + 80).min(got.len())]),
+            String::from_utf8_lossy(&want[from..(at + 80).min(want.len())]),
+        );
+    }
+}
+
+#[test]
+fn nul_output_matches_the_original_for_the_default_index() {
+    assert_bytes_eq(&stdout_of(&["-0"]), DEFAULT_NUL);
+}
+
+#[test]
+fn nul_output_matches_the_original_for_another_index() {
+    assert_bytes_eq(&stdout_of(&["-0", "--index=test_index"]), TEST_INDEX_NUL);
+}
+
+#[test]
+fn pretty_listing_matches_the_original() {
+    assert_bytes_eq(&stdout_of(&[]), DEFAULT_PRETTY);
+}
+
+#[test]
+fn index_comes_from_the_environment_too() {
+    let out = querygen()
+        .env("SPLUNK_INDEX", "test_index")
+        .arg("-0")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_bytes_eq(&out.stdout, TEST_INDEX_NUL);
+}
+
+#[test]
+fn json_format_carries_the_same_queries() {
+    let nul = String::from_utf8(stdout_of(&["-0"])).unwrap();
+    let texts: Vec<&str> = nul.strip_suffix('\n').unwrap().split('\0').collect();
+    let json = json_of(&["--format", "json"]);
+    let arr = json.as_array().unwrap();
+    assert_eq!(arr.len(), 8);
+    for (item, text) in arr.iter().zip(&texts) {
+        let obj = item.as_object().unwrap();
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["name", "title", "query"]);
+        assert_eq!(obj["query"].as_str().unwrap(), *text);
+    }
+    assert_eq!(arr[0]["name"], "application");
+    assert_eq!(arr[0]["title"], "Application events");
+    assert_eq!(arr[7]["name"], "pull-request-created");
+    // The pretty listing's titles are the JSON titles, in order.
+    let pretty = String::from_utf8(stdout_of(&[])).unwrap();
+    let titles: Vec<&str> = pretty
+        .split("\n\n")
+        .map(|block| block.lines().next().unwrap())
+        .collect();
+    let json_titles: Vec<&str> = arr.iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, json_titles);
+}
+
+#[test]
+fn selecting_by_name_prints_only_those_queries_in_table_order() {
+    let nul = String::from_utf8(stdout_of(&["-0"])).unwrap();
+    let all: Vec<&str> = nul.strip_suffix('\n').unwrap().split('\0').collect();
+
+    let one = stdout_of(&["-0", "--name", "component"]);
+    assert_eq!(one, format!("{}\n", all[1]).into_bytes());
+
+    let two = stdout_of(&["-0", "--name", "release-done", "--name", "application"]);
+    assert_eq!(two, format!("{}\0{}\n", all[0], all[6]).into_bytes());
+
+    let json = json_of(&["--format=json", "--name=clair-scan-completed"]);
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["query"].as_str().unwrap(), all[4]);
+
+    let pretty = String::from_utf8(stdout_of(&["--name", "application"])).unwrap();
+    assert!(pretty.starts_with("Application events\n------------------\n    search "));
+    assert!(!pretty.contains("Component"));
+}
+
+#[test]
+fn every_name_selects_exactly_one_query() {
+    let json = json_of(&["--format", "json"]);
+    for item in json.as_array().unwrap() {
+        let name = item["name"].as_str().unwrap();
+        let one = json_of(&["--format", "json", "--name", name]);
+        assert_eq!(one.as_array().unwrap(), &[item.clone()]);
+    }
+}
+
+#[test]
+fn unknown_name_is_a_usage_error_listing_the_valid_names() {
+    querygen()
+        .args(["--name", "applications"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("applications")
+                .and(predicate::str::contains("application, component"))
+                .and(predicate::str::contains("pull-request-created")),
+        );
+}
+
+#[test]
+fn uid_lookup_adds_the_lookup_and_keeps_the_output_fields() {
+    let plain = json_of(&["--format", "json"]);
+    let looked = json_of(&["--format", "json", "--uid-lookup", "uid_map"]);
+    let (plain, looked) = (plain.as_array().unwrap(), looked.as_array().unwrap());
+    assert_eq!(plain.len(), looked.len());
+    for (p, l) in plain.iter().zip(looked) {
+        // plain = HEAD|fields LIST|fields - _*
+        let p = p["query"].as_str().unwrap();
+        let (head, list) = p
+            .strip_suffix("|fields - _*")
+            .unwrap()
+            .rsplit_once("|fields ")
+            .unwrap();
+        // looked = HEAD|lookup …|fields LIST+sso_id (in name order)|fields - _*
+        let mut fields: Vec<&str> = list.split(',').collect();
+        assert!(fields.contains(&"userId") && fields.contains(&"namespace"));
+        fields.push("sso_id");
+        fields.sort_unstable();
+        let want = format!(
+            "{head}|lookup uid_map username AS userId OUTPUT sso_id|fields {}|fields - _*",
+            fields.join(",")
+        );
+        assert_eq!(l["query"].as_str().unwrap(), want);
+    }
+}
+
+#[test]
+fn uid_lookup_comes_from_the_environment_and_works_with_nul_output() {
+    let out = querygen()
+        .env("SPLUNK_UID_LOOKUP", "uids")
+        .args(["-0", "--name", "application"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("|lookup uids username AS userId OUTPUT sso_id|"));
+    assert!(!text.contains('\0'));
+}
+
+#[test]
+fn an_empty_uid_lookup_variable_means_no_lookup() {
+    let out = querygen()
+        .env("SPLUNK_UID_LOOKUP", "")
+        .arg("-0")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_bytes_eq(&out.stdout, DEFAULT_NUL);
+}
+
+#[test]
+fn an_empty_index_variable_is_rejected_not_defaulted() {
+    querygen()
+        .env("SPLUNK_INDEX", "")
+        .arg("-0")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("it is empty"));
+}
+
+#[test]
+fn an_index_with_a_quote_is_rejected() {
+    querygen()
+        .args(["-0", r#"--index=foo" | delete"#])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("invalid Splunk index"));
+}
+
+#[test]
+fn an_index_with_a_backslash_or_newline_is_rejected() {
+    for bad in ["a\\b", "a\nb", ""] {
+        querygen()
+            .args(["-0", "--index", bad])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("invalid Splunk index"));
+    }
+}
+
+#[test]
+fn a_lookup_name_that_is_not_a_plain_name_is_rejected() {
+    querygen()
+        .args(["--uid-lookup", "uid map|delete"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("invalid lookup name"));
+}
+
+#[test]
+fn nul_and_json_together_are_a_usage_error() {
+    querygen()
+        .args(["-0", "--format", "json"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("-0"));
+}
+
+#[test]
+fn help_shows_env_vars_names_and_an_example_pipeline() {
+    querygen().arg("--help").assert().success().stdout(
+        predicate::str::contains("SPLUNK_INDEX")
+            .and(predicate::str::contains("SPLUNK_UID_LOOKUP"))
+            .and(predicate::str::contains("build-pipelinerun-started"))
+            .and(predicate::str::contains(
+                "querygen -0 | fetch-uj-records --queries - | splunk-to-segment",
+            )),
+    );
+}
+
+#[test]
+fn in_process_run_matches_the_binary() {
+    use clap::Parser;
+    let args = querygen::Args::try_parse_from(["querygen", "-0", "--index", "test_index"]).unwrap();
+    let mut input = std::io::empty();
+    let mut out = Vec::new();
+    let outcome = querygen::run(args, &mut std::io::BufReader::new(&mut input), &mut out).unwrap();
+    assert_eq!(outcome.status, segment_bridge_core::ExitStatus::Ok);
+    assert_bytes_eq(&out, TEST_INDEX_NUL);
+}
