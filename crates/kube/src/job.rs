@@ -75,6 +75,8 @@ pub struct MapJob {
     /// The publishing cluster and namespace, when `--configmap` was given.
     target: Option<(Cluster, String)>,
     timeouts: Timeouts,
+    /// The tool publishes somewhere besides a ConfigMap (the KV store).
+    elsewhere: bool,
 }
 
 /// What a finished run did.
@@ -123,6 +125,7 @@ impl MapJob {
             read,
             target,
             timeouts,
+            elsewhere: false,
         })
     }
 
@@ -131,9 +134,18 @@ impl MapJob {
         &self.read
     }
 
-    /// Whether the map goes to stdout.
+    /// Tells the job that the tool publishes the map somewhere else too, so
+    /// that it is printed only with `--stdout`.
+    #[must_use]
+    pub fn publishing_elsewhere(mut self, yes: bool) -> MapJob {
+        self.elsewhere = yes;
+        self
+    }
+
+    /// Whether the map goes to stdout: when it is published nowhere, or
+    /// with `--stdout`.
     pub fn prints(&self) -> bool {
-        self.args.stdout || self.args.configmap.is_none()
+        self.args.stdout || (self.args.configmap.is_none() && !self.elsewhere)
     }
 
     /// Reads `contexts` concurrently and merges them (later contexts win).

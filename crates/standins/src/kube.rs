@@ -1346,6 +1346,44 @@ pub fn write_kubeconfig(
     std::fs::write(path, text)
 }
 
+/// The entries of a kubeconfig written by [`write_kubeconfig`] (JSON), so
+/// that several stand-ins can share one kubeconfig.
+pub fn read_kubeconfig_entries(path: impl AsRef<Path>) -> std::io::Result<Vec<KubeconfigEntry>> {
+    let text = std::fs::read_to_string(path)?;
+    let doc: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+    let find = |list: &str, name: &str| -> Value {
+        doc[list]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let b64 = |v: &Value| {
+        v.as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let mut out = Vec::new();
+    for c in doc["contexts"].as_array().into_iter().flatten() {
+        let name = c["name"].as_str().unwrap_or_default();
+        let cluster_name = c["context"]["cluster"].as_str().unwrap_or_default();
+        let cluster = find("clusters", cluster_name);
+        let user = find("users", c["context"]["user"].as_str().unwrap_or_default());
+        out.push(KubeconfigEntry {
+            context: name.to_owned(),
+            cluster: cluster_name.to_owned(),
+            server: cluster["cluster"]["server"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            ca_pem: b64(&cluster["cluster"]["certificate-authority-data"]),
+            token: user["user"]["token"].as_str().map(str::to_owned),
+            namespace: c["context"]["namespace"].as_str().map(str::to_owned),
+        });
+    }
+    Ok(out)
+}
+
 /// A stand-in cluster serving HTTPS with its own CA and a bearer token: what
 /// most tests want. Stops when dropped.
 pub struct TlsCluster {
@@ -1433,6 +1471,30 @@ mod tests {
         let mut t = json!({"a": {"b": 1, "c": 2}, "d": 1});
         merge_patch(&mut t, &json!({"a": {"b": null, "e": 3}, "d": [1]}));
         assert_eq!(t, json!({"a": {"c": 2, "e": 3}, "d": [1]}));
+    }
+
+    #[test]
+    fn kubeconfig_round_trip() {
+        let dir = std::env::temp_dir().join(format!("kube-standin-rt-{}", std::process::id()));
+        let e = vec![
+            KubeconfigEntry::new("a", "ca", "https://127.0.0.1:1")
+                .ca("PEM")
+                .token("t")
+                .namespace("ns"),
+            KubeconfigEntry::new("b", "cb", "http://127.0.0.1:2"),
+        ];
+        write_kubeconfig(&dir, &e, Some("b")).unwrap();
+        let back = read_kubeconfig_entries(&dir).unwrap();
+        let _ = std::fs::remove_file(&dir);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].ca_pem.as_deref(), Some("PEM"));
+        assert_eq!(back[0].token.as_deref(), Some("t"));
+        assert_eq!(back[0].namespace.as_deref(), Some("ns"));
+        assert_eq!(
+            (back[1].cluster.as_str(), back[1].server.as_str()),
+            ("cb", "http://127.0.0.1:2")
+        );
+        assert_eq!(back[1].ca_pem, None);
     }
 
     #[test]

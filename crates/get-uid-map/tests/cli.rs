@@ -1,0 +1,546 @@
+//! get-uid-map against the Kubernetes stand-in over HTTPS: the map of the
+//! fixture (skips, duplicates, non-numeric ids), pagination with a 410
+//! restart, failures, ConfigMap publishing, the KV store, and kubectl
+//! reading the same objects.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use standins::kube::{
+    write_kubeconfig, KubeStandin, KubeconfigEntry, TestCa, TlsCluster, CONFIGMAPS,
+};
+
+const FIXTURE: &str = "tests/fixtures/usersignups.json";
+const EXPECTED: &str = "tests/fixtures/expected-uid-map.json";
+const NS: &str = "toolchain-host-operator";
+const USERSIGNUPS_PATH: &str =
+    "/apis/toolchain.dev.openshift.com/v1alpha1/namespaces/toolchain-host-operator/usersignups";
+
+fn expected() -> String {
+    std::fs::read_to_string(EXPECTED).unwrap()
+}
+
+fn host() -> TlsCluster {
+    let s = KubeStandin::new();
+    s.load_file(FIXTURE).unwrap();
+    TlsCluster::start(s, "host-token").unwrap()
+}
+
+/// A kubeconfig for `entries` in `dir`.
+fn kubeconfig(dir: &Path, file: &str, entries: &[KubeconfigEntry]) -> PathBuf {
+    let p = dir.join(file);
+    write_kubeconfig(&p, entries, None).unwrap();
+    p
+}
+
+/// The tool with a clean environment: no ambient kubeconfig, no sleeping
+/// between retries.
+fn tool(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("get-uid-map").unwrap();
+    c.env_clear()
+        .env("HOME", home)
+        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
+    c
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn fixture_map_with_skips_duplicates_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .args(["--page-size", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected());
+    let err = stderr(&out);
+    for reason in [
+        "skipped usersignup `carol`: no `status.compliantUsername`",
+        "skipped usersignup `dave`: no annotation `toolchain.dev.openshift.com/sso-user-id`",
+        "skipped usersignup `hank`: no `status.compliantUsername`",
+        "usersignups `eve-1` and `eve-2` both map `eve`; keeping `eve-2`'s",
+        "8 entries from 1 context (12 objects, 3 skipped, 1 duplicates, 4 pages, 0 list restarts",
+    ] {
+        assert!(err.contains(reason), "missing `{reason}` in:\n{err}");
+    }
+    let reqs = host.standin.requests_to(USERSIGNUPS_PATH);
+    assert_eq!(reqs.len(), 4);
+    assert!(reqs
+        .iter()
+        .all(|r| r.query_param("limit").as_deref() == Some("3")));
+    assert!(reqs[0].query_param("continue").is_none());
+    assert!(reqs[1..]
+        .iter()
+        .all(|r| r.query_param("continue").is_some()));
+}
+
+#[test]
+fn expired_continue_token_restarts_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    host.standin.expire_next_continue(1);
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .args(["--page-size", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected());
+    assert!(stderr(&out).contains("1 list restarts"), "{}", stderr(&out));
+    let reqs = host.standin.requests_to(USERSIGNUPS_PATH);
+    let statuses: Vec<u16> = reqs.iter().map(|r| r.status).collect();
+    // page 1, an expired continue, then the whole list again: 6 pages of 2.
+    assert_eq!(statuses, vec![200, 410, 200, 200, 200, 200, 200, 200]);
+    assert!(reqs[2].query_param("continue").is_none());
+}
+
+#[test]
+fn a_list_that_keeps_expiring_fails_with_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    host.standin.expire_next_continue(100);
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .args(["--page-size", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("list of usersignups restarted 5 times"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn transient_errors_are_retried_and_a_dead_cluster_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+
+    host.standin.fail_next(2, 503);
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected());
+    assert!(stderr(&out).contains("2 retries"), "{}", stderr(&out));
+
+    host.standin.fail_all(Some(500));
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("context `host`: cannot list usersignups: HTTP 500"),
+        "{err}"
+    );
+    // 1 try + 3 retries.
+    let failed = host
+        .standin
+        .requests_to(USERSIGNUPS_PATH)
+        .iter()
+        .filter(|r| r.status == 500)
+        .count();
+    assert_eq!(failed, 4);
+}
+
+#[test]
+fn wrong_ca_and_wrong_token_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let other_ca = TestCa::generate().unwrap();
+    let kc = kubeconfig(
+        dir.path(),
+        "kc",
+        &[
+            KubeconfigEntry::new("host", "host-cluster", host.server.url())
+                .ca(other_ca.ca_pem())
+                .token("host-token"),
+        ],
+    );
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.contains("cannot list usersignups"), "{err}");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    // Nothing reached the server: the handshake failed.
+    assert!(host.standin.requests().is_empty());
+
+    let kc = kubeconfig(
+        dir.path(),
+        "kc2",
+        &[
+            KubeconfigEntry::new("host", "host-cluster", host.server.url())
+                .ca(host.ca.ca_pem())
+                .token("wrong"),
+        ],
+    );
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("HTTP 401 Unauthorized"),
+        "{}",
+        stderr(&out)
+    );
+    // 401 is not retried.
+    assert_eq!(host.standin.requests_to(USERSIGNUPS_PATH).len(), 1);
+}
+
+#[test]
+fn empty_map_fails_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TlsCluster::start(KubeStandin::new(), "t").unwrap();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("the map is empty"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .arg("--allow-empty")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "{}\n");
+}
+
+#[test]
+fn unknown_context_and_missing_kubeconfig_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .args(["--context", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("context `nope` is not in the kubeconfig (it has: `host`)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(host.standin.requests().is_empty());
+
+    // No KUBECONFIG, no ~/.kube/config, not in a pod.
+    let out = tool(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no kubeconfig"), "{}", stderr(&out));
+
+    let out = tool(dir.path())
+        .env("KUBECONFIG", dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot load kubeconfig"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn configmap_is_published_on_the_kubeconfig_cluster_while_reading_the_src_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let home = TlsCluster::start(KubeStandin::new(), "home-token").unwrap();
+    let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
+    let dst = kubeconfig(
+        dir.path(),
+        "dst",
+        &[home
+            .entry("home", "home-cluster")
+            .namespace("segment-bridge")],
+    );
+    for _ in 0..2 {
+        let out = tool(dir.path())
+            .env("KUBECONFIG_SRC", &src)
+            .env("KUBECONFIG", &dst)
+            .args(["--configmap", "uid-map"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "", "publishing prints nothing");
+        assert!(
+            stderr(&out).contains("published ConfigMap `segment-bridge/uid-map`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let cms = home.standin.list(CONFIGMAPS);
+    assert_eq!(cms.len(), 1, "exactly one ConfigMap: {cms:?}");
+    let cm = &cms[0];
+    assert_eq!(cm["metadata"]["namespace"], "segment-bridge");
+    assert_eq!(cm["metadata"]["name"], "uid-map");
+    assert_eq!(cm["data"], json!({"uid-map.json": expected()}));
+    let patches: Vec<_> = home
+        .standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 2);
+    assert_eq!(
+        patches[0].path,
+        "/api/v1/namespaces/segment-bridge/configmaps/uid-map"
+    );
+    assert_eq!(
+        patches[0].content_type.as_deref(),
+        Some("application/apply-patch+yaml")
+    );
+    assert_eq!(
+        patches[0].query_param("fieldManager").as_deref(),
+        Some("segment-bridge")
+    );
+    // Nothing was read from the publishing cluster, nothing written to the
+    // read one.
+    assert!(home.standin.requests_to(USERSIGNUPS_PATH).is_empty());
+    assert!(host.standin.list(CONFIGMAPS).is_empty());
+
+    // --stdout prints as well; --configmap-namespace overrides the context's.
+    let out = tool(dir.path())
+        .env("KUBECONFIG_SRC", &src)
+        .env("KUBECONFIG", &dst)
+        .args([
+            "--configmap",
+            "uid-map",
+            "--configmap-namespace",
+            "other",
+            "--stdout",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected());
+    assert!(home.standin.get(CONFIGMAPS, "other", "uid-map").is_some());
+}
+
+#[test]
+fn a_map_over_the_configmap_limit_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = KubeStandin::new();
+    // 1,100 users with 1,000-character names: a map of about 1.1 MB.
+    for i in 0..1100 {
+        let user = format!("{i:04}-{}", "x".repeat(995));
+        s.add(json!({
+            "apiVersion": "toolchain.dev.openshift.com/v1alpha1",
+            "kind": "UserSignup",
+            "metadata": {"name": format!("u{i}"), "namespace": NS,
+                "annotations": {"toolchain.dev.openshift.com/sso-user-id": format!("{}", 1000 + i)}},
+            "status": {"compliantUsername": user},
+        }))
+        .unwrap();
+    }
+    let host = TlsCluster::start(s, "t").unwrap();
+    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
+    let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
+    let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG_SRC", &src)
+        .env("KUBECONFIG", &dst)
+        .args(["--configmap", "uid-map", "--stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "over the ConfigMap limit of 1048576 bytes; ConfigMap `default/uid-map` not written"
+        ),
+        "{err}"
+    );
+    assert!(
+        home.standin.requests().is_empty(),
+        "nothing sent to the publishing cluster"
+    );
+    assert!(home.standin.list(CONFIGMAPS).is_empty());
+}
+
+#[test]
+fn kvstore_collection_is_replaced_with_the_map() {
+    use standins::splunk::{Config, SplunkStandin};
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let splunk = SplunkStandin::start(Config {
+        kv_limit: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    splunk.handle().set_collection(
+        "uid_map",
+        vec![json!({"_key": "old", "username": "old", "sso_id": 1})],
+    );
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .env("SPLUNK_API_URL", splunk.url())
+        .env("SPLUNK_TOKEN", "standin-token")
+        .env("SPLUNK_APP_NAME", "rh_rhtap")
+        .args(["--kvstore", "uid_map", "--kvstore-batch", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("replaced KV store collection `uid_map` (8 documents in 3 batches)"),
+        "{}",
+        stderr(&out)
+    );
+    let map: serde_json::Map<String, Value> = serde_json::from_str(&expected()).unwrap();
+    let docs = splunk.collection("uid_map");
+    let got: serde_json::Map<String, Value> = docs
+        .iter()
+        .map(|d| {
+            assert_eq!(d["_key"], d["username"]);
+            (
+                d["username"].as_str().unwrap().to_owned(),
+                d["sso_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, map);
+    assert!(!stderr(&out).contains("standin-token"));
+}
+
+#[test]
+fn kvstore_failure_is_a_failure() {
+    use standins::splunk::{Config, SplunkStandin};
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let splunk = SplunkStandin::start(Config::default()).unwrap();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .env("SPLUNK_API_URL", splunk.url())
+        .env("SPLUNK_TOKEN", "wrong-token")
+        .args(["--kvstore", "uid_map"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot replace KV store collection `uid_map`"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-token"));
+}
+
+#[test]
+fn run_in_process() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let kc = kc.to_str().unwrap();
+    let args = get_uid_map::Args::parse_from([
+        "get-uid-map",
+        "--kubeconfig",
+        kc,
+        "--kubeconfig-src",
+        kc,
+        "--context",
+        "host",
+    ]);
+    let mut out = Vec::new();
+    let outcome = get_uid_map::run(args, &mut std::io::empty(), &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), expected());
+    assert!(outcome.counts.contains(&("map_entries", 8)));
+    assert!(outcome.counts.contains(&("objects_skipped", 3)));
+}
+
+/// kubectl (the real client) reads the same objects from the stand-in: the
+/// stand-in speaks the API kubectl and kube-rs both understand.
+#[test]
+fn kubectl_reads_the_same_objects() {
+    let Some(kubectl) = which("kubectl") else {
+        // CI installs it (.ci/install/10-kubectl.sh); say so when it's absent.
+        let msg = "kubectl not found on PATH: skipping the kubectl check";
+        std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes()).unwrap();
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&kubectl)
+            .env_clear()
+            .env("HOME", dir.path())
+            .env("KUBECONFIG", &kc)
+            .args(args)
+            .args(["--cache-dir", dir.path().join("cache").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let list: Value = serde_json::from_str(&run(&[
+        "get",
+        "usersignups",
+        "-n",
+        NS,
+        "-o",
+        "json",
+        "--chunk-size",
+        "4",
+    ]))
+    .unwrap();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "alice", "bob", "carol", "dave", "eve-1", "eve-2", "frank", "gina", "hank", "ivy",
+            "jack", "kim"
+        ]
+    );
+    // kubectl paged through the list too.
+    assert!(host.standin.requests_to(USERSIGNUPS_PATH).len() >= 3);
+    // A single GET and a jsonpath over the same fields get-uid-map reads.
+    let id = run(&[
+        "get",
+        "usersignup",
+        "alice",
+        "-n",
+        NS,
+        "-o",
+        "jsonpath={.metadata.annotations.toolchain\\.dev\\.openshift\\.com/sso-user-id} {.status.compliantUsername}",
+    ]);
+    assert_eq!(id, "70000001 alice");
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
