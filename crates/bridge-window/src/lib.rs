@@ -14,9 +14,11 @@
 //! `QUERY_EARLIEST_TIME=<epoch>` and `QUERY_LATEST_TIME=<epoch>` (Splunk's
 //! `earliest_time`/`latest_time` take epoch seconds).
 
+pub mod configmap;
 pub mod duration;
 pub mod state;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +26,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::{env, metrics, ExitStatus, Outcome, ToolError};
 
+pub use configmap::ConfigMapStore;
 pub use duration::Secs;
 pub use state::{FileStore, State};
 
@@ -64,8 +67,63 @@ pub struct StateArgs {
     /// File holding the watermark (JSON `{"watermark":EPOCH}`, replaced
     /// atomically). Without a state, `start` prints the normal window and
     /// `commit` has nowhere to record it (an error).
-    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "PATH")]
+    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "PATH",
+          conflicts_with = "state_configmap")]
     pub state_file: Option<PathBuf>,
+
+    /// ConfigMap holding the watermark (key `state.json`), on the cluster of
+    /// the kubeconfig; in a pod, the pod's own cluster and service account.
+    #[arg(long, global = true, env = env::BRIDGE_STATE_CONFIGMAP, value_name = "NAME")]
+    pub state_configmap: Option<String>,
+
+    /// Namespace of that ConfigMap. Default: the kubeconfig context's
+    /// namespace (in a pod: the pod's).
+    #[arg(long, global = true, env = env::BRIDGE_STATE_NAMESPACE, value_name = "NS")]
+    pub state_namespace: Option<String>,
+
+    /// Kubeconfig(s) for --state-configmap (`:`-separated). Default:
+    /// ~/.kube/config, else the pod's service account (in-cluster).
+    #[arg(long, global = true, env = env::KUBECONFIG, value_name = "PATHS")]
+    pub kubeconfig: Option<OsString>,
+}
+
+/// The configured watermark store.
+pub enum Store {
+    File(FileStore),
+    ConfigMap(Box<ConfigMapStore>),
+}
+
+impl Store {
+    /// The store the flags name, if any. Empty values count as unset (the
+    /// backfill Job switches the state off with `BRIDGE_STATE_CONFIGMAP=""`).
+    pub fn from_args(a: &StateArgs) -> Result<Option<Store>, Error> {
+        if let Some(p) = a.state_file.as_ref().filter(|p| !p.as_os_str().is_empty()) {
+            return Ok(Some(Store::File(FileStore::new(p))));
+        }
+        if let Some(name) = a.state_configmap.as_deref().filter(|n| !n.is_empty()) {
+            let cm = ConfigMapStore::connect(
+                name,
+                a.state_namespace.as_deref(),
+                a.kubeconfig.as_deref(),
+            )?;
+            return Ok(Some(Store::ConfigMap(Box::new(cm))));
+        }
+        Ok(None)
+    }
+
+    pub fn load(&self) -> Result<Option<State>, Error> {
+        match self {
+            Store::File(f) => f.load(),
+            Store::ConfigMap(c) => c.load(),
+        }
+    }
+
+    pub fn save(&self, state: State) -> Result<(), Error> {
+        match self {
+            Store::File(f) => f.save(state),
+            Store::ConfigMap(c) => c.save(state),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +192,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read the watermark from {store}")]
+    ReadKube {
+        store: String,
+        #[source]
+        source: segment_bridge_kube::ApiError,
+    },
+    #[error(transparent)]
+    Kube(#[from] segment_bridge_kube::Error),
     #[error("cannot write standard output")]
     Output(#[source] std::io::Error),
 }
@@ -142,9 +208,11 @@ impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Config(_) | Error::CorruptState { .. } => ExitStatus::Usage,
-            Error::ReadState { .. } | Error::WriteState { .. } | Error::Output(_) => {
-                ExitStatus::Failed
-            }
+            Error::Kube(e) => e.exit_status(),
+            Error::ReadState { .. }
+            | Error::WriteState { .. }
+            | Error::ReadKube { .. }
+            | Error::Output(_) => ExitStatus::Failed,
         }
     }
 }
@@ -190,20 +258,13 @@ pub fn plan(now: i64, watermark: Option<i64>, args: &StartArgs) -> Window {
 /// Runs one subcommand; `start` and `show` write to `output`.
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let now = args.now.unwrap_or_else(clock_now);
-    let store = args.state.state_file.as_ref().map(FileStore::new);
+    // Flag checks first, so that a usage error never waits for a cluster.
+    if let Command::Start(start) = &args.command {
+        check_start_args(start)?;
+    }
+    let store = Store::from_args(&args.state)?;
     match &args.command {
         Command::Start(start) => {
-            if let Some(max) = start.max_window {
-                if max < start.window {
-                    return Err(Error::Config(format!(
-                        "--max-window ({max}) is shorter than --window ({})",
-                        start.window
-                    )));
-                }
-            }
-            if start.window.0 == 0 {
-                return Err(Error::Config("--window must be longer than 0s".into()));
-            }
             let watermark = match &store {
                 Some(s) => s.load()?.map(|st| st.watermark),
                 None => None,
@@ -245,7 +306,9 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         Command::Commit(c) => {
             let Some(store) = store else {
                 return Err(Error::Config(
-                    "commit needs a state: --state-file PATH (or BRIDGE_STATE_FILE)".into(),
+                    "commit needs a state: --state-file PATH or --state-configmap NAME \
+                     (BRIDGE_STATE_FILE, BRIDGE_STATE_CONFIGMAP)"
+                        .into(),
                 ));
             };
             if c.latest <= 0 || c.latest > now.saturating_add(MAX_SKEW) {
@@ -284,6 +347,21 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             Ok(Outcome::ok())
         }
     }
+}
+
+fn check_start_args(start: &StartArgs) -> Result<(), Error> {
+    if let Some(max) = start.max_window {
+        if max < start.window {
+            return Err(Error::Config(format!(
+                "--max-window ({max}) is shorter than --window ({})",
+                start.window
+            )));
+        }
+    }
+    if start.window.0 == 0 {
+        return Err(Error::Config("--window must be longer than 0s".into()));
+    }
+    Ok(())
 }
 
 fn clock_now() -> i64 {

@@ -1,0 +1,256 @@
+//! The watermark in a ConfigMap, against the Kubernetes API stand-in (HTTPS
+//! with its own CA and a bearer token, as a real cluster).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::json;
+use standins::kube::{write_kubeconfig, KubeStandin, TlsCluster, CONFIGMAPS};
+
+const H: i64 = 3600;
+const T0: i64 = 1_700_000_000;
+const NS: &str = "segment-bridge";
+const CM: &str = "segment-bridge-state";
+
+struct Cluster {
+    tls: TlsCluster,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn cluster() -> Cluster {
+    let tls = TlsCluster::start(KubeStandin::new(), "s3cret-token").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    write_kubeconfig(
+        &kubeconfig,
+        &[tls.entry("here", "here-cluster").namespace(NS)],
+        None,
+    )
+    .unwrap();
+    Cluster {
+        tls,
+        kubeconfig,
+        _dir: dir,
+    }
+}
+
+fn tool(kubeconfig: &Path) -> Command {
+    let mut c = Command::cargo_bin("bridge-window").unwrap();
+    for v in [
+        "BRIDGE_STATE_FILE",
+        "BRIDGE_STATE_NAMESPACE",
+        "BRIDGE_WINDOW",
+        "BRIDGE_OVERLAP",
+        "BRIDGE_MAX_WINDOW",
+        "PUSHGATEWAY_URL",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("KUBECONFIG", kubeconfig)
+        .env("BRIDGE_STATE_CONFIGMAP", CM)
+        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
+    c
+}
+
+fn start(k: &Path, now: i64) -> (i64, i64) {
+    let out = tool(k)
+        .args(["start", "--now", &now.to_string()])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut it = text
+        .lines()
+        .map(|l| l.split_once('=').unwrap().1.parse().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+fn stored(c: &Cluster, ns: &str) -> Option<String> {
+    c.tls
+        .standin
+        .get(CONFIGMAPS, ns, CM)
+        .map(|cm| cm["data"]["state.json"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn a_nine_hour_outage_with_the_watermark_in_a_configmap() {
+    let c = cluster();
+    let k = &c.kubeconfig;
+    // No ConfigMap yet: the normal window; a commit creates it.
+    assert_eq!(start(k, T0), (T0 - 4 * H, T0));
+    tool(k)
+        .args([
+            "commit",
+            "--latest",
+            &T0.to_string(),
+            "--now",
+            &T0.to_string(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        stored(&c, NS).as_deref(),
+        Some("{\"watermark\":1700000000}")
+    );
+    // It was written by server-side apply, with our field manager.
+    let applies: Vec<_> = c
+        .tls
+        .standin
+        .requests_to(&format!("/api/v1/namespaces/{NS}/configmaps/{CM}"))
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(applies.len(), 1);
+    assert_eq!(
+        applies[0].query_param("fieldManager").as_deref(),
+        Some("segment-bridge")
+    );
+
+    // Nine hours of failed runs later: the whole gap, minus the overlap.
+    let now = T0 + 9 * H;
+    assert_eq!(start(k, now), (T0 - 15 * 60, now));
+    tool(k)
+        .args([
+            "commit",
+            "--latest",
+            &now.to_string(),
+            "--now",
+            &now.to_string(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(stored(&c, NS), Some(format!("{{\"watermark\":{now}}}")));
+    // An older commit does not move it back.
+    tool(k)
+        .args([
+            "commit",
+            "--latest",
+            &T0.to_string(),
+            "--now",
+            &now.to_string(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(stored(&c, NS), Some(format!("{{\"watermark\":{now}}}")));
+    assert_eq!(start(k, now + H), (now + H - 4 * H, now + H));
+}
+
+#[test]
+fn namespace_flag_and_other_keys_of_the_configmap() {
+    let c = cluster();
+    // A ConfigMap someone else also writes to: our key only is touched.
+    c.tls
+        .standin
+        .add(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": CM, "namespace": "other"},
+            "data": {"state.json": format!("{{\"watermark\":{}}}", T0 - 9 * H), "note": "keep"}
+        }))
+        .unwrap();
+    let out = tool(&c.kubeconfig)
+        .args([
+            "start",
+            "--state-namespace",
+            "other",
+            "--now",
+            &T0.to_string(),
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8(out.get_output().stdout.clone()).unwrap(),
+        format!(
+            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\n",
+            T0 - 9 * H - 15 * 60
+        )
+    );
+    tool(&c.kubeconfig)
+        .env("BRIDGE_STATE_NAMESPACE", "other")
+        .args([
+            "commit",
+            "--latest",
+            &T0.to_string(),
+            "--now",
+            &T0.to_string(),
+        ])
+        .assert()
+        .success();
+    let cm = c.tls.standin.get(CONFIGMAPS, "other", CM).unwrap();
+    assert_eq!(cm["data"]["state.json"], format!("{{\"watermark\":{T0}}}"));
+    assert_eq!(cm["data"]["note"], "keep");
+    assert_eq!(stored(&c, NS), None);
+}
+
+#[test]
+fn cluster_failures_and_corrupt_state() {
+    let c = cluster();
+    let k = &c.kubeconfig;
+    // A corrupt watermark: usage error, with a hint.
+    c.tls
+        .standin
+        .add(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": CM, "namespace": NS},
+            "data": {"state.json": "{}"}
+        }))
+        .unwrap();
+    tool(k)
+        .args(["start"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains(
+            "ConfigMap `segment-bridge/segment-bridge-state` key `state.json`",
+        ))
+        .stderr(contains("hint: fix or delete it"));
+
+    // The API server fails: start and commit fail (exit 1) and say where;
+    // the commit wrote nothing.
+    c.tls.standin.fail_all(Some(503));
+    tool(k)
+        .args(["start"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(
+            "cannot read the watermark from ConfigMap `segment-bridge/segment-bridge-state`",
+        ));
+    tool(k)
+        .args([
+            "commit",
+            "--latest",
+            &T0.to_string(),
+            "--now",
+            &T0.to_string(),
+        ])
+        .assert()
+        .code(1);
+    c.tls.standin.fail_all(None);
+    assert_eq!(stored(&c, NS).as_deref(), Some("{}"));
+
+    // The token never shows in what we print.
+    let out = tool(k).args(["start"]).assert();
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("s3cret-token"));
+}
+
+#[test]
+fn an_empty_configmap_name_means_no_state() {
+    // The backfill Job switches the watermark off with an empty value.
+    let dir = tempfile::tempdir().unwrap();
+    tool(&dir.path().join("no-kubeconfig"))
+        .env("BRIDGE_STATE_CONFIGMAP", "")
+        .args(["commit", "--latest", "5"])
+        .assert()
+        .code(2)
+        .stderr(contains("commit needs a state"));
+    tool(&dir.path().join("no-kubeconfig"))
+        .env("BRIDGE_STATE_CONFIGMAP", "")
+        .args(["start", "--now", &T0.to_string()])
+        .assert()
+        .success()
+        .stdout(format!(
+            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\n",
+            T0 - 4 * H
+        ));
+}
