@@ -531,6 +531,150 @@ fn accept(shared: &Shared, events: Vec<Box<RawValue>>) {
 mod tests {
     use super::*;
 
+    fn post(
+        s: &SegmentStandin,
+        auth: Option<(&str, &str)>,
+        content_type: &str,
+        body: &str,
+    ) -> Result<u16, String> {
+        let c = segment_bridge_core::http::client(&Default::default()).unwrap();
+        let mut req = c
+            .post(s.url())
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        if let Some((u, p)) = auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        req.send()
+            .map(|r| r.status().as_u16())
+            .map_err(|e| e.to_string())
+    }
+
+    const OK: Option<(&str, &str)> = Some(("k", ""));
+    const JSON: &str = "application/json";
+
+    #[test]
+    fn behaves_as_segment_does() {
+        let s = SegmentStandin::spawn(Config::new("k")).unwrap();
+        let ev =
+            |id: &str| format!(r#"{{"messageId":"{id}","userId":"u","type":"track","event":"e"}}"#);
+        assert_eq!(
+            post(&s, OK, JSON, &format!(r#"{{"batch":[{}]}}"#, ev("a"))),
+            Ok(200)
+        );
+        assert_eq!(
+            post(
+                &s,
+                OK,
+                "application/json; charset=utf-8",
+                &format!(r#"{{"batch":[{}]}}"#, ev("b"))
+            ),
+            Ok(200)
+        );
+        // Refused whole: auth, content type, invalid JSON, size.
+        assert_eq!(
+            post(&s, None, JSON, &format!(r#"{{"batch":[{}]}}"#, ev("x"))),
+            Ok(401)
+        );
+        assert_eq!(
+            post(
+                &s,
+                Some(("k", "pw")),
+                JSON,
+                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
+            ),
+            Ok(401)
+        );
+        assert_eq!(
+            post(
+                &s,
+                Some(("other", "")),
+                JSON,
+                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
+            ),
+            Ok(401)
+        );
+        assert_eq!(
+            post(
+                &s,
+                OK,
+                "text/plain",
+                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
+            ),
+            Ok(400)
+        );
+        assert_eq!(
+            post(&s, OK, JSON, &format!(r#"{{"batch":[{}]"#, ev("x"))),
+            Ok(400)
+        );
+        assert_eq!(post(&s, OK, JSON, r#"{"batch":{}}"#), Ok(400));
+        let pad = "p".repeat(500_000);
+        let big = format!(r#"{{"batch":[{}],"pad":"{pad}"}}"#, ev("x"));
+        assert_eq!(post(&s, OK, JSON, &big), Ok(400));
+        // Accepted with 200 but dropped silently.
+        let dropped = format!(
+            r#"{{"batch":[{{"type":"track","event":"e"}},{{"userId":"u","type":"track"}},[1],{{"userId":"u","messageId":"{}"}},{{"userId":"u","p":"{}"}},{}]}}"#,
+            "m".repeat(101),
+            "q".repeat(32_000),
+            ev("c")
+        );
+        assert_eq!(post(&s, OK, JSON, &dropped), Ok(200));
+        let many: Vec<String> = (0..2_501).map(|i| ev(&format!("n{i}"))).collect();
+        assert_eq!(
+            post(
+                &s,
+                OK,
+                JSON,
+                &format!(r#"{{"batch":[{}]}}"#, many.join(","))
+            ),
+            Ok(200)
+        );
+        let r = s.received();
+        assert_eq!(r.requests, 11);
+        assert_eq!(r.accepted_requests, 4);
+        assert_eq!(r.body_sizes[8], big.len());
+        let ids = r.message_ids();
+        assert_eq!(&ids[..3], ["a", "b", "c"]);
+        assert_eq!(ids.len(), 3 + 2_500);
+        let reasons: Vec<&str> = r.dropped.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "no userId or anonymousId",
+                "track without event",
+                "not an object",
+                "messageId over 100 characters",
+                "event too large",
+                "more than 2,500 events in the batch"
+            ]
+        );
+    }
+
+    #[test]
+    fn injected_faults_happen() {
+        let cfg = Config::new("k")
+            .fault(Fault::parse("drop@first=1").unwrap())
+            .fault(Fault::parse("429+3@first=2").unwrap());
+        let s = SegmentStandin::spawn(cfg).unwrap();
+        let body = r#"{"batch":[{"userId":"u"}]}"#;
+        assert!(
+            post(&s, OK, JSON, body).is_err(),
+            "connection closed unanswered"
+        );
+        let c = segment_bridge_core::http::client(&Default::default()).unwrap();
+        let r = c
+            .post(s.url())
+            .header("content-type", JSON)
+            .basic_auth("k", Some(""))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(r.headers()["retry-after"], "3");
+        assert_eq!(post(&s, OK, JSON, body), Ok(200));
+        assert_eq!(s.received().accepted_events, 1);
+    }
+
     #[test]
     fn fault_specs() {
         assert_eq!(

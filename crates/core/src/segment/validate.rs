@@ -91,7 +91,6 @@ pub fn check_event_with(raw: &[u8], max_event: usize) -> Result<Cow<'_, [u8]>, I
             limit: max_event,
         });
     }
-    drop(probe);
     Ok(json)
 }
 

@@ -1,0 +1,70 @@
+//! Test helpers: realistic events, running the binary against a stand-in.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use standins::segment::{Config, Fault, SegmentStandin};
+
+pub const KEY: &str = "wk-Zq8sT3cr3t";
+
+/// `n` valid track events of about `size` bytes each, messageIds `m-0…`.
+pub fn events(n: usize, size: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let base = format!(
+                r#"{{"messageId":"m-{i}","timestamp":"2024-03-03T08:26:54.481756Z","type":"track","userId":66507147,"event":"Build PipelineRun started","properties":{{"n":1.50,"pad":""}}}}"#
+            );
+            let pad = "x".repeat(size.saturating_sub(base.len()));
+            base.replace(r#""pad":"""#, &format!(r#""pad":"{pad}""#))
+        })
+        .collect()
+}
+
+pub fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("m-{i}")).collect()
+}
+
+pub fn input(lines: &[String]) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+pub fn standin(faults: &[&str]) -> SegmentStandin {
+    let mut c = Config::new(KEY);
+    for f in faults {
+        c = c.fault(Fault::parse(f).unwrap());
+    }
+    SegmentStandin::spawn(c).unwrap()
+}
+
+/// The tool with a clean environment: no retry sleeping, no netrc of the
+/// machine, the stand-in's URL and the right key.
+pub fn tool(bin: &str, home: &Path, url: &str) -> Command {
+    Command::from_std(std_tool(bin, home, url))
+}
+
+/// [`tool`] as a `std::process::Command`, for streaming stdin by hand.
+pub fn std_tool(bin: &str, home: &Path, url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(bin));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0")
+        .env("SEGMENT_BATCH_API", url)
+        .env("SEGMENT_WRITE_KEY", KEY);
+    cmd
+}
+
+/// Message ids of JSON lines.
+pub fn ids_of(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["messageId"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
