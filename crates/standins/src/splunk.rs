@@ -1,1 +1,911 @@
 //! Splunk export and KV store stand-in.
+//!
+//! `POST /servicesNS/{user}/{app}/search/v2/jobs/export` answers each search
+//! from an ordered list of [`Rule`]s (the first whose substring the search
+//! contains), streaming the rule's rows with chunked encoding in small
+//! pieces, after optional preview sets and a BOM, and fails on demand
+//! ([`Fault`]): quota 503, other statuses, an ERROR/FATAL message inside a
+//! 200 stream, an empty 200 body, a stream cut mid-line, a stream that ends
+//! early, slow streams, a delay before answering, the first N attempts only.
+//! Authentication as Splunk's: Basic, `Bearer` and `Splunk <key>`; anything
+//! else gets 401 with Splunk's JSON body. A search that does not start with
+//! `search` or `|` gets 400 with a FATAL message.
+//!
+//! The KV store part takes `DELETE` and `batch_save` on
+//! `/servicesNS/nobody/{app}/storage/collections/data/{collection}` with the
+//! per-call document limit enforced (400 beyond it), and `GET` to read a
+//! collection back.
+//!
+//! Every request is recorded (method, path, form fields, auth kind, never
+//! the secret) for tests to assert on what went over the wire.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Form, Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::server::{self, RunningServer};
+
+/// The eight query kinds of querygen (same names as `querygen --name`), each with a substring that only its
+/// search contains (with or without `--uid-lookup`) and how to recognise
+/// its rows in a dump.
+pub struct Kind {
+    pub name: &'static str,
+    pub marker: &'static str,
+    /// `result.event` of its rows, or for the two kinds without one,
+    /// `result.event_subject`.
+    pub row_event: Option<&'static str>,
+    pub row_subject: Option<&'static str>,
+}
+
+pub const KINDS: [Kind; 8] = [
+    Kind {
+        name: "application",
+        marker: r#""objectRef.resource"="applications""#,
+        row_event: None,
+        row_subject: Some("applications"),
+    },
+    Kind {
+        name: "component",
+        marker: r#""objectRef.resource"="components" verb IN"#,
+        row_event: None,
+        row_subject: Some("components"),
+    },
+    Kind {
+        name: "build-pipelinerun-created",
+        marker: r#"event="Build PipelineRun created""#,
+        row_event: Some("Build PipelineRun created"),
+        row_subject: None,
+    },
+    Kind {
+        name: "build-pipelinerun-started",
+        marker: r#"event="Build PipelineRun started""#,
+        row_event: Some("Build PipelineRun started"),
+        row_subject: None,
+    },
+    Kind {
+        name: "clair-scan-completed",
+        marker: r#"event="Clair scan TaskRun completed""#,
+        row_event: Some("Clair scan TaskRun completed"),
+        row_subject: None,
+    },
+    Kind {
+        name: "build-pipelinerun-ended",
+        marker: r#"event="Build PipelineRun ended""#,
+        row_event: Some("Build PipelineRun ended"),
+        row_subject: None,
+    },
+    Kind {
+        name: "release-done",
+        marker: r#"event="Release process done""#,
+        row_event: Some("Release process done"),
+        row_subject: None,
+    },
+    Kind {
+        name: "pull-request-created",
+        marker: r#"event="Pull request created""#,
+        row_event: Some("Pull request created"),
+        row_subject: None,
+    },
+];
+
+/// Splunk's answer to a search without results.
+pub const NO_RESULTS: &str = r#"{"preview":false,"lastrow":true}"#;
+
+/// How an export request fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status (503 carries Splunk's concurrency-quota
+    /// message, others a generic one).
+    Status(u16),
+    /// 200, `after_rows` rows, then a `{"messages":[{"type":kind,…}]}` line
+    /// and the end of the stream.
+    Message { kind: String, after_rows: usize },
+    /// 200 with an empty body.
+    EmptyBody,
+    /// 200, `after_rows` whole rows, half of the next line, then the
+    /// connection is dropped (no final chunk).
+    CutMidLine { after_rows: usize },
+    /// 200, `after_rows` whole rows, then a clean end without the last row.
+    EndEarly { after_rows: usize },
+}
+
+/// How a matching search is answered.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Substring of the search text that selects this rule.
+    pub contains: String,
+    /// Final lines, served byte for byte (`NO_RESULTS` when empty).
+    pub rows: Vec<String>,
+    /// Wait before answering (before the status line).
+    pub delay: Duration,
+    /// Wait after the headers, before the first byte of the body: the time
+    /// the search takes to run, as with a real export.
+    pub stream_delay: Duration,
+    /// Wait between chunks; `None`: the server's.
+    pub chunk_delay: Option<Duration>,
+    pub fault: Option<Fault>,
+    /// The fault hits only the first N requests of this rule; `None`: all.
+    pub fail_first: Option<u32>,
+    /// Rows served once the fault stopped (after `fail_first` requests), as
+    /// when a retried search's moving window returns other rows; `None`:
+    /// `rows`.
+    pub later_rows: Option<Vec<String>>,
+}
+
+impl Rule {
+    pub fn new(contains: impl Into<String>, rows: Vec<String>) -> Rule {
+        Rule {
+            contains: contains.into(),
+            rows,
+            delay: Duration::ZERO,
+            stream_delay: Duration::ZERO,
+            chunk_delay: None,
+            fault: None,
+            fail_first: None,
+            later_rows: None,
+        }
+    }
+
+    /// Rows from a JSON-lines file (blank lines skipped).
+    pub fn from_file(contains: impl Into<String>, path: &Path) -> std::io::Result<Rule> {
+        Ok(Rule::new(contains, read_rows(path)?))
+    }
+
+    #[must_use]
+    pub fn delay(mut self, d: Duration) -> Rule {
+        self.delay = d;
+        self
+    }
+
+    #[must_use]
+    pub fn stream_delay(mut self, d: Duration) -> Rule {
+        self.stream_delay = d;
+        self
+    }
+
+    #[must_use]
+    pub fn slow(mut self, chunk_delay: Duration) -> Rule {
+        self.chunk_delay = Some(chunk_delay);
+        self
+    }
+
+    #[must_use]
+    pub fn fault(mut self, f: Fault) -> Rule {
+        self.fault = Some(f);
+        self
+    }
+
+    #[must_use]
+    pub fn fail_first(mut self, n: u32) -> Rule {
+        self.fail_first = Some(n);
+        self
+    }
+
+    #[must_use]
+    pub fn later_rows(mut self, rows: Vec<String>) -> Rule {
+        self.later_rows = Some(rows);
+        self
+    }
+}
+
+/// The stand-in's behaviour.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Accepted Basic credentials.
+    pub users: Vec<(String, String)>,
+    /// Accepted `Bearer` tokens and `Splunk` session keys.
+    pub tokens: Vec<String>,
+    /// First match wins.
+    pub rules: Vec<Rule>,
+    /// For searches no rule matches.
+    pub default_rows: Vec<String>,
+    /// Start every 200 export body with a UTF-8 BOM.
+    pub bom: bool,
+    /// Preview sets (growing prefixes of the final rows, `"preview":true`)
+    /// sent before the final rows.
+    pub previews: usize,
+    /// Bytes per chunk of a streamed body.
+    pub chunk_size: usize,
+    pub chunk_delay: Duration,
+    /// `max_documents_per_batch_save`.
+    pub kv_limit: usize,
+    /// The first N KV store calls get `kv_fail_status`.
+    pub kv_fail_first: u32,
+    pub kv_fail_status: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            users: vec![("admin".into(), "changeme".into())],
+            tokens: vec!["standin-token".into()],
+            rules: Vec::new(),
+            default_rows: Vec::new(),
+            bom: false,
+            previews: 0,
+            chunk_size: 64,
+            chunk_delay: Duration::ZERO,
+            kv_limit: 1000,
+            kv_fail_first: 0,
+            kv_fail_status: 503,
+        }
+    }
+}
+
+/// How a request authenticated (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthKind {
+    None,
+    Basic { user: String },
+    Bearer,
+    Splunk,
+    Other,
+}
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Form fields of an export, in order.
+    pub params: Vec<(String, String)>,
+    pub auth: AuthKind,
+    /// Whether the credentials were accepted.
+    pub authorized: bool,
+    /// Documents in a `batch_save` body.
+    pub documents: Option<usize>,
+    pub status: u16,
+}
+
+impl Recorded {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Inner {
+    cfg: Config,
+    hits: Vec<u32>,
+    requests: Vec<Recorded>,
+    kv_calls: u32,
+    collections: BTreeMap<String, Vec<Value>>,
+}
+
+/// Shared state of a running stand-in.
+#[derive(Clone)]
+pub struct Handle(Arc<Mutex<Inner>>);
+
+impl Handle {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// The export requests so far.
+    pub fn exports(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/search/v2/jobs/export"))
+            .collect()
+    }
+
+    /// The documents of a KV store collection.
+    pub fn collection(&self, name: &str) -> Vec<Value> {
+        self.lock()
+            .collections
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Fills a collection directly (test set-up).
+    pub fn set_collection(&self, name: &str, docs: Vec<Value>) {
+        self.lock().collections.insert(name.to_owned(), docs);
+    }
+}
+
+/// The router and its state handle (for running it elsewhere).
+pub fn router(cfg: Config) -> (Router, Handle) {
+    let hits = vec![0; cfg.rules.len()];
+    let handle = Handle(Arc::new(Mutex::new(Inner {
+        cfg,
+        hits,
+        requests: Vec::new(),
+        kv_calls: 0,
+        collections: BTreeMap::new(),
+    })));
+    let r = Router::new()
+        .route(
+            "/servicesNS/{user}/{app}/search/v2/jobs/export",
+            post(export),
+        )
+        .route(
+            "/servicesNS/{owner}/{app}/storage/collections/data/{collection}",
+            get(kv_get).delete(kv_delete),
+        )
+        .route(
+            "/servicesNS/{owner}/{app}/storage/collections/data/{collection}/batch_save",
+            post(kv_batch_save),
+        )
+        .with_state(handle.clone());
+    (r, handle)
+}
+
+/// A running stand-in on 127.0.0.1 (port chosen by the OS).
+pub struct SplunkStandin {
+    server: RunningServer,
+    handle: Handle,
+}
+
+impl SplunkStandin {
+    pub fn start(cfg: Config) -> std::io::Result<SplunkStandin> {
+        let (r, handle) = router(cfg);
+        let server = server::spawn(r, server::loopback())?;
+        Ok(SplunkStandin { server, handle })
+    }
+
+    /// `http://127.0.0.1:PORT`, the `SPLUNK_API_URL` to use.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.handle.requests()
+    }
+
+    pub fn exports(&self) -> Vec<Recorded> {
+        self.handle.exports()
+    }
+
+    pub fn collection(&self, name: &str) -> Vec<Value> {
+        self.handle.collection(name)
+    }
+}
+
+fn messages_body(kind: &str, text: &str) -> String {
+    serde_json::json!({"messages": [{"type": kind, "text": text}]}).to_string()
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Checks the `Authorization` header against the accepted credentials.
+fn authenticate(cfg: &Config, headers: &HeaderMap) -> (AuthKind, bool) {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (AuthKind::None, false);
+    };
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" => (AuthKind::Bearer, cfg.tokens.iter().any(|t| t == rest)),
+        "splunk" => (AuthKind::Splunk, cfg.tokens.iter().any(|t| t == rest)),
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            let (user, pass) = decoded.split_once(':').unwrap_or((&decoded, ""));
+            let ok = cfg.users.iter().any(|(u, p)| u == user && p == pass);
+            (
+                AuthKind::Basic {
+                    user: user.to_owned(),
+                },
+                ok,
+            )
+        }
+        _ => (AuthKind::Other, false),
+    }
+}
+
+fn unauthorized() -> Response {
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        messages_body("ERROR", "Unauthorized"),
+    )
+}
+
+/// What an export request gets, decided under the lock.
+struct Plan {
+    delay: Duration,
+    kind: PlanKind,
+}
+
+enum PlanKind {
+    Immediate(Response),
+    Stream {
+        body: Vec<u8>,
+        /// Drop the connection after sending the body.
+        abort: bool,
+        first_delay: Duration,
+        chunk_size: usize,
+        chunk_delay: Duration,
+    },
+}
+
+async fn export(
+    State(h): State<Handle>,
+    UrlPath((_user, _app)): UrlPath<(String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    let plan = plan_export(&h, uri.path(), &headers, params);
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    match plan.kind {
+        PlanKind::Immediate(r) => r,
+        PlanKind::Stream {
+            body,
+            abort,
+            first_delay,
+            chunk_size,
+            chunk_delay,
+        } => stream_body(body, abort, first_delay, chunk_size, chunk_delay),
+    }
+}
+
+fn plan_export(h: &Handle, path: &str, headers: &HeaderMap, params: Vec<(String, String)>) -> Plan {
+    let mut g = h.lock();
+    let (auth, authorized) = authenticate(&g.cfg, headers);
+    let rec = Recorded {
+        method: "POST".into(),
+        path: path.to_owned(),
+        params,
+        auth,
+        authorized,
+        documents: None,
+        status: 200,
+    };
+    let immediate = |g: &mut Inner, mut rec: Recorded, resp: Response| {
+        rec.status = resp.status().as_u16();
+        g.requests.push(rec);
+        Plan {
+            delay: Duration::ZERO,
+            kind: PlanKind::Immediate(resp),
+        }
+    };
+    if !authorized {
+        return immediate(&mut g, rec, unauthorized());
+    }
+    let search = rec.param("search").unwrap_or_default().to_owned();
+    let trimmed = search.trim_start();
+    if !(trimmed.starts_with("search") || trimmed.starts_with('|')) {
+        let first = trimmed.split_whitespace().next().unwrap_or_default();
+        let resp = json_response(
+            StatusCode::BAD_REQUEST,
+            messages_body("FATAL", &format!("Unknown search command '{first}'.")),
+        );
+        return immediate(&mut g, rec, resp);
+    }
+
+    let idx = g
+        .cfg
+        .rules
+        .iter()
+        .position(|r| search.contains(&r.contains));
+    let (rows, delay, first_delay, chunk_delay, fault) = match idx {
+        Some(i) => {
+            let n = g.hits[i];
+            g.hits[i] += 1;
+            let r = &g.cfg.rules[i];
+            let faulty = r.fail_first.is_none_or(|k| n < k);
+            let rows = match (&r.later_rows, faulty) {
+                (Some(later), false) => later.clone(),
+                _ => r.rows.clone(),
+            };
+            (
+                rows,
+                r.delay,
+                r.stream_delay,
+                r.chunk_delay.unwrap_or(g.cfg.chunk_delay),
+                r.fault.clone().filter(|_| faulty),
+            )
+        }
+        None => (
+            g.cfg.default_rows.clone(),
+            Duration::ZERO,
+            Duration::ZERO,
+            g.cfg.chunk_delay,
+            None,
+        ),
+    };
+    let rows = if rows.is_empty() {
+        vec![NO_RESULTS.to_owned()]
+    } else {
+        rows
+    };
+
+    let mut body = Vec::new();
+    if g.cfg.bom {
+        body.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut abort = false;
+    match fault {
+        Some(Fault::Status(s)) => {
+            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text = if s == 503 {
+                "Search not executed: The maximum number of concurrent historical searches for this user based on their role quota has been reached. concurrency_limit=3"
+            } else {
+                "Internal error"
+            };
+            let mut rec = rec;
+            rec.status = s;
+            g.requests.push(rec);
+            return Plan {
+                delay,
+                kind: PlanKind::Immediate(json_response(status, messages_body("ERROR", text))),
+            };
+        }
+        Some(Fault::EmptyBody) => {
+            g.requests.push(rec);
+            return Plan {
+                delay,
+                kind: PlanKind::Immediate((StatusCode::OK, Body::empty()).into_response()),
+            };
+        }
+        Some(Fault::Message { kind, after_rows }) => {
+            push_lines(&mut body, rows.iter().take(after_rows));
+            push_lines(
+                &mut body,
+                std::iter::once(&messages_body(&kind, "The search job was cancelled.")),
+            );
+        }
+        Some(Fault::CutMidLine { after_rows }) => {
+            push_lines(&mut body, rows.iter().take(after_rows));
+            let next = rows.get(after_rows).map_or(NO_RESULTS, String::as_str);
+            body.extend_from_slice(&next.as_bytes()[..next.len() / 2]);
+            abort = true;
+        }
+        Some(Fault::EndEarly { after_rows }) => {
+            push_lines(&mut body, rows.iter().take(after_rows));
+        }
+        None => {
+            let previews = previews(&rows, g.cfg.previews);
+            push_lines(&mut body, previews.iter());
+            push_lines(&mut body, rows.iter());
+        }
+    }
+    let chunk_size = g.cfg.chunk_size.max(1);
+    g.requests.push(rec);
+    Plan {
+        delay,
+        kind: PlanKind::Stream {
+            body,
+            abort,
+            first_delay,
+            chunk_size,
+            chunk_delay,
+        },
+    }
+}
+
+fn push_lines<'a>(body: &mut Vec<u8>, lines: impl Iterator<Item = &'a String>) {
+    for l in lines {
+        body.extend_from_slice(l.as_bytes());
+        body.push(b'\n');
+    }
+}
+
+/// `n` preview sets: growing prefixes of the final rows, marked
+/// `"preview":true`, the last row of each set `"lastrow":true`.
+fn previews(rows: &[String], n: usize) -> Vec<String> {
+    let parsed: Vec<serde_json::Map<String, Value>> = rows
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(r).ok())
+        .filter_map(|v| match v {
+            Value::Object(m) if m.contains_key("result") => Some(m),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for set in 1..=n {
+        let len = (parsed.len() * set).div_ceil(n + 1);
+        for (i, row) in parsed.iter().take(len).enumerate() {
+            let mut row = row.clone();
+            row.insert("preview".into(), Value::Bool(true));
+            row.insert("lastrow".into(), Value::Bool(i + 1 == len));
+            out.push(Value::Object(row).to_string());
+        }
+    }
+    out
+}
+
+fn stream_body(
+    body: Vec<u8>,
+    abort: bool,
+    first_delay: Duration,
+    chunk_size: usize,
+    chunk_delay: Duration,
+) -> Response {
+    let body = Bytes::from(body);
+    let stream =
+        futures_util::stream::unfold((body, false, true), move |(rest, done, first)| async move {
+            if done {
+                return None;
+            }
+            if first && !first_delay.is_zero() {
+                tokio::time::sleep(first_delay).await;
+            }
+            if rest.is_empty() {
+                if abort {
+                    // Let the server flush what was sent before the
+                    // connection drops, so the client sees the partial line.
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                }
+                return abort.then(|| {
+                    (
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "stand-in cuts the stream",
+                        )),
+                        (rest, true, false),
+                    )
+                });
+            }
+            if !chunk_delay.is_zero() {
+                tokio::time::sleep(chunk_delay).await;
+            }
+            let n = chunk_size.min(rest.len());
+            let chunk = rest.slice(..n);
+            let rest = rest.slice(n..);
+            Some((Ok(chunk), (rest, false, false)))
+        });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Common checks of a KV store call: auth, injected failures. Records it.
+fn kv_gate(
+    g: &mut Inner,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    documents: Option<usize>,
+) -> Result<(), Response> {
+    let (auth, authorized) = authenticate(&g.cfg, headers);
+    let mut rec = Recorded {
+        method: method.into(),
+        path: path.to_owned(),
+        params: Vec::new(),
+        auth,
+        authorized,
+        documents,
+        status: 200,
+    };
+    let verdict = if !authorized {
+        Err(unauthorized())
+    } else if g.kv_calls < g.cfg.kv_fail_first {
+        g.kv_calls += 1;
+        let s =
+            StatusCode::from_u16(g.cfg.kv_fail_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        Err(json_response(
+            s,
+            messages_body("ERROR", "KV Store is initializing"),
+        ))
+    } else if documents.is_some_and(|n| n > g.cfg.kv_limit) {
+        Err(json_response(
+            StatusCode::BAD_REQUEST,
+            messages_body(
+                "ERROR",
+                &format!(
+                    "Request exceeds API limits - see limits.conf for details. (Too many documents for a single batch save, max_documents_per_batch_save={})",
+                    g.cfg.kv_limit
+                ),
+            ),
+        ))
+    } else {
+        Ok(())
+    };
+    if let Err(r) = &verdict {
+        rec.status = r.status().as_u16();
+    }
+    g.requests.push(rec);
+    verdict
+}
+
+async fn kv_get(
+    State(h): State<Handle>,
+    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut g = h.lock();
+    if let Err(r) = kv_gate(&mut g, "GET", uri.path(), &headers, None) {
+        return r;
+    }
+    let docs = g.collections.get(&coll).cloned().unwrap_or_default();
+    json_response(StatusCode::OK, Value::Array(docs).to_string())
+}
+
+async fn kv_delete(
+    State(h): State<Handle>,
+    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut g = h.lock();
+    if let Err(r) = kv_gate(&mut g, "DELETE", uri.path(), &headers, None) {
+        return r;
+    }
+    g.collections.remove(&coll);
+    StatusCode::OK.into_response()
+}
+
+async fn kv_batch_save(
+    State(h): State<Handle>,
+    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let docs: Option<Vec<Value>> = serde_json::from_slice(&body).ok();
+    let mut g = h.lock();
+    if let Err(r) = kv_gate(
+        &mut g,
+        "POST",
+        uri.path(),
+        &headers,
+        docs.as_ref().map(Vec::len),
+    ) {
+        return r;
+    }
+    let Some(docs) = docs else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            messages_body("ERROR", "Request body must be a JSON array of documents"),
+        );
+    };
+    let stored = g.collections.entry(coll).or_default();
+    let mut keys = Vec::with_capacity(docs.len());
+    for mut doc in docs {
+        let key = match doc.get("_key").and_then(Value::as_str) {
+            Some(k) => k.to_owned(),
+            None => {
+                let k = format!("{:024x}", stored.len() + keys.len());
+                if let Value::Object(m) = &mut doc {
+                    m.insert("_key".into(), Value::String(k.clone()));
+                }
+                k
+            }
+        };
+        match stored
+            .iter_mut()
+            .find(|d| d.get("_key").and_then(Value::as_str) == Some(&key))
+        {
+            Some(existing) => *existing = doc,
+            None => stored.push(doc),
+        }
+        keys.push(Value::String(key));
+    }
+    json_response(StatusCode::OK, Value::Array(keys).to_string())
+}
+
+/// Lines of a JSON-lines file (blank lines skipped; a BOM is kept as data
+/// would be, so don't put one in fixtures).
+pub fn read_rows(path: &Path) -> std::io::Result<Vec<String>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Splits a dump of export rows (such as the bundled sample) by query kind,
+/// so that each query gets its own rows. Rows of no known kind and lines
+/// without `result` are left out. The last row of each kind is made the
+/// last row of its set (`"lastrow":true`) if it is not already, as a real
+/// response ends.
+pub fn split_dump(text: &str) -> BTreeMap<&'static str, Vec<String>> {
+    let mut out: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(r) = v.get("result") else { continue };
+        let event = r.get("event").and_then(Value::as_str);
+        let subject = r.get("event_subject").and_then(Value::as_str);
+        let kind = KINDS.iter().find(|k| match (k.row_event, event) {
+            (Some(e), Some(ev)) => e == ev,
+            (None, None) => k.row_subject == subject,
+            _ => false,
+        });
+        if let Some(k) = kind {
+            out.entry(k.name).or_default().push(line.to_owned());
+        }
+    }
+    for rows in out.values_mut() {
+        if let Some(last) = rows.last_mut() {
+            if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(last) {
+                if m.get("lastrow") != Some(&Value::Bool(true)) {
+                    m.insert("lastrow".into(), Value::Bool(true));
+                    *last = Value::Object(m).to_string();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One rule per query kind, serving the given rows (kinds without rows get
+/// the no-results line).
+pub fn rules_for_kinds(rows: &BTreeMap<&str, Vec<String>>) -> Vec<Rule> {
+    KINDS
+        .iter()
+        .map(|k| Rule::new(k.marker, rows.get(k.name).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// The kind a search belongs to, by its marker.
+pub fn kind_of(search: &str) -> Option<&'static str> {
+    KINDS
+        .iter()
+        .find(|k| search.contains(k.marker))
+        .map(|k| k.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_are_growing_prefixes() {
+        let rows: Vec<String> = (0..4)
+            .map(|i| format!(r#"{{"preview":false,"offset":{i},"result":{{"i":"{i}"}}}}"#))
+            .collect();
+        let p = previews(&rows, 1);
+        assert_eq!(p.len(), 2);
+        assert!(p[0].contains(r#""preview":true"#) && p[1].contains(r#""lastrow":true"#));
+        assert_eq!(previews(&rows, 3).len(), 1 + 2 + 3);
+    }
+
+    #[test]
+    fn dump_split_by_kind_closes_each_set() {
+        let dump = concat!(
+            r#"{"preview":false,"offset":1,"lastrow":false,"result":{"event_subject":"applications"}}"#,
+            "\n",
+            r#"{"preview":false,"lastrow":true}"#,
+            "\n",
+            r#"{"preview":false,"offset":2,"result":{"event":"Release process done","event_subject":"releases"}}"#,
+            "\n",
+        );
+        let m = split_dump(dump);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m["application"][0],
+            r#"{"preview":false,"offset":1,"lastrow":true,"result":{"event_subject":"applications"}}"#
+        );
+        assert!(m["release-done"][0].ends_with(r#""lastrow":true}"#));
+        assert_eq!(rules_for_kinds(&m).len(), 8);
+    }
+}

@@ -13,10 +13,21 @@
 //! it than have gone out so far. So every row goes out at most as many times
 //! as one response holds it, and rows that only the failed attempt had are
 //! real events that stay out. Memory: 16 bytes and a count per distinct row.
+//!
+//! # One refused login, not one per query
+//!
+//! Wrong credentials fail every request the same way, and a 401 is not
+//! retried. So that running eight queries in parallel does not send eight
+//! refused logins, a client (and its clones) sends its first request alone:
+//! the others wait until that one's status is known. After a 401 nothing
+//! more is sent ([`Error::NotSent`]); after any other answer requests go out
+//! freely. A first request that gets no answer at all (connection refused)
+//! lets the next one try.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufReader, Read};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use reqwest::blocking::{RequestBuilder, Response};
@@ -68,6 +79,7 @@ impl ClientConfig {
 pub struct Client {
     cfg: ClientConfig,
     http: reqwest::blocking::Client,
+    gate: Arc<AuthGate>,
 }
 
 /// What running one query did.
@@ -94,7 +106,11 @@ impl Client {
         let mut http_cfg = cfg.http.clone();
         http_cfg.timeout = Some(cfg.read_timeout);
         let http = http::client(&http_cfg)?;
-        Ok(Client { cfg, http })
+        Ok(Client {
+            cfg,
+            http,
+            gate: Arc::default(),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -207,6 +223,9 @@ impl Client {
 
     /// Adds the credentials, sends, and turns a non-2xx answer into an error.
     fn send(&self, rb: RequestBuilder, url: &Url) -> Result<Response, Error> {
+        let probe = self.gate.enter().ok_or_else(|| Error::NotSent {
+            url: http::redact_url(url),
+        })?;
         let resp = self
             .cfg
             .credentials
@@ -217,6 +236,7 @@ impl Client {
                 source: source.without_url(),
             })?;
         let status = resp.status();
+        probe.settle(status.as_u16() == 401);
         if status.is_success() {
             return Ok(resp);
         }
@@ -300,5 +320,92 @@ impl Keyer {
             h.finish()
         };
         (u128::from(h(&self.0)) << 64) | u128::from(h(&self.1))
+    }
+}
+
+/// Lets one request through until the credentials are known to work (see
+/// the module docs).
+#[derive(Debug, Default)]
+struct AuthGate {
+    state: Mutex<Gate>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// No answer yet; the next request probes.
+    #[default]
+    Unknown,
+    /// A request is out; the others wait for its status.
+    Probing,
+    /// An answer other than 401 came: anything goes.
+    Open,
+    /// Splunk refused the credentials: nothing more is sent.
+    Refused,
+}
+
+/// A request allowed through the gate; tells it how the request went.
+struct Probe<'a> {
+    gate: &'a AuthGate,
+    /// This request is the probe (the gate waits for its outcome).
+    probing: bool,
+}
+
+impl AuthGate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `None` when the credentials were refused before.
+    fn enter(&self) -> Option<Probe<'_>> {
+        let mut g = self.lock();
+        loop {
+            match *g {
+                Gate::Open => {
+                    return Some(Probe {
+                        gate: self,
+                        probing: false,
+                    })
+                }
+                Gate::Refused => return None,
+                Gate::Unknown => {
+                    *g = Gate::Probing;
+                    return Some(Probe {
+                        gate: self,
+                        probing: true,
+                    });
+                }
+                Gate::Probing => {
+                    g = self.changed.wait(g).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+        }
+    }
+}
+
+impl Probe<'_> {
+    /// The request got an HTTP answer; `refused` when it was 401.
+    fn settle(mut self, refused: bool) {
+        let mut g = self.gate.lock();
+        if refused {
+            *g = Gate::Refused;
+        } else if *g != Gate::Refused {
+            *g = Gate::Open;
+        }
+        self.probing = false;
+        self.gate.changed.notify_all();
+    }
+}
+
+impl Drop for Probe<'_> {
+    /// No answer (transport error): let the next request probe.
+    fn drop(&mut self) {
+        if self.probing {
+            let mut g = self.gate.lock();
+            if *g == Gate::Probing {
+                *g = Gate::Unknown;
+            }
+            self.gate.changed.notify_all();
+        }
     }
 }

@@ -105,6 +105,11 @@ pub enum Error {
         message: Option<String>,
     },
 
+    /// Not sent: Splunk refused this client's credentials on an earlier
+    /// request.
+    #[error("not sent to `{url}`: Splunk refused the credentials on an earlier request")]
+    NotSent { url: String },
+
     /// Any other non-2xx answer; `message` is the text of Splunk's first
     /// message, when the body carries one.
     #[error("Splunk answered HTTP {status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]

@@ -1,0 +1,221 @@
+//! fetch-uj-records against the Splunk stand-in: rows out = rows served,
+//! configuration on the wire, credentials.
+
+mod common;
+
+use common::*;
+use standins::splunk::{AuthKind, Config, SplunkStandin, KINDS};
+
+#[test]
+fn all_eight_queries_rows_out_byte_for_byte() {
+    let served = served();
+    let cfg = Config {
+        bom: true,
+        previews: 2,
+        chunk_size: 7,
+        ..Config::default()
+    };
+    let s = standin_with(&served, cfg, |_, r| r);
+    let out = cmd(&s.url()).assert().success();
+    let out = out.get_output();
+    assert_eq!(sorted_lines(&out.stdout), expected_lines(&served));
+
+    // Rows of one query keep their order.
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    for rows in served.values() {
+        let positions: Vec<usize> = rows
+            .iter()
+            .map(|r| text.find(r.as_str()).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+    }
+    let exports = s.exports();
+    assert_eq!(exports.len(), 8);
+    for kind in &KINDS {
+        assert_eq!(
+            exports
+                .iter()
+                .filter(|r| r.param("search").unwrap().contains(kind.marker))
+                .count(),
+            1,
+            "{}",
+            kind.name
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("8 queries, 28 rows"), "{stderr}");
+    // 2 preview sets per query: prefixes of 1/3 and 2/3 of its rows.
+    let previews: usize = (0..8usize)
+        .map(|k| k.div_ceil(3) + (2 * k).div_ceil(3))
+        .sum();
+    assert!(
+        stderr.contains(&format!("{previews} preview rows dropped")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn env_settings_reach_the_request() {
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    cmd(&s.url())
+        .env("SPLUNK_APP_NAME", "my_app")
+        .env("SPLUNK_INDEX", "my_index")
+        .env("QUERY_EARLIEST_TIME", "-2hours@h")
+        .env("QUERY_LATEST_TIME", "-1hours@h")
+        .assert()
+        .success();
+    let exports = s.exports();
+    assert_eq!(exports.len(), 8);
+    for r in &exports {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/servicesNS/nobody/my_app/search/v2/jobs/export");
+        assert_eq!(r.param("output_mode"), Some("json"));
+        assert_eq!(r.param("earliest_time"), Some("-2hours@h"));
+        assert_eq!(r.param("latest_time"), Some("-1hours@h"));
+        assert!(r
+            .param("search")
+            .unwrap()
+            .starts_with(r#"search index="my_index" log_type=audit"#));
+        assert_eq!(r.auth, AuthKind::Bearer);
+    }
+    // Defaults of the original script.
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    cmd(&s.url()).assert().success();
+    for r in &s.exports() {
+        assert_eq!(r.path, "/servicesNS/nobody/rh_rhtap/search/v2/jobs/export");
+        assert_eq!(r.param("earliest_time"), Some("-4hours"));
+        assert_eq!(r.param("latest_time"), Some("-0hours"));
+        assert!(r
+            .param("search")
+            .unwrap()
+            .contains(r#"index="federated:rh_rhtap_stage_audit""#));
+    }
+}
+
+#[test]
+fn netrc_basic_auth_and_secrets_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let netrc = dir.path().join("netrc");
+    std::fs::write(
+        &netrc,
+        "machine 127.0.0.1 login alice password netrc-pa55word\n",
+    )
+    .unwrap();
+    let cfg = Config {
+        users: vec![("alice".into(), "netrc-pa55word".into())],
+        ..Config::default()
+    };
+    let s = standin_with(&served(), cfg, |_, r| r);
+    let out = cmd(&s.url())
+        .env_remove("SPLUNK_TOKEN")
+        .env("CURL_NETRC", &netrc)
+        .env("LOG_LEVEL", "debug")
+        .assert()
+        .success();
+    let out = out.get_output();
+    assert_eq!(sorted_lines(&out.stdout), expected_lines(&served()));
+    assert!(s.exports().iter().all(|r| r.auth
+        == AuthKind::Basic {
+            user: "alice".into()
+        }));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("netrc-pa55word"));
+
+    // Refused: the password is not in the message either.
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    let out = cmd(&s.url())
+        .env_remove("SPLUNK_TOKEN")
+        .env("CURL_NETRC", &netrc)
+        .env("LOG_LEVEL", "debug")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("refused the credentials (basic auth"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("netrc-pa55word"));
+}
+
+#[test]
+fn unauthorized_is_one_request_and_a_clear_message() {
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    let secret = "sup3r-s3cret-t0ken";
+    let out = cmd(&s.url())
+        .env("SPLUNK_TOKEN", secret)
+        .env("LOG_LEVEL", "debug")
+        .args(["--parallel", "3"])
+        .assert()
+        .code(1);
+    let out = out.get_output();
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused the credentials (bearer token; HTTP 401: Unauthorized)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: check SPLUNK_TOKEN"), "{stderr}");
+    assert!(!stderr.contains(secret));
+    assert_eq!(s.requests().len(), 1, "no retry storm");
+    for k in 0..8 {
+        assert!(
+            stderr.contains(&format!("query `{}` failed", title(k))),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn no_credentials_is_a_usage_error() {
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    let out = cmd(&s.url()).env_remove("SPLUNK_TOKEN").assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no Splunk credentials for `127.0.0.1`"),
+        "{stderr}"
+    );
+    assert!(s.requests().is_empty());
+}
+
+#[test]
+fn uid_lookup_queries_are_served() {
+    let served = served();
+    // Only searches with the lookup get rows: the rule looks for it.
+    let mut cfg = Config::default();
+    cfg.rules = vec![standins::splunk::Rule::new(
+        "|lookup uid_lookup_kv username",
+        served[&3].clone(),
+    )];
+    let s = SplunkStandin::start(cfg).unwrap();
+    let out = cmd(&s.url())
+        .args([
+            "--uid-lookup",
+            "uid_lookup_kv",
+            "--name",
+            "build-pipelinerun-started",
+        ])
+        .assert()
+        .success();
+    assert_eq!(sorted_lines(&out.get_output().stdout), {
+        let mut v = served[&3].clone();
+        v.sort();
+        v
+    });
+    let exports = s.exports();
+    assert_eq!(exports.len(), 1);
+    assert!(exports[0].param("search").unwrap().contains("sso_id"));
+}
+
+#[test]
+fn parallel_one_runs_them_all() {
+    let s = standin_with(&served(), Config::default(), |_, r| r);
+    let out = cmd(&s.url()).args(["--parallel", "1"]).assert().success();
+    assert_eq!(
+        sorted_lines(&out.get_output().stdout),
+        expected_lines(&served())
+    );
+}
