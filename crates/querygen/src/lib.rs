@@ -334,8 +334,10 @@ mod tests {
 
     #[test]
     fn lookup_names_are_checked_and_quoted_when_unchecked() {
-        let mut o = Options::default();
-        o.uid_lookup = Some("uid_map-v1.2".into());
+        let mut o = Options {
+            uid_lookup: Some("uid_map-v1.2".into()),
+            ..Options::default()
+        };
         o.validate().unwrap();
         o.uid_lookup = Some("a b|delete".into());
         assert!(matches!(o.validate(), Err(Error::InvalidLookup { .. })));

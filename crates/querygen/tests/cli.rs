@@ -131,7 +131,7 @@ fn every_name_selects_exactly_one_query() {
     for item in json.as_array().unwrap() {
         let name = item["name"].as_str().unwrap();
         let one = json_of(&["--format", "json", "--name", name]);
-        assert_eq!(one.as_array().unwrap(), &[item.clone()]);
+        assert_eq!(one.as_array().unwrap(), std::slice::from_ref(item));
     }
 }
 
