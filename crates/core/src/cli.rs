@@ -85,8 +85,11 @@ where
 /// Logging to stderr for `tool`: `LOG_LEVEL` (a tracing filter, default
 /// `info`) and `LOG_FORMAT=json` for JSON lines. Safe to call twice.
 pub fn init_logging(tool: &'static str) {
-    let filter =
-        EnvFilter::try_from_env(crate::env::LOG_LEVEL).unwrap_or_else(|_| EnvFilter::new("info"));
+    // kube-client logs every failed request at error level, before our own
+    // error (which carries the same cause) is printed: silence it unless
+    // LOG_LEVEL asks.
+    let filter = EnvFilter::try_from_env(crate::env::LOG_LEVEL)
+        .unwrap_or_else(|_| EnvFilter::new("info,kube_client=off"));
     let json = std::env::var(crate::env::LOG_FORMAT).is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

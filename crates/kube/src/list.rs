@@ -22,6 +22,8 @@ pub struct ListOptions {
     /// How many times a list may restart after 410 Gone.
     pub max_restarts: u32,
     pub retry: RetryPolicy,
+    /// Names the list in log lines (`context `x`: usersignups`).
+    pub label: String,
 }
 
 impl ListOptions {
@@ -31,6 +33,7 @@ impl ListOptions {
             page_size,
             max_restarts: 5,
             retry,
+            label: "list".to_owned(),
         }
     }
 
@@ -122,8 +125,9 @@ where
                     });
                 }
                 out.restarts += 1;
-                tracing::debug!(
-                    "continue token expired (410 Gone); restarting the list ({} of {})",
+                tracing::warn!(
+                    "{}: continue token expired (410 Gone); restarting the list ({} of {})",
+                    opts.label,
                     out.restarts,
                     opts.max_restarts
                 );
@@ -157,7 +161,12 @@ where
             Ok(page) => return Ok(page),
             Err(e) if classify(&e) == Verdict::Retry && attempt < opts.retry.retries => {
                 let delay = opts.retry.delay(attempt, None);
-                tracing::debug!("list page failed ({e}); retry {} in {delay:?}", attempt + 1);
+                tracing::warn!(
+                    "{}: list page failed ({e}); retry {} in {:.1}s",
+                    opts.label,
+                    attempt + 1,
+                    delay.as_secs_f64()
+                );
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }

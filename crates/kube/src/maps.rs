@@ -177,6 +177,9 @@ pub async fn read_cluster(
             restarts,
         },
     };
+    let mut opts = opts.clone();
+    opts.label = format!("context `{}`: {}", cluster.context, kind.what());
+    let opts = &opts;
     let (mut cm, pages, restarts, retries) = match kind {
         MapKind::Uid { namespace } => {
             let api = resources::usersignups(cluster.client.clone(), namespace);

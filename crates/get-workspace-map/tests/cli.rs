@@ -1,0 +1,285 @@
+//! get-workspace-map against several Kubernetes stand-ins (one per
+//! cluster) over HTTPS: the CONTEXTS merge (later contexts win), the
+//! default selection of the staging member clusters by cluster name, a dead
+//! or slow cluster, and ConfigMap publishing.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::json;
+use standins::kube::{write_kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};
+
+const M01: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
+const RH01: &str = "api-stone-stg-rh01-l2vh-p1-openshiftapps-com:6443";
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("tests/fixtures/{name}")).unwrap()
+}
+
+fn cluster(fixture_file: &str) -> TlsCluster {
+    let s = KubeStandin::new();
+    s.load_file(format!("tests/fixtures/{fixture_file}"))
+        .unwrap();
+    TlsCluster::start(s, &format!("token-{fixture_file}")).unwrap()
+}
+
+/// The three clusters: prod (listed first, not a staging member), m01, rh01.
+struct Clusters {
+    prod: TlsCluster,
+    m01: TlsCluster,
+    rh01: TlsCluster,
+}
+
+impl Clusters {
+    fn start() -> Clusters {
+        Clusters {
+            prod: cluster("prod.json"),
+            m01: cluster("member-m01.json"),
+            rh01: cluster("member-rh01.json"),
+        }
+    }
+
+    fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        let p = dir.join("members");
+        write_kubeconfig(
+            &p,
+            &[
+                self.prod.entry("prod", "api-prod:6443"),
+                self.m01.entry("m01", M01),
+                self.rh01.entry("rh01", RH01),
+            ],
+            Some("prod"),
+        )
+        .unwrap();
+        p
+    }
+}
+
+fn tool(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("get-workspace-map").unwrap();
+    c.env_clear()
+        .env("HOME", home)
+        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
+    c
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+const NAMESPACES_PATH: &str = "/api/v1/namespaces";
+
+#[test]
+fn contexts_are_merged_in_order_later_contexts_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    let kc = c.kubeconfig(dir.path());
+    for (contexts, expected) in [
+        ("m01 rh01", "expected-m01-rh01.json"),
+        ("  rh01   m01 ", "expected-rh01-m01.json"),
+    ] {
+        let out = tool(dir.path())
+            .env("KUBECONFIG", &kc)
+            .env("CONTEXTS", contexts)
+            .args(["--page-size", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), fixture(expected), "CONTEXTS={contexts}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "warning: context `m01`: skipped namespace `nolabel-tenant`: no label `toolchain.dev.openshift.com/space`"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("4 entries from 2 contexts (6 objects, 1 skipped, 0 duplicates, 6 pages"),
+            "{err}"
+        );
+    }
+    // Only tenant namespaces were asked for, a page of one at a time.
+    let reqs = c.m01.standin.requests_to(NAMESPACES_PATH);
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert_eq!(
+            r.query_param("labelSelector").as_deref(),
+            Some("toolchain.dev.openshift.com/type=tenant")
+        );
+        assert_eq!(r.query_param("limit").as_deref(), Some("1"));
+    }
+    assert!(c.prod.standin.requests().is_empty());
+}
+
+#[test]
+fn without_contexts_the_staging_member_clusters_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    let kc = c.kubeconfig(dir.path());
+    for contexts in [None, Some("")] {
+        let mut cmd = tool(dir.path());
+        cmd.env("KUBECONFIG", &kc);
+        if let Some(v) = contexts {
+            cmd.env("CONTEXTS", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // m01 then rh01, in kubeconfig order; prod (the current context) is
+        // not a staging member cluster.
+        assert_eq!(stdout(&out), fixture("expected-m01-rh01.json"));
+    }
+    assert!(c.prod.standin.requests().is_empty());
+    assert!(!c.m01.standin.requests().is_empty());
+    assert!(!c.rh01.standin.requests().is_empty());
+}
+
+#[test]
+fn no_staging_context_and_unknown_contexts_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let prod = cluster("prod.json");
+    let kc = dir.path().join("kc");
+    write_kubeconfig(&kc, &[prod.entry("prod", "api-prod:6443")], None).unwrap();
+    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("no kubeconfig context is on a staging member cluster"),
+        "{err}"
+    );
+    assert!(err.contains("hint: set CONTEXTS"), "{err}");
+
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .env("CONTEXTS", "prod m99")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("context `m99` is not in the kubeconfig"));
+    assert!(
+        prod.standin.requests().is_empty(),
+        "nothing read before the check"
+    );
+}
+
+#[test]
+fn configmap_holds_exactly_the_merged_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    let src = c.kubeconfig(dir.path());
+    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
+    let dst = dir.path().join("home");
+    write_kubeconfig(
+        &dst,
+        &[home
+            .entry("home", "home-cluster")
+            .namespace("segment-bridge")],
+        None,
+    )
+    .unwrap();
+    let out = tool(dir.path())
+        .env("KUBECONFIG_SRC", &src)
+        .env("KUBECONFIG", &dst)
+        .env("CONTEXTS", "m01 rh01")
+        .args(["--configmap", "ws-map"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let cms = home.standin.list(CONFIGMAPS);
+    assert_eq!(cms.len(), 1);
+    assert_eq!(cms[0]["metadata"]["namespace"], "segment-bridge");
+    assert_eq!(cms[0]["metadata"]["name"], "ws-map");
+    assert_eq!(
+        cms[0]["data"],
+        json!({"ws-map.json": fixture("expected-m01-rh01.json")})
+    );
+}
+
+#[test]
+fn one_dead_cluster_fails_the_run_and_no_configmap_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    c.rh01.standin.fail_all(Some(503));
+    let src = c.kubeconfig(dir.path());
+    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
+    let dst = dir.path().join("home");
+    write_kubeconfig(&dst, &[home.entry("home", "home-cluster")], None).unwrap();
+    let out = tool(dir.path())
+        .env("KUBECONFIG_SRC", &src)
+        .env("KUBECONFIG", &dst)
+        .env("CONTEXTS", "m01 rh01")
+        .args(["--configmap", "ws-map", "--stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("context `rh01`: cannot list namespaces: HTTP 503 ServiceUnavailable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 of 2 contexts failed; nothing written"),
+        "{err}"
+    );
+    assert!(home.standin.list(CONFIGMAPS).is_empty());
+    assert!(home.standin.requests().is_empty());
+    // The live cluster was read (concurrently) all the same.
+    assert!(!c.m01.standin.requests().is_empty());
+
+    // A cluster nobody listens on fails the same way.
+    drop(c);
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &src)
+        .env("CONTEXTS", "m01")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("context `m01`: cannot list namespaces"));
+}
+
+#[test]
+fn a_slow_cluster_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    c.rh01
+        .standin
+        .set_delay(std::time::Duration::from_millis(2500));
+    let kc = c.kubeconfig(dir.path());
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .env("CONTEXTS", "m01 rh01")
+        .args(["--timeout", "1", "--retries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("context `rh01`: cannot list namespaces"),
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("timed out"), "{err}");
+}
+
+#[test]
+fn context_flags_add_to_contexts() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    let kc = c.kubeconfig(dir.path());
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &kc)
+        .env("CONTEXTS", "rh01")
+        .args(["--context", "m01"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), fixture("expected-rh01-m01.json"));
+}
