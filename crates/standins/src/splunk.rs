@@ -281,7 +281,26 @@ struct Inner {
     hits: Vec<u32>,
     requests: Vec<Recorded>,
     kv_calls: u32,
-    collections: BTreeMap<String, Vec<Value>>,
+    collections: BTreeMap<String, Collection>,
+}
+
+/// A KV store collection: documents in insertion order, indexed by `_key`.
+#[derive(Default)]
+struct Collection {
+    docs: Vec<Value>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl Collection {
+    fn upsert(&mut self, key: String, doc: Value) {
+        match self.index.get(&key) {
+            Some(&i) => self.docs[i] = doc,
+            None => {
+                self.index.insert(key, self.docs.len());
+                self.docs.push(doc);
+            }
+        }
+    }
 }
 
 /// Shared state of a running stand-in.
@@ -311,13 +330,21 @@ impl Handle {
         self.lock()
             .collections
             .get(name)
-            .cloned()
+            .map(|c| c.docs.clone())
             .unwrap_or_default()
     }
 
     /// Fills a collection directly (test set-up).
     pub fn set_collection(&self, name: &str, docs: Vec<Value>) {
-        self.lock().collections.insert(name.to_owned(), docs);
+        let mut c = Collection::default();
+        for (i, d) in docs.into_iter().enumerate() {
+            let key = d
+                .get("_key")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("{i:024x}"), str::to_owned);
+            c.upsert(key, d);
+        }
+        self.lock().collections.insert(name.to_owned(), c);
     }
 }
 
@@ -744,7 +771,11 @@ async fn kv_get(
     if let Err(r) = kv_gate(&mut g, "GET", uri.path(), &headers, None) {
         return r;
     }
-    let docs = g.collections.get(&coll).cloned().unwrap_or_default();
+    let docs = g
+        .collections
+        .get(&coll)
+        .map(|c| c.docs.clone())
+        .unwrap_or_default();
     json_response(StatusCode::OK, Value::Array(docs).to_string())
 }
 
@@ -781,6 +812,9 @@ async fn kv_batch_save(
         return r;
     }
     let Some(docs) = docs else {
+        if let Some(r) = g.requests.last_mut() {
+            r.status = 400;
+        }
         return json_response(
             StatusCode::BAD_REQUEST,
             messages_body("ERROR", "Request body must be a JSON array of documents"),
@@ -792,20 +826,14 @@ async fn kv_batch_save(
         let key = match doc.get("_key").and_then(Value::as_str) {
             Some(k) => k.to_owned(),
             None => {
-                let k = format!("{:024x}", stored.len() + keys.len());
+                let k = format!("{:024x}", stored.docs.len());
                 if let Value::Object(m) = &mut doc {
                     m.insert("_key".into(), Value::String(k.clone()));
                 }
                 k
             }
         };
-        match stored
-            .iter_mut()
-            .find(|d| d.get("_key").and_then(Value::as_str) == Some(&key))
-        {
-            Some(existing) => *existing = doc,
-            None => stored.push(doc),
-        }
+        stored.upsert(key.clone(), doc);
         keys.push(Value::String(key));
     }
     json_response(StatusCode::OK, Value::Array(keys).to_string())
