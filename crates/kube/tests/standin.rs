@@ -1,0 +1,252 @@
+//! The Kubernetes crate against the stand-in, through kube-rs: paged lists
+//! (remainingItemCount, label selectors, restarts on 410), ConfigMap apply
+//! and the stand-in's own size validation, exec credential plugins.
+
+use std::path::Path;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use segment_bridge_core::retry::RetryPolicy;
+use segment_bridge_kube::list::{list_all, ListError, ListOptions};
+use segment_bridge_kube::{configmap, Cluster, Source, Timeouts};
+use serde_json::json;
+use standins::kube::{kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};
+
+fn namespaces(n: usize) -> KubeStandin {
+    let s = KubeStandin::new();
+    for i in 0..n {
+        let mut labels = json!({"toolchain.dev.openshift.com/type": if i % 2 == 0 { "tenant" } else { "other" }});
+        if i % 3 == 0 {
+            labels["toolchain.dev.openshift.com/space"] = json!(format!("u{i}"));
+        }
+        s.add(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": format!("ns-{i:02}"), "labels": labels}}))
+            .unwrap();
+    }
+    s
+}
+
+async fn client_for(entry: KubeconfigEntry) -> Cluster {
+    let doc = kubeconfig(&[entry], None).to_string();
+    let source = Source::from_yaml(&doc).unwrap();
+    source.cluster(None, Timeouts::default()).await.unwrap()
+}
+
+fn no_sleep(retries: u32) -> RetryPolicy {
+    let mut p = RetryPolicy::new(retries);
+    p.scale = 0.0;
+    p
+}
+
+fn names(items: &[Namespace]) -> Vec<String> {
+    items
+        .iter()
+        .map(|n| n.metadata.name.clone().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_remaining_item_count_only_without_selector() {
+    let s = namespaces(10);
+    let server = s.serve().unwrap();
+    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let api: Api<Namespace> = Api::all(c.client.clone());
+    let page = api.list(&ListParams::default().limit(4)).await.unwrap();
+    assert_eq!(page.items.len(), 4);
+    assert_eq!(page.metadata.remaining_item_count, Some(6));
+    assert!(page.metadata.continue_.is_some());
+    let page = api
+        .list(
+            &ListParams::default()
+                .limit(2)
+                .labels("toolchain.dev.openshift.com/type=tenant"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.metadata.remaining_item_count, None);
+
+    for (selector, expected) in [
+        ("toolchain.dev.openshift.com/type=tenant", 5),
+        ("toolchain.dev.openshift.com/type!=tenant", 5),
+        ("toolchain.dev.openshift.com/space", 4),
+        ("!toolchain.dev.openshift.com/space", 6),
+        (
+            "toolchain.dev.openshift.com/type=tenant,toolchain.dev.openshift.com/space",
+            2,
+        ),
+        ("toolchain.dev.openshift.com/type in (tenant,other)", 10),
+    ] {
+        let listed = list_all(&api, &ListOptions::new(3, no_sleep(0)).labels(selector))
+            .await
+            .unwrap();
+        assert_eq!(listed.items.len(), expected, "{selector}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_all_restarts_after_410_and_gives_up_eventually() {
+    let s = namespaces(7);
+    let server = s.serve().unwrap();
+    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let api: Api<Namespace> = Api::all(c.client.clone());
+
+    let listed = list_all(&api, &ListOptions::new(2, no_sleep(0)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (listed.items.len(), listed.pages, listed.restarts),
+        (7, 4, 0)
+    );
+
+    // A compaction between two pages expires the token held by the client.
+    s.expire_next_continue(2);
+    let listed = list_all(&api, &ListOptions::new(3, no_sleep(0)))
+        .await
+        .unwrap();
+    assert_eq!(names(&listed.items).len(), 7);
+    assert_eq!(listed.restarts, 2);
+    let mut sorted = names(&listed.items);
+    sorted.dedup();
+    assert_eq!(sorted.len(), 7, "no duplicates after a restart");
+
+    s.expire_next_continue(100);
+    let mut opts = ListOptions::new(3, no_sleep(0));
+    opts.max_restarts = 2;
+    match list_all(&api, &opts).await {
+        Err(ListError::Expired { restarts }) => assert_eq!(restarts, 2),
+        other => panic!("expected Expired, got {other:?}"),
+    }
+
+    // compact(): every outstanding token is expired.
+    s.expire_next_continue(0);
+    let first = api.list(&ListParams::default().limit(3)).await.unwrap();
+    s.compact();
+    let token = first.metadata.continue_.unwrap();
+    let err = api
+        .list(&ListParams::default().limit(3).continue_token(&token))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 410 && st.reason == "Expired"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried_others_are_not() {
+    let s = namespaces(3);
+    let server = s.serve().unwrap();
+    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let api: Api<Namespace> = Api::all(c.client.clone());
+    s.fail_next(2, 500);
+    let listed = list_all(&api, &ListOptions::new(0, no_sleep(3)))
+        .await
+        .unwrap();
+    assert_eq!((listed.items.len(), listed.retries), (3, 2));
+
+    s.fail_next(1, 403);
+    match list_all(&api, &ListOptions::new(0, no_sleep(3))).await {
+        Err(ListError::Api(e)) => assert_eq!(e.code(), Some(403)),
+        other => panic!("expected a 403, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_apply_create_get_and_size_limit() {
+    let s = KubeStandin::new();
+    let server = s.serve().unwrap();
+    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+
+    let cm = configmap::apply(c.client.clone(), "ns", "map", "m.json", "{}\n")
+        .await
+        .unwrap();
+    assert_eq!(cm.data.unwrap()["m.json"], "{}\n");
+    let cm = configmap::apply(c.client.clone(), "ns", "map", "m.json", "{\"a\":1}\n")
+        .await
+        .unwrap();
+    assert_eq!(cm.data.unwrap()["m.json"], "{\"a\":1}\n");
+    let stored = s.get(CONFIGMAPS, "ns", "map").unwrap();
+    assert_eq!(stored["data"], json!({"m.json": "{\"a\":1}\n"}));
+    assert_eq!(
+        stored["metadata"]["managedFields"][0]["manager"],
+        "segment-bridge"
+    );
+
+    // Plain create and get work too; a second create conflicts.
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), "ns");
+    let other: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "other"}, "data": {"k": "v"}}))
+    .unwrap();
+    api.create(&PostParams::default(), &other).await.unwrap();
+    assert_eq!(api.get("other").await.unwrap().data.unwrap()["k"], "v");
+    let err = api
+        .create(&PostParams::default(), &other)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 409),
+        "{err:?}"
+    );
+    assert!(api.get_opt("missing").await.unwrap().is_none());
+
+    // Our check refuses before sending; the stand-in refuses like the API
+    // server when something sends it anyway.
+    let big = "x".repeat(configmap::MAX_DATA_BYTES);
+    let before = s.requests().len();
+    let err = configmap::apply(c.client.clone(), "ns", "big", "m.json", &big)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("over the ConfigMap limit"),
+        "{err}"
+    );
+    assert_eq!(s.requests().len(), before, "nothing sent");
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "big"}, "data": {"m.json": big}});
+    let err = api
+        .patch(
+            "big",
+            &PatchParams::apply("test").force(),
+            &Patch::Apply(&cm),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 422),
+        "{err:?}"
+    );
+    assert!(s.get(CONFIGMAPS, "ns", "big").is_none());
+}
+
+/// kube runs the kubeconfig's exec credential plugin; the stand-in sees its
+/// token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_plugin_credentials_over_tls() {
+    let cluster = TlsCluster::start(namespaces(2), "exec-token").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("cred-plugin");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token\"}}'\n",
+    )
+    .unwrap();
+    make_executable(&plugin);
+    let mut doc = kubeconfig(&[cluster.entry("c", "c")], None);
+    doc["users"][0]["user"] = json!({"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": plugin.to_str().unwrap(),
+        "interactiveMode": "Never",
+    }});
+    let source = Source::from_yaml(&doc.to_string()).unwrap();
+    let c = source.cluster(None, Timeouts::default()).await.unwrap();
+    let api: Api<Namespace> = Api::all(c.client.clone());
+    let listed = list_all(&api, &ListOptions::new(0, no_sleep(0)))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+}
+
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
