@@ -105,6 +105,35 @@ static STR_CLASS: [u8; 256] = {
     t
 };
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The first index from `i` on whose byte is a quote, a backslash or a
+/// control character (or `b.len()`), eight bytes at a time.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(arr);
+        let ctrl = w.wrapping_sub(LO * 0x20) & !w;
+        let q = w ^ (LO * u64::from(b'"'));
+        let q = q.wrapping_sub(LO) & !q;
+        let bs = w ^ (LO * u64::from(b'\\'));
+        let bs = bs.wrapping_sub(LO) & !bs;
+        let m = (ctrl | q | bs) & HI;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
+        i += 1;
+    }
+    i
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -237,9 +266,7 @@ impl<'a> Scanner<'a> {
         let mut i = self.pos + 1;
         let mut escaped = false;
         loop {
-            while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
-                i += 1;
-            }
+            i = plain_run(b, i);
             match b.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
@@ -271,14 +298,21 @@ impl<'a> Scanner<'a> {
         let mut i = self.pos + 1;
         loop {
             let start = i;
-            while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
-                i += 1;
-            }
+            i = plain_run(b, i);
             out.extend_from_slice(&b[start..i]);
             match b.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
                     return Ok(());
+                }
+                // The escapes of nested JSON text, inline.
+                Some(b'\\') if b.get(i + 1) == Some(&b'"') => {
+                    out.push(b'"');
+                    i += 2;
+                }
+                Some(b'\\') if b.get(i + 1) == Some(&b'\\') => {
+                    out.push(b'\\');
+                    i += 2;
                 }
                 Some(b'\\') => {
                     let (next, c) = self.escape_at(i)?;
@@ -464,14 +498,25 @@ impl Hasher for IdHasher {
     }
 }
 
+/// A fast 64-bit hash of a key, eight bytes at a time; a collision only
+/// costs a trip down the slow path.
+#[inline]
 fn key_hash(key: &[u8]) -> u64 {
-    // FNV-1a: keys are short; a collision only costs a trip down the slow path.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = key.len() as u64;
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
     }
-    h
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
 }
 
 /// The keys seen so far in one object being compacted.
@@ -903,6 +948,21 @@ mod tests {
             with_key(r#"{"workspaceID":1,"workspaceID":2}"#),
             Err(Fail::Slow)
         );
+    }
+
+    #[test]
+    fn plain_runs_find_the_first_special_byte() {
+        let texts = ["", "abcdefghijklmnopq", "é\u{1}", "0123456789\"", "01234567\\x", "aaaaaaaa\u{1f}", "\u{7f}\u{80}ÿ\u{ff}x\"yyyyyyyy"];
+        for text in texts {
+            let b = text.as_bytes();
+            for start in 0..=b.len() {
+                let want = b[start..]
+                    .iter()
+                    .position(|&c| STR_CLASS[c as usize] != 0)
+                    .map_or(b.len(), |p| p + start);
+                assert_eq!(plain_run(b, start), want, "{text:?} from {start}");
+            }
+        }
     }
 
     #[test]
