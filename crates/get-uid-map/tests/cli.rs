@@ -197,6 +197,7 @@ fn wrong_ca_and_wrong_token_fail() {
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains("wrong"), "the token never shows");
     // 401 is not retried.
     assert_eq!(host.standin.requests_to(USERSIGNUPS_PATH).len(), 1);
 }
