@@ -8,7 +8,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::json;
-use standins::kube::{write_kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};
+use standins::kube::{write_kubeconfig, KubeStandin, TlsCluster, CONFIGMAPS};
 
 const M01: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
 const RH01: &str = "api-stone-stg-rh01-l2vh-p1-openshiftapps-com:6443";
