@@ -185,11 +185,13 @@ fn no_credentials_is_a_usage_error() {
 fn uid_lookup_queries_are_served() {
     let served = served();
     // Only searches with the lookup get rows: the rule looks for it.
-    let mut cfg = Config::default();
-    cfg.rules = vec![standins::splunk::Rule::new(
-        "|lookup uid_lookup_kv username",
-        served[&3].clone(),
-    )];
+    let cfg = Config {
+        rules: vec![standins::splunk::Rule::new(
+            "|lookup uid_lookup_kv username",
+            served[&3].clone(),
+        )],
+        ..Config::default()
+    };
     let s = SplunkStandin::start(cfg).unwrap();
     let out = cmd(&s.url())
         .args([

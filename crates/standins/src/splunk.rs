@@ -719,7 +719,7 @@ fn kv_gate(
     path: &str,
     headers: &HeaderMap,
     documents: Option<usize>,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let (auth, authorized) = authenticate(&g.cfg, headers);
     let mut rec = Recorded {
         method: method.into(),
@@ -731,17 +731,17 @@ fn kv_gate(
         status: 200,
     };
     let verdict = if !authorized {
-        Err(unauthorized())
+        Some(unauthorized())
     } else if g.kv_calls < g.cfg.kv_fail_first {
         g.kv_calls += 1;
         let s =
             StatusCode::from_u16(g.cfg.kv_fail_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        Err(json_response(
+        Some(json_response(
             s,
             messages_body("ERROR", "KV Store is initializing"),
         ))
     } else if documents.is_some_and(|n| n > g.cfg.kv_limit) {
-        Err(json_response(
+        Some(json_response(
             StatusCode::BAD_REQUEST,
             messages_body(
                 "ERROR",
@@ -752,9 +752,9 @@ fn kv_gate(
             ),
         ))
     } else {
-        Ok(())
+        None
     };
-    if let Err(r) = &verdict {
+    if let Some(r) = &verdict {
         rec.status = r.status().as_u16();
     }
     g.requests.push(rec);
@@ -768,7 +768,7 @@ async fn kv_get(
     headers: HeaderMap,
 ) -> Response {
     let mut g = h.lock();
-    if let Err(r) = kv_gate(&mut g, "GET", uri.path(), &headers, None) {
+    if let Some(r) = kv_gate(&mut g, "GET", uri.path(), &headers, None) {
         return r;
     }
     let docs = g
@@ -786,7 +786,7 @@ async fn kv_delete(
     headers: HeaderMap,
 ) -> Response {
     let mut g = h.lock();
-    if let Err(r) = kv_gate(&mut g, "DELETE", uri.path(), &headers, None) {
+    if let Some(r) = kv_gate(&mut g, "DELETE", uri.path(), &headers, None) {
         return r;
     }
     g.collections.remove(&coll);
@@ -802,7 +802,7 @@ async fn kv_batch_save(
 ) -> Response {
     let docs: Option<Vec<Value>> = serde_json::from_slice(&body).ok();
     let mut g = h.lock();
-    if let Err(r) = kv_gate(
+    if let Some(r) = kv_gate(
         &mut g,
         "POST",
         uri.path(),

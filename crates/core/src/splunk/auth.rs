@@ -38,7 +38,7 @@ impl Credentials {
             return Ok(Credentials::Bearer(t));
         }
         let host = api_url.host_str().unwrap_or_default();
-        let netrc = match netrc_file {
+        let netrc = match netrc_file.filter(|p| !p.as_os_str().is_empty()) {
             Some(p) => Some(Netrc::from_file(p)?),
             None => match netrc::default_path() {
                 Some(p) if p.exists() => Some(Netrc::from_file(&p)?),

@@ -311,7 +311,8 @@ mod tests {
 
     #[test]
     fn failures() {
-        let cases: Vec<(String, fn(&StreamError) -> bool)> = vec![
+        type Check = fn(&StreamError) -> bool;
+        let cases: Vec<(String, Check)> = vec![
             (String::new(), |e| matches!(e, StreamError::Empty)),
             ("\u{feff}\n \n".into(), |e| matches!(e, StreamError::Empty)),
             (format!("{ROW0}\n"), |e| {
