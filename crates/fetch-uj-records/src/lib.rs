@@ -59,7 +59,7 @@ pub struct Args {
 
     /// Read the queries, NUL-separated, from FILE (`-`: stdin) instead of
     /// generating them (`querygen -0 | fetch-uj-records --queries -`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["uid_lookup", "names"])]
     pub queries: Option<PathBuf>,
 
     /// Generate the queries that map usernames to SSO ids in Splunk with

@@ -221,3 +221,72 @@ fn parallel_one_runs_them_all() {
         expected_lines(&served())
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_is_a_quiet_exit() {
+    use std::io::BufRead;
+    let served: std::collections::BTreeMap<usize, Vec<String>> =
+        (0..8).map(|k| (k, rows(k, 3000))).collect();
+    let s = standin_with(&served, Config::default(), |_, r| r);
+    let bin = assert_cmd::cargo::cargo_bin("fetch-uj-records");
+    let mut child = std::process::Command::new(bin)
+        .env_clear()
+        .env("SPLUNK_API_URL", s.url())
+        .env("SPLUNK_TOKEN", TOKEN)
+        .env("HOME", "/nonexistent")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with(r#"{"preview":false"#));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn queries_from_stdin_or_a_file() {
+    let served = served();
+    let s = standin_with(&served, Config::default(), |_, r| r);
+    let nul = querygen::render_nul(&querygen::queries(&querygen::Options::default()));
+    let out = cmd(&s.url())
+        .args(["--queries", "-"])
+        .write_stdin(nul.clone())
+        .assert()
+        .success();
+    assert_eq!(
+        sorted_lines(&out.get_output().stdout),
+        expected_lines(&served)
+    );
+    assert_eq!(s.exports().len(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q");
+    std::fs::write(&f, "search only one\n").unwrap();
+    let out = cmd(&s.url()).arg("--queries").arg(&f).assert().success();
+    // No rule matches: the no-results line.
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        "{\"preview\":false,\"lastrow\":true}\n"
+    );
+    assert_eq!(s.exports()[8].param("search"), Some("search only one"));
+
+    cmd(&s.url())
+        .args(["--queries", "-"])
+        .write_stdin("\0\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no queries in `-`"));
+    cmd(&s.url())
+        .args(["--queries", "-", "--uid-lookup", "x"])
+        .assert()
+        .code(2);
+}

@@ -33,6 +33,9 @@
 //!   (cut mid-line). A last line that lacks only its newline but parses is
 //!   accepted: nothing of it was lost;
 //! - a line is not a JSON object of the export format.
+//!
+//! Lines that are neither rows nor the no-results line (message lines, a
+//! `{"preview":false}` without `result` or `lastrow`) are not handed out.
 
 use std::io::BufRead;
 
