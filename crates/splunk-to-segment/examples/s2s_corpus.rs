@@ -131,19 +131,29 @@ fn main() -> std::io::Result<()> {
     // their user, ns1950.. not in the workspace map.
     let mut uid = String::from("{");
     for u in 0..1900 {
-        let _ = write!(uid, "{}\"u{u}\":{}", if u > 0 { "," } else { "" }, 60_000_000 + u);
+        let _ = write!(
+            uid,
+            "{}\"u{u}\":{}",
+            if u > 0 { "," } else { "" },
+            60_000_000 + u
+        );
     }
     uid.push('}');
     std::fs::write(dir.join("uid-map.json"), uid)?;
     let mut ws = String::from("{");
     for n in 0..1950 {
-        let _ = write!(ws, "{}\"ns{n}-tenant\":\"u{n}\"", if n > 0 { "," } else { "" });
+        let _ = write!(
+            ws,
+            "{}\"ns{n}-tenant\":\"u{n}\"",
+            if n > 0 { "," } else { "" }
+        );
     }
     ws.push('}');
     std::fs::write(dir.join("ws-map.json"), ws)?;
 
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("input.jsonl"))?);
+    let mut out =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("input.jsonl"))?);
     for row in 0..rows {
         if row % 5000 == 4999 {
             writeln!(out, "{{\"preview\":false,\"lastrow\":true}}")?;
@@ -155,7 +165,11 @@ fn main() -> std::io::Result<()> {
             200 + rng.below(500) as usize
         };
         let ns = rng.below(USERS as u64);
-        let user = if rng.below(4) == 0 { ns } else { rng.below(USERS as u64) };
+        let user = if rng.below(4) == 0 {
+            ns
+        } else {
+            rng.below(USERS as u64)
+        };
         let mut line = String::with_capacity(size + 600);
         let _ = write!(
             line,

@@ -952,7 +952,15 @@ mod tests {
 
     #[test]
     fn plain_runs_find_the_first_special_byte() {
-        let texts = ["", "abcdefghijklmnopq", "é\u{1}", "0123456789\"", "01234567\\x", "aaaaaaaa\u{1f}", "\u{7f}\u{80}ÿ\u{ff}x\"yyyyyyyy"];
+        let texts = [
+            "",
+            "abcdefghijklmnopq",
+            "é\u{1}",
+            "0123456789\"",
+            "01234567\\x",
+            "aaaaaaaa\u{1f}",
+            "\u{7f}\u{80}ÿ\u{ff}x\"yyyyyyyy",
+        ];
         for text in texts {
             let b = text.as_bytes();
             for start in 0..=b.len() {
