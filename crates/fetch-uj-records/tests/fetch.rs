@@ -290,3 +290,50 @@ fn queries_from_stdin_or_a_file() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn https_with_an_extra_ca_file() {
+    let ca = standins::kube::TestCa::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    let served = served();
+    let cfg = Config {
+        rules: KINDS
+            .iter()
+            .enumerate()
+            .map(|(k, kind)| standins::splunk::Rule::new(kind.marker, served[&k].clone()))
+            .collect(),
+        ..Config::default()
+    };
+    let s = SplunkStandin::start_tls(cfg, &ca).unwrap();
+    assert!(s.url().starts_with("https://"));
+    let out = cmd(&s.url())
+        .arg("--ca-file")
+        .arg(&ca_file)
+        .assert()
+        .success();
+    assert_eq!(
+        sorted_lines(&out.get_output().stdout),
+        expected_lines(&served)
+    );
+
+    // Without it the certificate is not trusted: every query fails, and a
+    // certificate error is not retried.
+    let before = s.requests().len();
+    let out = cmd(&s.url()).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("failed after 0 retries: cannot reach Splunk"),
+        "{stderr}"
+    );
+    assert_eq!(s.requests().len(), before);
+
+    cmd(&s.url())
+        .args(["--ca-file", "/nonexistent/ca.pem"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cannot read `/nonexistent/ca.pem`",
+        ));
+}

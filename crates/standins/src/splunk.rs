@@ -388,6 +388,15 @@ impl SplunkStandin {
         Ok(SplunkStandin { server, handle })
     }
 
+    /// The same over HTTPS, with a certificate for `127.0.0.1` issued by
+    /// `ca` (clients trust it with `--ca-file`).
+    pub fn start_tls(cfg: Config, ca: &crate::kube::TestCa) -> std::io::Result<SplunkStandin> {
+        let (r, handle) = router(cfg);
+        let tls = ca.server_config().map_err(std::io::Error::other)?;
+        let server = server::spawn_tls(r, server::loopback(), tls)?;
+        Ok(SplunkStandin { server, handle })
+    }
+
     /// `http://127.0.0.1:PORT`, the `SPLUNK_API_URL` to use.
     pub fn url(&self) -> String {
         self.server.url()
