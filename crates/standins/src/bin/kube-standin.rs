@@ -34,14 +34,16 @@ struct Args {
     #[arg(long)]
     tls: bool,
 
-    /// Bearer token to require (default: none required).
+    /// Bearer token to require (written into the kubeconfig; kubectl asks
+    /// for a password when a user has no credentials at all).
     #[arg(
         long,
         env = "KUBE_STANDIN_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        default_value = "standin-token"
     )]
-    token: Option<String>,
+    token: String,
 
     /// Write a kubeconfig for this cluster to FILE. With --add, contexts
     /// already in FILE (written by other kube-standins) are kept.
@@ -85,9 +87,7 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("cannot load `{}`", f.display()))?;
         tracing::info!("loaded {n} objects from `{}`", f.display());
     }
-    if let Some(t) = &args.token {
-        standin.require_token(t.clone());
-    }
+    standin.require_token(args.token.clone());
     standin.fail_all(args.fail_all);
     standin.set_delay(Duration::from_millis(args.delay_ms));
 
@@ -106,9 +106,7 @@ fn main() -> anyhow::Result<()> {
         if let Some(ca) = &ca {
             entry = entry.ca(ca.ca_pem());
         }
-        if let Some(t) = &args.token {
-            entry = entry.token(t.clone());
-        }
+        entry = entry.token(args.token.clone());
         if let Some(ns) = &args.namespace {
             entry = entry.namespace(ns.clone());
         }
