@@ -10,7 +10,7 @@ use segment_bridge_core::segment::{Batch, Client, SendError};
 /// How batches are delivered.
 #[derive(Debug)]
 pub enum Deliverer {
-    Http(Client),
+    Http(Box<Client>),
     /// `sh -c CMD` per batch; a non-zero exit fails the batch.
     Filter(String),
 }

@@ -181,7 +181,9 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let deliverer = match (&args.filter, args.dry_run) {
         (_, true) => None,
         (Some(cmd), false) => Some(Deliverer::Filter(cmd.clone())),
-        (None, false) => Some(Deliverer::Http(Client::new(args.client.config()?)?)),
+        (None, false) => Some(Deliverer::Http(Box::new(Client::new(
+            args.client.config()?,
+        )?))),
     };
     let progress = progress_bar();
     let dead = DeadLetter { file: dead };
