@@ -184,7 +184,7 @@ enum Msg {
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let jobs = jobs(&args, input)?;
-    let client = Client::new(args.splunk.client_config()?)?;
+    let client = args.splunk.client()?;
     let retries = client.config().retry.retries;
     let parallel = usize::from(args.parallel).clamp(1, jobs.len().max(1));
     tracing::debug!(

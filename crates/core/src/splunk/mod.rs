@@ -62,6 +62,12 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
+    /// The client: [`client_config`](Self::client_config), then
+    /// [`Client::new`].
+    pub fn client(&self) -> Result<Client, Error> {
+        Client::new(self.client_config()?)
+    }
+
     /// Resolves the credentials (`SPLUNK_TOKEN`, else the netrc entry of the
     /// API host) and builds the client configuration.
     pub fn client_config(&self) -> Result<ClientConfig, Error> {
