@@ -79,11 +79,19 @@ fn probe_object(line: &[u8]) -> InputFormat {
     match serde_json::from_slice::<Probe>(line) {
         Ok(p) if p.results.is_some() && p.result.is_none() => InputFormat::Json,
         Ok(_) => InputFormat::Jsonl,
-        // A document spread over several lines.
-        Err(e) if e.is_eof() => InputFormat::Json,
+        // A document spread over several lines (`{` alone on the first, as
+        // pretty printers write it, or its `results` already in sight);
+        // anything else is a cut export row, reported by the line reader.
+        Err(e) if e.is_eof() && (line == b"{" || contains(line, b"\"results\"")) => {
+            InputFormat::Json
+        }
         // A bad row: the line reader will report it.
         Err(_) => InputFormat::Jsonl,
     }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Wraps one result as the export row it would have been.

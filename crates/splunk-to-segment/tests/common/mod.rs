@@ -3,6 +3,8 @@
 //! `serde_json::Value` to compare the fast path against.
 #![allow(dead_code)]
 
+pub mod gen;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
