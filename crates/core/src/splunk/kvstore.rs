@@ -51,6 +51,8 @@ pub struct Stats {
 /// Replaces every document of `collection` (in the client's app, owner
 /// `nobody`) with `docs`: one DELETE, then `batch_save` calls within
 /// `limits`. Documents should carry `_key` so that a repeated save upserts.
+/// An empty `docs` empties the collection: refuse an empty map before
+/// calling this unless that is meant.
 pub fn replace_collection(
     client: &Client,
     collection: &str,
