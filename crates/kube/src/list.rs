@@ -98,8 +98,39 @@ pub async fn list_all<K>(api: &Api<K>, opts: &ListOptions) -> Result<Listed<K>, 
 where
     K: Clone + DeserializeOwned + Debug,
 {
-    let mut out = Listed {
-        items: Vec::new(),
+    let f = list_fold(api, opts, Vec::new, |v: &mut Vec<K>, k| v.push(k)).await?;
+    Ok(Listed {
+        items: f.acc,
+        pages: f.pages,
+        restarts: f.restarts,
+        retries: f.retries,
+    })
+}
+
+/// A fold over every object, and how it went.
+#[derive(Debug)]
+pub struct Folded<A> {
+    pub acc: A,
+    pub pages: u32,
+    pub restarts: u32,
+    pub retries: u32,
+}
+
+/// Folds every object `api` sees into an accumulator, page by page, so that
+/// only one page of objects is held at a time (a cluster with hundreds of
+/// thousands of objects doesn't need them all in memory). A restart after
+/// 410 Gone starts again from `init()`.
+pub async fn list_fold<K, A>(
+    api: &Api<K>,
+    opts: &ListOptions,
+    mut init: impl FnMut() -> A,
+    mut add: impl FnMut(&mut A, K),
+) -> Result<Folded<A>, ListError>
+where
+    K: Clone + DeserializeOwned + Debug,
+{
+    let mut out = Folded {
+        acc: init(),
         pages: 0,
         restarts: 0,
         retries: 0,
@@ -131,14 +162,16 @@ where
                     out.restarts,
                     opts.max_restarts
                 );
-                out.items.clear();
+                out.acc = init();
                 token = None;
                 continue;
             }
             Err(e) => return Err(ListError::Api(e)),
         };
         out.pages += 1;
-        out.items.extend(page.items);
+        for item in page.items {
+            add(&mut out.acc, item);
+        }
         match page.metadata.continue_.filter(|t| !t.is_empty()) {
             Some(t) => token = Some(t),
             None => return Ok(out),

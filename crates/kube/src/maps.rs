@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{Cluster, Source, Timeouts};
 use crate::error::Error;
-use crate::list::{list_all, ListError, ListOptions};
+use crate::list::{list_fold, ListError, ListOptions};
 use crate::resources::{self, SPACE_LABEL, SSO_USER_ID_ANNOTATION, TENANT_SELECTOR};
 
 /// Which map to build.
@@ -129,26 +129,37 @@ pub fn ws_entry(ns: &Namespace) -> Result<(String, Value), String> {
     }
 }
 
-/// Folds `(object name, entry)` results into a [`ContextMap`].
-fn fold(
-    context: &str,
-    kind: &MapKind,
-    results: impl IntoIterator<Item = (String, Result<(String, Value), String>)>,
-) -> ContextMap {
-    let mut cm = ContextMap {
-        context: context.to_owned(),
-        ..ContextMap::default()
-    };
-    let mut owner: HashMap<String, String> = HashMap::new();
-    for (object, r) in results {
+/// Builds a [`ContextMap`] one object at a time.
+struct Builder<'a> {
+    cm: ContextMap,
+    kind: &'a MapKind,
+    /// Which object gave each key (to name both sides of a duplicate).
+    owner: HashMap<String, String>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(context: &str, kind: &'a MapKind) -> Builder<'a> {
+        Builder {
+            cm: ContextMap {
+                context: context.to_owned(),
+                ..ContextMap::default()
+            },
+            kind,
+            owner: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, object: String, r: Result<(String, Value), String>) {
+        let cm = &mut self.cm;
         cm.objects += 1;
         match r {
             Ok((key, value)) => {
-                if let Some(prev) = owner.insert(key.clone(), object.clone()) {
+                if let Some(prev) = self.owner.insert(key.clone(), object.clone()) {
                     cm.duplicates += 1;
                     tracing::warn!(
-                        "context `{context}`: {} `{prev}` and `{object}` both map `{key}`; keeping `{object}`'s",
-                        kind.what()
+                        "context `{}`: {} `{prev}` and `{object}` both map `{key}`; keeping `{object}`'s",
+                        cm.context,
+                        self.kind.what()
                     );
                 }
                 cm.entries.insert(key, value);
@@ -156,7 +167,20 @@ fn fold(
             Err(reason) => cm.skipped.push(Skipped { object, reason }),
         }
     }
-    cm
+}
+
+/// Folds `(object name, entry)` results into a [`ContextMap`].
+#[cfg(test)]
+fn fold(
+    context: &str,
+    kind: &MapKind,
+    results: impl IntoIterator<Item = (String, Result<(String, Value), String>)>,
+) -> ContextMap {
+    let mut b = Builder::new(context, kind);
+    for (object, r) in results {
+        b.add(object, r);
+    }
+    b.cm
 }
 
 /// Builds the map of one cluster.
@@ -180,27 +204,28 @@ pub async fn read_cluster(
     let mut opts = opts.clone();
     opts.label = format!("context `{}`: {}", cluster.context, kind.what());
     let opts = &opts;
+    let init = || Builder::new(&cluster.context, kind);
     let (mut cm, pages, restarts, retries) = match kind {
         MapKind::Uid { namespace } => {
             let api = resources::usersignups(cluster.client.clone(), namespace);
-            let listed = list_all(&api, opts).await.map_err(fail)?;
-            let results = listed
-                .items
-                .iter()
-                .map(|o| (o.metadata.name.clone().unwrap_or_default(), uid_entry(o)));
-            let cm = fold(&cluster.context, kind, results);
-            (cm, listed.pages, listed.restarts, listed.retries)
+            let f = list_fold(&api, opts, init, |b, o| {
+                let entry = uid_entry(&o);
+                b.add(o.metadata.name.unwrap_or_default(), entry);
+            })
+            .await
+            .map_err(fail)?;
+            (f.acc.cm, f.pages, f.restarts, f.retries)
         }
         MapKind::Workspace => {
             let api = resources::namespaces(cluster.client.clone());
             let opts = opts.clone().labels(TENANT_SELECTOR);
-            let listed = list_all(&api, &opts).await.map_err(fail)?;
-            let results = listed
-                .items
-                .iter()
-                .map(|n| (n.metadata.name.clone().unwrap_or_default(), ws_entry(n)));
-            let cm = fold(&cluster.context, kind, results);
-            (cm, listed.pages, listed.restarts, listed.retries)
+            let f = list_fold(&api, &opts, init, |b, n| {
+                let entry = ws_entry(&n);
+                b.add(n.metadata.name.unwrap_or_default(), entry);
+            })
+            .await
+            .map_err(fail)?;
+            (f.acc.cm, f.pages, f.restarts, f.retries)
         }
     };
     cm.pages = pages;
