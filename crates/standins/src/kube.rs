@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -810,36 +811,46 @@ impl State_ {
         let empty = BTreeMap::new();
         let all = self.objects.get(t.res.plural).unwrap_or(&empty);
         let no_labels = Map::new();
-        let matching: Vec<(&Key, &Value)> = all
-            .iter()
+        let after = match &start {
+            Some(s) => all.range((Bound::Excluded(s.clone()), Bound::Unbounded)),
+            None => all.range::<Key, _>(..),
+        };
+        let mut matching = after
             .filter(|(k, _)| t.namespace.as_ref().is_none_or(|ns| &k.0 == ns))
-            .filter(|(k, _)| start.as_ref().is_none_or(|s| *k > s))
             .filter(|(_, v)| {
                 let labels = v
                     .pointer("/metadata/labels")
                     .and_then(Value::as_object)
                     .unwrap_or(&no_labels);
                 reqs.iter().all(|r| r.matches(labels))
-            })
-            .collect();
-        let take = if limit == 0 {
-            matching.len()
+            });
+        // One page; then whether there is more (and, without a selector,
+        // how much, as the real server reports it).
+        let mut items = Vec::new();
+        let mut last: Option<&Key> = None;
+        for (k, v) in matching.by_ref() {
+            items.push(v.clone());
+            last = Some(k);
+            if limit != 0 && items.len() == limit {
+                break;
+            }
+        }
+        let remaining = if reqs.is_empty() {
+            matching.count()
         } else {
-            limit.min(matching.len())
+            matching.next().map_or(0, |_| 1)
         };
-        let items: Vec<Value> = matching[..take].iter().map(|(_, v)| (*v).clone()).collect();
         let mut meta = json!({"resourceVersion": self.resource_version.to_string()});
-        if take < matching.len() {
-            let last = matching[take - 1].0.clone();
+        if let (true, Some(last)) = (remaining > 0, last) {
             let tok = ContinueToken {
                 rv: self.resource_version,
                 compaction: self.compaction,
-                start: last,
+                start: last.clone(),
             };
             let tok = serde_json::to_vec(&tok).unwrap_or_default();
             meta["continue"] = json!(base64::engine::general_purpose::STANDARD.encode(tok));
             if reqs.is_empty() {
-                meta["remainingItemCount"] = json!(matching.len() - take);
+                meta["remainingItemCount"] = json!(remaining);
             }
         }
         (
