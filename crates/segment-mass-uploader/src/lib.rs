@@ -223,17 +223,22 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         }),
     };
     progress.finish_and_clear();
-    drop(dead);
-    let rejects_written = match Arc::try_unwrap(rejects) {
-        Ok(m) => m
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .finish()
-            .map(|_| ()),
-        Err(_) => Ok(()),
-    };
+    // Flush both files (they may be one) and report a failure to write them.
+    let dead_file = dead.file.map(|(_, f)| f);
+    let mut written = Ok(());
+    for file in [Some(rejects), dead_file].into_iter().flatten() {
+        if let Ok(m) = Arc::try_unwrap(file) {
+            let r = m
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .finish();
+            if let (Ok(()), Err(e)) = (&written, r) {
+                written = Err(e);
+            }
+        }
+    }
     read_result?;
-    rejects_written?;
+    written?;
 
     let s = &stats;
     let verb = if args.dry_run { "printed" } else { "sent" };
