@@ -254,7 +254,7 @@ fn unknown_context_and_missing_kubeconfig_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("cannot load kubeconfig"),
+        stderr(&out).contains("cannot read kubeconfig"),
         "{}",
         stderr(&out)
     );

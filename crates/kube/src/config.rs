@@ -93,9 +93,16 @@ impl Source {
         }
         let mut merged = Kubeconfig::default();
         for path in &list {
-            let kc = Kubeconfig::read_from(path).map_err(|source| Error::Kubeconfig {
-                path: path.clone(),
-                source,
+            let kc = Kubeconfig::read_from(path).map_err(|source| match source {
+                // kube's message repeats the path; keep just the cause.
+                kube::config::KubeconfigError::ReadConfig(io, _) => Error::ReadKubeconfig {
+                    path: path.clone(),
+                    source: io,
+                },
+                source => Error::Kubeconfig {
+                    path: path.clone(),
+                    source,
+                },
             })?;
             merged = merged.merge(kc).map_err(|source| Error::Kubeconfig {
                 path: path.clone(),

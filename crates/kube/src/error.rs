@@ -48,7 +48,15 @@ impl ApiError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A kubeconfig file could not be read or parsed.
+    /// A kubeconfig file could not be read.
+    #[error("cannot read kubeconfig `{}`", path.display())]
+    ReadKubeconfig {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A kubeconfig file could not be parsed or merged.
     #[error("cannot load kubeconfig `{}`", path.display())]
     Kubeconfig {
         path: PathBuf,
@@ -144,6 +152,7 @@ impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Kubeconfig { .. }
+            | Error::ReadKubeconfig { .. }
             | Error::NoConfig(_)
             | Error::UnknownContext { .. }
             | Error::ContextWithoutKubeconfig { .. }
