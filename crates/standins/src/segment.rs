@@ -171,6 +171,8 @@ pub struct Config {
     pub record_events: bool,
     /// Print each accepted event on stdout as a JSON line (the demo).
     pub print_events: bool,
+    /// Serve HTTPS with this configuration (see `kube::TestCa`).
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Config {
@@ -183,6 +185,7 @@ impl Config {
             faults: Vec::new(),
             record_events: true,
             print_events: false,
+            tls: None,
         }
     }
 
@@ -295,7 +298,12 @@ impl SegmentStandin {
 
     /// The batch endpoint, for `SEGMENT_BATCH_API`.
     pub fn url(&self) -> String {
-        format!("http://{}/v1/batch", self.addr)
+        let scheme = if self.shared.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/v1/batch", self.addr)
     }
 
     /// A copy of what was received so far.
@@ -350,12 +358,25 @@ async fn serve(
         };
         let shared = shared.clone();
         tokio::spawn(async move {
+            let tls = shared.config.tls.clone();
             let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            let http = hyper::server::conn::http1::Builder::new();
             // An error here is a dropped connection (injected or the
-            // client's); there is nobody to tell.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                .await;
+            // client's) or a failed handshake; there is nobody to tell.
+            match tls {
+                None => {
+                    let _ = http
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
+                }
+                Some(cfg) => {
+                    if let Ok(tls) = tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
+                        let _ = http
+                            .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                            .await;
+                    }
+                }
+            }
         });
     }
 }
