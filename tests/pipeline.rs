@@ -298,3 +298,48 @@ fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
         .skip(before)
         .all(|r| r.method == "GET"));
 }
+
+#[test]
+fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
+    let gw = Pushgateway::start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_clusters(dir.path());
+    let maps = make_maps(dir.path(), &src);
+    let splunk = sample_splunk();
+    let seg = segment(segment_config());
+
+    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+        .env("PUSHGATEWAY_URL", &gw.url)
+        .run();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let v = |name: &str, stage: &str| gw.value(&format!("segment_bridge_{name}"), stage);
+    assert_eq!(v("rows_emitted", "fetch-uj-records"), Some(24.0));
+    assert_eq!(v("queries_failed", "fetch-uj-records"), Some(0.0));
+    assert_eq!(v("events_read", "splunk-to-segment"), Some(24.0));
+    assert_eq!(v("events_emitted", "splunk-to-segment"), Some(18.0));
+    assert_eq!(v("events_rejected", "splunk-to-segment"), Some(0.0));
+    assert_eq!(v("events_sent", "segment-mass-uploader"), Some(18.0));
+    for stage in [
+        "fetch-uj-records",
+        "splunk-to-segment",
+        "segment-mass-uploader",
+    ] {
+        assert_eq!(v("run_success", stage), Some(1.0), "{stage}");
+        assert_eq!(v("run_exit_code", stage), Some(0.0), "{stage}");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let wm = watermark(dir.path()).unwrap() as f64;
+    assert_eq!(v("last_success_timestamp_seconds", "watermark"), Some(wm));
+
+    // A run with Segment down: the uploader's outcome says so, the last
+    // success stays.
+    let seg = segment(segment_config().fault(SegFault::status(500, When::Always)));
+    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+        .env("PUSHGATEWAY_URL", &gw.url)
+        .run();
+    assert_eq!(ran.code, 31, "{}", ran.stderr);
+    assert_eq!(v("run_success", "segment-mass-uploader"), Some(0.0));
+    assert_eq!(v("run_exit_code", "segment-mass-uploader"), Some(1.0));
+    assert_eq!(v("events_failed", "segment-mass-uploader"), Some(18.0));
+    assert_eq!(v("last_success_timestamp_seconds", "watermark"), Some(wm));
+}
