@@ -347,3 +347,24 @@ fn in_process_run_reports_outcome_counts() {
         assert!(o.counts.contains(&c), "{c:?} in {:?}", o.counts);
     }
 }
+
+#[test]
+fn a_refused_write_key_stops_sending_and_dead_letters_everything() {
+    let lines = events(300, 4_000);
+    let s = standin(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let out = tool(BIN, dir.path(), &s.url())
+        .env("SEGMENT_WRITE_KEY", "not-the-key")
+        .arg("--dead-letter")
+        .arg(&dead)
+        .write_stdin(input(&lines))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(s.requests(), 1, "no knocking again with the same key");
+    assert_eq!(std::fs::read_to_string(&dead).unwrap(), input(&lines));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not sent: an earlier batch was refused"), "{stderr}");
+    assert!(stderr.contains("300 failed in 3 batches"), "{stderr}");
+}
