@@ -53,8 +53,11 @@ pub fn bin_dir() -> &'static Path {
         let mut build = Command::new(cargo);
         build
             .current_dir(root())
-            .args(["build", "--quiet", "--bins", "--workspace"])
-            .args(["--exclude", "segment-bridge-e2e"]);
+            .args(["build", "--quiet", "--workspace"])
+            .args(["--exclude", "segment-bridge-e2e"])
+            // The targets `cargo test` builds, so that features unify the
+            // same way and this is a no-op after `cargo test --workspace`.
+            .args(["--bins", "--tests", "--examples"]);
         if !cfg!(debug_assertions) {
             build.arg("--release");
         }
