@@ -818,6 +818,9 @@ impl State_ {
         let mut matching = after
             .filter(|(k, _)| t.namespace.as_ref().is_none_or(|ns| &k.0 == ns))
             .filter(|(_, v)| {
+                if reqs.is_empty() {
+                    return true;
+                }
                 let labels = v
                     .pointer("/metadata/labels")
                     .and_then(Value::as_object)
