@@ -172,8 +172,31 @@ async fn configmap_apply_create_get_and_size_limit() {
         "segment-bridge"
     );
 
-    // Plain create and get work too; a second create conflicts.
+    // Server-side apply semantics: a key this manager stops applying goes,
+    // another manager's key stays.
     let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), "ns");
+    let by = |manager: &str, data: serde_json::Value| {
+        let api = api.clone();
+        let manager = manager.to_owned();
+        async move {
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "shared"}, "data": data});
+            api.patch(
+                "shared",
+                &PatchParams::apply(&manager).force(),
+                &Patch::Apply(&cm),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    by("a", json!({"x": "1", "y": "2"})).await;
+    by("b", json!({"z": "3"})).await;
+    let cm = by("a", json!({"x": "4"})).await;
+    let data = serde_json::to_value(cm.data.unwrap()).unwrap();
+    assert_eq!(data, json!({"x": "4", "z": "3"}));
+
+    // Plain create and get work too; a second create conflicts.
     let other: ConfigMap = serde_json::from_value(json!({
         "metadata": {"name": "other"}, "data": {"k": "v"}}))
     .unwrap();
