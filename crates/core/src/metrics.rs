@@ -200,6 +200,19 @@ pub fn group_url(base: &str, labels: &[(&str, &str)]) -> Result<reqwest::Url, Pu
 /// `job="segment-bridge"`) on the Pushgateway at `base`. Short timeouts, one
 /// retry at most for what may succeed on retry.
 pub fn push(base: &str, labels: &[(&str, &str)], gauges: &[Gauge]) -> Result<(), PushError> {
+    let mut policy = RetryPolicy::new(1);
+    policy.base = Duration::from_millis(500);
+    policy.cap = Duration::from_secs(1);
+    policy.retry_after_cap = Duration::from_secs(1);
+    push_with(base, labels, gauges, &policy)
+}
+
+fn push_with(
+    base: &str,
+    labels: &[(&str, &str)],
+    gauges: &[Gauge],
+    policy: &RetryPolicy,
+) -> Result<(), PushError> {
     let url = group_url(base, labels)?;
     let client = http::client(&HttpConfig {
         timeout: Some(Duration::from_secs(5)),
@@ -208,12 +221,8 @@ pub fn push(base: &str, labels: &[(&str, &str)], gauges: &[Gauge]) -> Result<(),
     })
     .map_err(PushError::Client)?;
     let body = render(gauges);
-    let mut policy = RetryPolicy::new(1);
-    policy.base = Duration::from_millis(500);
-    policy.cap = Duration::from_secs(1);
-    policy.retry_after_cap = Duration::from_secs(1);
     let retried = retry::run(
-        &policy,
+        policy,
         |_| {
             let sent = client
                 .put(url.clone())
@@ -412,8 +421,9 @@ mod tests {
     fn a_failed_push_is_an_error_not_a_panic() {
         // Nothing listens on port 1 of loopback: connection refused, retried
         // once (without sleeping), then reported.
-        std::env::set_var(crate::env::BACKOFF_SCALE, "0");
-        let err = push("http://127.0.0.1:1", &[("stage", "t")], &[]).unwrap_err();
+        let mut policy = RetryPolicy::new(1);
+        policy.scale = 0.0;
+        let err = push_with("http://127.0.0.1:1", &[("stage", "t")], &[], &policy).unwrap_err();
         assert!(matches!(err, PushError::Send(_)), "{err:?}");
         assert_eq!(redact("http://user:pw@gw:9091/"), "http://gw:9091/");
     }
