@@ -344,6 +344,25 @@ mod tests {
         assert_eq!(id_value("-1").to_string(), "\"-1\"");
     }
 
+    proptest::proptest! {
+        /// Whatever the annotation holds, the output is valid JSON that
+        /// carries the id's text unchanged (as a number or a string).
+        #[test]
+        fn any_id_round_trips(id in "\\PC{0,12}|[0-9]{1,40}") {
+            let text = Value::Object(
+                [("u".to_owned(), id_value(&id))].into_iter().collect(),
+            )
+            .to_string();
+            let back: Value = serde_json::from_str(&text).unwrap();
+            let kept = match &back["u"] {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.clone(),
+                other => panic!("unexpected {other}"),
+            };
+            proptest::prop_assert_eq!(kept, id);
+        }
+    }
+
     #[test]
     fn uid_entries_and_reasons() {
         let ok = uid_entry(&signup("a", Some("42"), Some("alice"))).unwrap();
