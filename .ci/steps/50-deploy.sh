@@ -12,6 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 k8s_version=1.30.0 # OpenShift 4.17
+
+# The kustomizations use `components` and `labels` (kustomize v4.1+); the
+# kubectl of Debian 12's kubernetes-client (1.20) embeds kustomize v2.
+kustomize_version=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')
+if [[ -z "$kustomize_version" || "$kustomize_version" -lt 4 ]]; then
+  echo "50-deploy: kubectl's kustomize is too old (need v4.1+): $(kubectl version --client 2>&1 | tr '\n' ' ')" >&2
+  exit 1
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
