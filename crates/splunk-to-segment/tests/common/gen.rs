@@ -47,7 +47,10 @@ pub fn json_text(nl: bool) -> impl Strategy<Value = String> {
     let text = leaf.prop_recursive(4, 24, 5, move |inner| {
         prop_oneof![
             prop::collection::vec((inner.clone(), ws()), 0..5).prop_map(|items| {
-                let body: Vec<String> = items.into_iter().map(|(v, w)| format!("{w}{v}{w}")).collect();
+                let body: Vec<String> = items
+                    .into_iter()
+                    .map(|(v, w)| format!("{w}{v}{w}"))
+                    .collect();
                 format!("[{}]", body.join(","))
             }),
             prop::collection::vec(
@@ -106,11 +109,61 @@ fn pick(xs: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
 pub fn result_text() -> impl Strategy<Value = String> {
     (
         (
-            pick(&["\"ns\"", "\"ns\"", "\"ns\"", "\"ns\"", "\"ns-zero\"", "\"elsewhere\"", "\"ns-num\"", "\"ns-false\"", "\"ns-ghost\"", "null", "5", "\"n\\u0073\""]),
-            pick(&["\"alice\"", "\"alice\"", "\"alice\"", "\"\"", "\"zero\"", "\"nope\"", "\"big\"", "\"stranger\"", "null", "false", "0", "true", "[]"]),
-            pick(&["\"E\"", "\"\"", "0", "null", "false", "{\"x\":1.0}", "[ 1 ]"]),
-            pick(&["\"components\"", "\"components\"", "\"components\"", "\"widgets\"", "null", "3", "\"pipeline\\u0072uns\""]),
-            pick(&["\"create\"", "\"create\"", "\"create\"", "\"trigger-pac-build\"", "null", "[]"]),
+            pick(&[
+                "\"ns\"",
+                "\"ns\"",
+                "\"ns\"",
+                "\"ns\"",
+                "\"ns-zero\"",
+                "\"elsewhere\"",
+                "\"ns-num\"",
+                "\"ns-false\"",
+                "\"ns-ghost\"",
+                "null",
+                "5",
+                "\"n\\u0073\"",
+            ]),
+            pick(&[
+                "\"alice\"",
+                "\"alice\"",
+                "\"alice\"",
+                "\"\"",
+                "\"zero\"",
+                "\"nope\"",
+                "\"big\"",
+                "\"stranger\"",
+                "null",
+                "false",
+                "0",
+                "true",
+                "[]",
+            ]),
+            pick(&[
+                "\"E\"",
+                "\"\"",
+                "0",
+                "null",
+                "false",
+                "{\"x\":1.0}",
+                "[ 1 ]",
+            ]),
+            pick(&[
+                "\"components\"",
+                "\"components\"",
+                "\"components\"",
+                "\"widgets\"",
+                "null",
+                "3",
+                "\"pipeline\\u0072uns\"",
+            ]),
+            pick(&[
+                "\"create\"",
+                "\"create\"",
+                "\"create\"",
+                "\"trigger-pac-build\"",
+                "null",
+                "[]",
+            ]),
         ),
         (
             proptest::option::weighted(0.97, nested(true)),
@@ -122,41 +175,46 @@ pub fn result_text() -> impl Strategy<Value = String> {
         any::<bool>(),
         any::<u64>(),
     )
-        .prop_map(|((ns, user, event, subject, verb), (props, ctx, mid, ts, extra), dup_ns, order)| {
-            let mut members: Vec<(&str, String)> = Vec::new();
-            let fields = [
-                ("namespace", ns),
-                ("userId", user),
-                ("event", event),
-                ("event_subject", subject),
-                ("event_verb", verb),
-                ("properties", props),
-                ("context", ctx),
-                ("messageId", mid),
-                ("timestamp", ts),
-                ("other", extra),
-            ];
-            for (k, v) in fields {
-                if let Some(v) = v {
-                    members.push((k, v));
+        .prop_map(
+            |((ns, user, event, subject, verb), (props, ctx, mid, ts, extra), dup_ns, order)| {
+                let mut members: Vec<(&str, String)> = Vec::new();
+                let fields = [
+                    ("namespace", ns),
+                    ("userId", user),
+                    ("event", event),
+                    ("event_subject", subject),
+                    ("event_verb", verb),
+                    ("properties", props),
+                    ("context", ctx),
+                    ("messageId", mid),
+                    ("timestamp", ts),
+                    ("other", extra),
+                ];
+                for (k, v) in fields {
+                    if let Some(v) = v {
+                        members.push((k, v));
+                    }
                 }
-            }
-            members.push(("type", "\"track\"".to_owned()));
-            // Shuffle deterministically from `order`.
-            let n = members.len();
-            let mut o = order;
-            for i in (1..n).rev() {
-                let j = (o % (i as u64 + 1)) as usize;
-                o /= i as u64 + 1;
-                members.swap(i, j);
-            }
-            if dup_ns {
-                // A key seen twice: the last one counts.
-                members.insert(0, ("namespace", "\"elsewhere\"".to_owned()));
-            }
-            let body: Vec<String> = members.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-            format!("{{{}}}", body.join(","))
-        })
+                members.push(("type", "\"track\"".to_owned()));
+                // Shuffle deterministically from `order`.
+                let n = members.len();
+                let mut o = order;
+                for i in (1..n).rev() {
+                    let j = (o % (i as u64 + 1)) as usize;
+                    o /= i as u64 + 1;
+                    members.swap(i, j);
+                }
+                if dup_ns {
+                    // A key seen twice: the last one counts.
+                    members.insert(0, ("namespace", "\"elsewhere\"".to_owned()));
+                }
+                let body: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            },
+        )
 }
 
 /// One input line: mostly rows, some markers and broken lines.
