@@ -67,7 +67,7 @@ impl When {
         match *self {
             When::Always => true,
             When::First(k) => n <= k,
-            When::Every(k) => k > 0 && n % k == 0,
+            When::Every(k) => k > 0 && n.is_multiple_of(k),
             When::Random { share, seed } => {
                 let h = splitmix64(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 ((h >> 11) as f64 / (1u64 << 53) as f64) < share
