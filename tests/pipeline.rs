@@ -343,3 +343,45 @@ fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
     assert_eq!(v("events_failed", "segment-mass-uploader"), Some(18.0));
     assert_eq!(v("last_success_timestamp_seconds", "watermark"), Some(wm));
 }
+
+#[test]
+fn a_commit_that_fails_after_delivery_is_51_and_the_watermark_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_clusters(dir.path());
+    let maps = make_maps(dir.path(), &src);
+    let splunk = sample_splunk();
+    let seg = segment(segment_config());
+    // A bridge-window whose commit fails (the state store refusing the
+    // write), first on PATH; start is the real one.
+    let shim = dir.path().join("shim");
+    std::fs::create_dir(&shim).unwrap();
+    let real = bin_dir().join("bridge-window");
+    std::fs::write(
+        shim.join("bridge-window"),
+        format!(
+            "#!/usr/bin/env bash\n[[ $1 == commit ]] && {{ echo 'bridge-window: error: refused' >&2; exit 1; }}\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(
+        shim.join("bridge-window"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}:{}",
+        shim.display(),
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+        .env("PATH", path)
+        .run();
+    // 51: the events went out, the watermark did not move.
+    assert_eq!(ran.code, 51, "{}", ran.stderr);
+    assert!(ran.stderr.contains("bridge-window commit failed (exit 1)"));
+    assert_eq!(received_events(&seg), expected_events());
+    assert_eq!(watermark(dir.path()), None);
+}
