@@ -108,6 +108,18 @@ static STR_CLASS: [u8; 256] = {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
+/// The high bit of each byte of `w` that is a quote, a backslash or a
+/// control character (exact for the lowest such byte).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    let ctrl = w.wrapping_sub(LO * 0x20) & !w;
+    let q = w ^ (LO * u64::from(b'"'));
+    let q = q.wrapping_sub(LO) & !q;
+    let bs = w ^ (LO * u64::from(b'\\'));
+    let bs = bs.wrapping_sub(LO) & !bs;
+    (ctrl | q | bs) & HI
+}
+
 /// The first index from `i` on whose byte is a quote, a backslash or a
 /// control character (or `b.len()`), eight bytes at a time.
 #[inline]
@@ -116,13 +128,7 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
         let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
             break;
         };
-        let w = u64::from_le_bytes(arr);
-        let ctrl = w.wrapping_sub(LO * 0x20) & !w;
-        let q = w ^ (LO * u64::from(b'"'));
-        let q = q.wrapping_sub(LO) & !q;
-        let bs = w ^ (LO * u64::from(b'\\'));
-        let bs = bs.wrapping_sub(LO) & !bs;
-        let m = (ctrl | q | bs) & HI;
+        let m = special_bytes(u64::from_le_bytes(arr));
         if m != 0 {
             return i + (m.trailing_zeros() / 8) as usize;
         }
@@ -328,6 +334,80 @@ impl<'a> Scanner<'a> {
                 }
                 None => {
                     return Err(JsonError {
+                        what: "unterminated string",
+                        offset: self.pos,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Decodes a string (at its opening quote) into `buf` from index 0 and
+    /// returns the decoded length; `buf` keeps its (larger) length between
+    /// calls so that it is zeroed only when it grows. Plain bytes are copied
+    /// eight at a time, overwriting past the end of what is decoded so far:
+    /// escapes only shrink text, so the room needed is the rest of the
+    /// input plus eight bytes.
+    pub(crate) fn unescape_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, JsonError> {
+        let b = self.b;
+        let mut i = self.pos + 1;
+        let room = b.len().saturating_sub(i) + 8;
+        if buf.len() < room {
+            buf.resize(room, 0);
+        }
+        let mut o = 0;
+        loop {
+            if let Some(chunk) = b.get(i..i + 8) {
+                let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
+                    break Err(self.err("unterminated string"));
+                };
+                buf[o..o + 8].copy_from_slice(&arr);
+                let m = special_bytes(u64::from_le_bytes(arr));
+                if m == 0 {
+                    i += 8;
+                    o += 8;
+                    continue;
+                }
+                let k = (m.trailing_zeros() / 8) as usize;
+                i += k;
+                o += k;
+            } else {
+                while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
+                    buf[o] = b[i];
+                    i += 1;
+                    o += 1;
+                }
+            }
+            match b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    break Ok(o);
+                }
+                Some(b'\\') => match b.get(i + 1) {
+                    Some(b'"') => {
+                        buf[o] = b'"';
+                        o += 1;
+                        i += 2;
+                    }
+                    Some(b'\\') => {
+                        buf[o] = b'\\';
+                        o += 1;
+                        i += 2;
+                    }
+                    _ => {
+                        let (next, c) = self.escape_at(i)?;
+                        o += c.encode_utf8(&mut buf[o..o + 4]).len();
+                        i = next;
+                    }
+                },
+                Some(_) => {
+                    break Err(JsonError {
+                        what: "control character in string",
+                        offset: i,
+                    })
+                }
+                None => {
+                    break Err(JsonError {
                         what: "unterminated string",
                         offset: self.pos,
                     })
@@ -980,6 +1060,36 @@ mod tests {
         s.unescape_string(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "a\"b\\cé😀\n");
         assert_eq!(&s.b[s.pos..], b" rest");
+    }
+
+    #[test]
+    fn unescape_into_matches_unescape() {
+        let texts: [&[u8]; 8] = [
+            br#""""#,
+            br#""a\"b\\c\u00e9\ud83d\ude00\n\/\t0123456789abcdef\"" tail"#,
+            br#""0123456789abcdefghijklmnop""#,
+            br#""\u0000\u001f\b\f\r""#,
+            "\"é€😀 multi-byte runs longer than eight\"".as_bytes(),
+            br#""unterminated"#,
+            br#""bad \x escape""#,
+            b"\"",
+        ];
+        let mut buf = Vec::new();
+        for t in texts {
+            let mut a = Scanner::new(t);
+            let mut want = Vec::new();
+            let r1 = a.unescape_string(&mut want);
+            let mut b = Scanner::new(t);
+            let r2 = b.unescape_into(&mut buf);
+            match (r1, r2) {
+                (Ok(()), Ok(n)) => {
+                    assert_eq!(&buf[..n], &want[..], "{t:?}");
+                    assert_eq!(a.pos, b.pos);
+                }
+                (Err(_), Err(_)) => {}
+                (x, y) => panic!("{t:?}: {x:?} vs {y:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Ordered parallel processing of JSON lines, and where results go.
 //!
-//! Lines are gathered into batches of about a megabyte. While the workers
-//! (scoped threads, one per core) transform the parts of one batch, the
-//! main thread reads the next; the parts' outputs, rejects and warnings are
-//! then written in input order. Memory is two batches plus their output,
-//! whatever the input size (a single line longer than a batch makes its
-//! batch that long).
+//! Lines are gathered into batches of about a megabyte. Workers (scoped
+//! threads, one per core) transform whole batches while the main thread
+//! reads the next ones; outputs, rejects and warnings are written in input
+//! order. Memory is `threads + 1` batches plus their output, whatever the
+//! input size (a single line longer than a batch makes its batch that
+//! long).
 
+use std::collections::VecDeque;
 use std::io::Write;
+use std::sync::mpsc;
 
 use segment_bridge_core::jsonl::LineReader;
 use segment_bridge_core::rejects::Rejects;
@@ -152,7 +154,7 @@ pub(crate) struct Part {
 }
 
 #[derive(Default)]
-struct Batch {
+pub(crate) struct Batch {
     data: Vec<u8>,
     /// (line number, start, end) in `data`.
     lines: Vec<(u64, usize, usize)>,
@@ -179,11 +181,11 @@ impl Batch {
     }
 }
 
-fn work(t: &Transformer, batch: &Batch, lines: &[(u64, usize, usize)], part: &mut Part) {
+fn work(t: &Transformer, batch: &Batch, part: &mut Part) {
     part.out.clear();
     part.rejected.clear();
     part.counts = Counts::default();
-    for &(number, start, end) in lines {
+    for &(number, start, end) in &batch.lines {
         let v = t.record(&batch.data[start..end], &mut part.scratch, &mut part.out);
         part.counts.add(&v);
         if let Verdict::Rejected(reason) = v {
@@ -192,23 +194,14 @@ fn work(t: &Transformer, batch: &Batch, lines: &[(u64, usize, usize)], part: &mu
     }
 }
 
-/// Splits `lines` into `n` runs of about equal bytes.
-fn split(lines: &[(u64, usize, usize)], n: usize) -> Vec<&[(u64, usize, usize)]> {
-    let total = lines.last().map_or(0, |l| l.2);
-    let mut parts = Vec::with_capacity(n);
-    let mut rest = lines;
-    for i in 1..n {
-        let goal = total * i / n;
-        let cut = rest.partition_point(|l| l.2 <= goal);
-        let (a, b) = rest.split_at(cut);
-        parts.push(a);
-        rest = b;
-    }
-    parts.push(rest);
-    parts
-}
-
 /// JSON lines from `input`, `threads` workers.
+///
+/// The main thread reads batches and hands them out round robin; each
+/// worker transforms whole batches in the order it gets them; the main
+/// thread collects results in the order it handed batches out and writes
+/// them. At most `threads + 1` batches exist, so memory stays flat; the
+/// channels are unbounded, so nobody blocks but the main thread waiting
+/// for the oldest batch.
 pub(crate) fn jsonl(
     t: &Transformer,
     input: &mut dyn std::io::BufRead,
@@ -216,80 +209,93 @@ pub(crate) fn jsonl(
     threads: usize,
 ) -> Result<(), Error> {
     let mut reader = LineReader::new(input);
-    let threads = threads.max(1);
-    let mut parts: Vec<Part> = (0..threads).map(|_| Part::default()).collect();
-    let mut cur = Batch::default();
-    let mut next = Batch::default();
-    cur.fill(&mut reader)?;
-    loop {
-        if cur.lines.is_empty() && cur.eof {
-            return Ok(());
-        }
-        let read_next = !cur.eof;
-        if threads == 1 || cur.lines.len() < PARALLEL_MIN_LINES {
-            work(t, &cur, &cur.lines, &mut parts[0]);
-            emit(sink, &cur, &mut parts[..1])?;
-            if !read_next {
+    let mut first = Batch::default();
+    first.fill(&mut reader)?;
+    let mut part = Part::default();
+    if threads <= 1 || (first.eof && first.lines.len() < PARALLEL_MIN_LINES) {
+        let mut batch = first;
+        loop {
+            work(t, &batch, &mut part);
+            emit(sink, &batch, &mut part)?;
+            if batch.eof {
                 return Ok(());
             }
-            cur.fill(&mut reader)?;
-            continue;
+            batch.fill(&mut reader)?;
         }
-        let chunks = split(&cur.lines, threads);
-        let filled = std::thread::scope(|s| {
-            let cur = &cur;
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .zip(parts.iter_mut())
-                .map(|(lines, part)| s.spawn(move || work(t, cur, lines, part)))
-                .collect();
-            let filled = if read_next {
-                next.fill(&mut reader)
-            } else {
-                next.lines.clear();
-                next.eof = true;
-                Ok(())
-            };
-            for h in handles {
-                if let Err(panic) = h.join() {
-                    std::panic::resume_unwind(panic);
+    }
+    std::thread::scope(|s| {
+        let mut to_workers = Vec::with_capacity(threads);
+        let mut from_workers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (tx, rx) = mpsc::channel::<(Batch, Part)>();
+            let (rtx, rrx) = mpsc::channel::<(Batch, Part)>();
+            s.spawn(move || {
+                for (batch, mut part) in rx {
+                    work(t, &batch, &mut part);
+                    if rtx.send((batch, part)).is_err() {
+                        break;
+                    }
                 }
-            }
-            filled
-        });
-        emit(sink, &cur, &mut parts)?;
-        filled?;
-        std::mem::swap(&mut cur, &mut next);
-    }
-}
-
-fn emit(sink: &mut Sink<'_>, batch: &Batch, parts: &mut [Part]) -> Result<(), Error> {
-    for part in parts {
-        sink.counts.merge(&part.counts);
-        for (number, reason, start, end) in &part.rejected {
-            sink.reject("line", *number, reason, &batch.data[*start..*end])?;
+            });
+            to_workers.push(tx);
+            from_workers.push(rrx);
         }
-        sink.write(&part.out)?;
-        part.counts = Counts::default();
-        part.rejected.clear();
-        part.out.clear();
-    }
-    Ok(())
+        let mut spare: Vec<(Batch, Part)> = (0..threads).map(|_| Default::default()).collect();
+        let mut pending: VecDeque<usize> = VecDeque::new();
+        let mut next = Some((first, part));
+        let mut seq = 0usize;
+        loop {
+            let (batch, part) = match next.take() {
+                Some(x) => x,
+                None => {
+                    let (mut batch, part) = match spare.pop() {
+                        Some(x) => x,
+                        None => {
+                            let Some(w) = pending.pop_front() else {
+                                break;
+                            };
+                            // A worker that panicked: the scope re-raises it.
+                            let Ok((done, mut part)) = from_workers[w].recv() else {
+                                break;
+                            };
+                            emit(sink, &done, &mut part)?;
+                            (done, part)
+                        }
+                    };
+                    batch.fill(&mut reader)?;
+                    (batch, part)
+                }
+            };
+            let eof = batch.eof;
+            let w = seq % threads;
+            if to_workers[w].send((batch, part)).is_err() {
+                break;
+            }
+            pending.push_back(w);
+            seq += 1;
+            if eof {
+                break;
+            }
+        }
+        drop(to_workers);
+        while let Some(w) = pending.pop_front() {
+            let Ok((done, mut part)) = from_workers[w].recv() else {
+                break;
+            };
+            emit(sink, &done, &mut part)?;
+        }
+        Ok(())
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_is_balanced_and_complete() {
-        let lines: Vec<(u64, usize, usize)> = (0..10)
-            .map(|i| (i, i as usize * 10, i as usize * 10 + 10))
-            .collect();
-        let parts = split(&lines, 3);
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), 10);
-        assert!(parts.iter().all(|p| !p.is_empty()));
-        assert_eq!(split(&[], 2).iter().map(|p| p.len()).sum::<usize>(), 0);
+fn emit(sink: &mut Sink<'_>, batch: &Batch, part: &mut Part) -> Result<(), Error> {
+    sink.counts.merge(&part.counts);
+    for (number, reason, start, end) in &part.rejected {
+        sink.reject("line", *number, reason, &batch.data[*start..*end])?;
     }
+    sink.write(&part.out)?;
+    part.counts = Counts::default();
+    part.rejected.clear();
+    part.out.clear();
+    Ok(())
 }

@@ -72,8 +72,8 @@ struct Span {
 enum Nested {
     Absent,
     NotString(Kind),
-    /// Decoded into the scratch buffer.
-    Decoded,
+    /// Decoded into the scratch buffer: its first this many bytes.
+    Decoded(usize),
 }
 
 struct Fields {
@@ -332,13 +332,14 @@ impl Transformer {
                     k.name()
                 ))
             }
-            Nested::Decoded => {
+            Nested::Decoded(n) => {
+                let props = &sc.props[..n];
                 let mark = out.len();
                 let special = Special {
                     key: b"workspaceID",
                     value: owner_id.raw.as_bytes(),
                 };
-                match sc.compactor.compact_with_key(&sc.props, out, &special) {
+                match sc.compactor.compact_with_key(props, out, &special) {
                     Ok(Ok(())) => {}
                     Ok(Err(kind)) => {
                         return Err(format!(
@@ -351,7 +352,7 @@ impl Transformer {
                     }
                     Err(Fail::Slow) => {
                         out.truncate(mark);
-                        slow_properties(&sc.props, owner_id, out)?;
+                        slow_properties(props, owner_id, out)?;
                     }
                 }
             }
@@ -365,14 +366,15 @@ impl Transformer {
                     k.name()
                 ))
             }
-            Nested::Decoded => {
+            Nested::Decoded(n) => {
+                let ctx = &sc.ctx[..n];
                 let mark = out.len();
-                match sc.compactor.compact(&sc.ctx, out) {
+                match sc.compactor.compact(ctx, out) {
                     Ok(_) => {}
                     Err(Fail::Json(e)) => return Err(format!("`context` holds invalid JSON: {e}")),
                     Err(Fail::Slow) => {
                         out.truncate(mark);
-                        slow_compact(&sc.ctx, out)
+                        slow_compact(ctx, out)
                             .map_err(|e| format!("`context` holds invalid JSON: {e}"))?;
                     }
                 }
@@ -545,9 +547,8 @@ fn parse_result(s: &mut Scanner<'_>, sc: &mut Scratch, f: &mut Fields) -> Result
                     (&mut sc.ctx, &mut f.context)
                 };
                 if s.peek() == Some(b'"') {
-                    buf.clear();
-                    s.unescape_string(buf).map_err(|e| invalid(&e))?;
-                    *slot = Nested::Decoded;
+                    let n = s.unescape_into(buf).map_err(|e| invalid(&e))?;
+                    *slot = Nested::Decoded(n);
                 } else {
                     *slot = Nested::NotString(s.skip_value(2).map_err(|e| invalid(&e))?);
                 }
