@@ -365,6 +365,9 @@ fn a_refused_write_key_stops_sending_and_dead_letters_everything() {
     assert_eq!(s.requests(), 1, "no knocking again with the same key");
     assert_eq!(std::fs::read_to_string(&dead).unwrap(), input(&lines));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not sent: an earlier batch was refused"), "{stderr}");
+    assert!(
+        stderr.contains("not sent: an earlier batch was refused"),
+        "{stderr}"
+    );
     assert!(stderr.contains("300 failed in 3 batches"), "{stderr}");
 }
