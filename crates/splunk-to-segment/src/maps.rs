@@ -9,6 +9,7 @@
 //! kept as compact JSON text, ready to be written out.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -36,7 +37,7 @@ impl MapValue {
 /// jq's `null[key]` is `null` for any key.
 #[derive(Debug, Clone, Default)]
 pub struct Map {
-    pub(crate) entries: Option<HashMap<Box<str>, MapValue>>,
+    pub(crate) entries: Option<HashMap<Box<str>, MapValue, Fast>>,
 }
 
 /// Why a map file can't be used.
@@ -102,7 +103,7 @@ impl Map {
             Some(Ok(Value::Object(obj))) => obj,
             Some(Ok(other)) => return Err(ParseError::NotObject(Kind::of(&other).name())),
         };
-        let mut entries = HashMap::with_capacity(obj.len());
+        let mut entries = HashMap::with_capacity_and_hasher(obj.len(), Fast::default());
         for (k, v) in obj {
             let raw = serde_json::to_string(&v).map_err(ParseError::Invalid)?;
             let value = MapValue {
@@ -129,6 +130,35 @@ impl Map {
     /// The value for `key`, if any.
     pub fn get(&self, key: &str) -> Option<&MapValue> {
         self.entries.as_ref()?.get(key)
+    }
+}
+
+/// A fast non-cryptographic hasher for the map keys: the keys come from our
+/// own clusters, and SipHash showed in profiles of three look-ups a row.
+pub(crate) type Fast = BuildHasherDefault<FastHasher>;
+
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
+        self.0 = h;
     }
 }
 

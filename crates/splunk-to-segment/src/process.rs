@@ -19,6 +19,8 @@ use crate::Error;
 
 /// Bytes of input per batch.
 const BATCH_BYTES: usize = 1 << 20;
+/// Bytes read from the input at a time.
+const READ_BUFFER: usize = 256 << 10;
 /// Below this many lines a batch is done on the main thread.
 const PARALLEL_MIN_LINES: usize = 64;
 
@@ -208,7 +210,9 @@ pub(crate) fn jsonl(
     sink: &mut Sink<'_>,
     threads: usize,
 ) -> Result<(), Error> {
-    let mut reader = LineReader::new(input);
+    // Big reads: stdin's own buffer is 8 KiB, a system call each.
+    let mut big = std::io::BufReader::with_capacity(READ_BUFFER, input);
+    let mut reader = LineReader::new(&mut big as &mut dyn std::io::BufRead);
     let mut first = Batch::default();
     first.fill(&mut reader)?;
     let mut part = Part::default();
