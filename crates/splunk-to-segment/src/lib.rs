@@ -34,7 +34,7 @@ Exit status: 0 done; 2 bad map file or usage (nothing read); 3 done, but some
 records were rejected (each reported on stderr with its line number and, with
 --rejects, written to that file as read); 1 I/O failure.";
 
-/// Turn Splunk export rows (JSON lines: `{\"preview\":…,\"result\":{…}}`) into
+/// Turn Splunk export rows (JSON lines: `{"preview":…,"result":{…}}`) into
 /// Segment track events (JSON lines), mapping cluster usernames to SSO ids.
 ///
 /// A row is dropped (and counted) when its namespace has no workspace owner,
