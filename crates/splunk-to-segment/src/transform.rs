@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 
 use crate::json::{self, Compactor, Fail, Kind, Scanner, Special};
-use crate::maps::{Map, MapValue};
+use crate::maps::{Fast, Map, MapValue};
 
 static EVENT_NAMES: &str = include_str!("event-names.json");
 
@@ -185,8 +185,8 @@ fn string_at<'a>(line: &'a str, sp: Span, buf: &'a mut Vec<u8>) -> &'a str {
 pub struct Transformer {
     ws: Map,
     uid: Map,
-    subjects: HashMap<String, String>,
-    verbs: HashMap<String, String>,
+    subjects: HashMap<String, String, Fast>,
+    verbs: HashMap<String, String, Fast>,
 }
 
 #[derive(serde::Deserialize)]
@@ -206,8 +206,8 @@ impl Transformer {
         Transformer {
             ws,
             uid,
-            subjects: names.subjects,
-            verbs: names.verbs,
+            subjects: names.subjects.into_iter().collect(),
+            verbs: names.verbs.into_iter().collect(),
         }
     }
 
