@@ -52,6 +52,18 @@ impl Kind {
         }
     }
 
+    /// The name with its article, for messages (`an array`, `null`).
+    pub(crate) fn article(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::False | Kind::True => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+
     pub(crate) fn of(v: &serde_json::Value) -> Kind {
         use serde_json::Value;
         match v {

@@ -226,7 +226,7 @@ impl Transformer {
             Err(reason) => Verdict::Rejected(reason),
             Ok(ResultState::Absent) => Verdict::Marker,
             Ok(ResultState::NotObject(k)) => {
-                Verdict::Rejected(format!("`result` is a {}, not an object", k.name()))
+                Verdict::Rejected(format!("`result` is {}, not an object", k.article()))
             }
             Ok(ResultState::Object) => {
                 let start = out.len();
@@ -260,7 +260,10 @@ impl Transformer {
         let ns = match f.namespace {
             None => return Err("`namespace` is absent".into()),
             Some(sp) if sp.kind != Kind::String => {
-                return Err(format!("`namespace` is a {}, not a string", sp.kind.name()))
+                return Err(format!(
+                    "`namespace` is {}, not a string",
+                    sp.kind.article()
+                ))
             }
             Some(sp) => string_at(line, sp, &mut sc.key),
         };
@@ -274,8 +277,8 @@ impl Transformer {
         };
         let Some(owner_name) = owner.text.as_deref() else {
             return Err(format!(
-                "the workspace map gives a {} for namespace `{ns}`, not a string",
-                owner.kind.name()
+                "the workspace map gives {} for namespace `{ns}`, not a string",
+                owner.kind.article()
             ));
         };
         let owner_id: &MapValue = match uid.get(owner_name) {
@@ -286,7 +289,7 @@ impl Transformer {
         let id: &MapValue = match f.user_id {
             Some(sp) if sp.kind.truthy() => {
                 if sp.kind != Kind::String {
-                    return Err(format!("`userId` is a {}, not a string", sp.kind.name()));
+                    return Err(format!("`userId` is {}, not a string", sp.kind.article()));
                 }
                 let user = string_at(line, sp, &mut sc.key);
                 match uid.get(user) {
@@ -328,8 +331,8 @@ impl Transformer {
             Nested::Absent => return Err("`properties` is absent".into()),
             Nested::NotString(k) => {
                 return Err(format!(
-                    "`properties` is a {}, not a string holding JSON",
-                    k.name()
+                    "`properties` is {}, not a string holding JSON",
+                    k.article()
                 ))
             }
             Nested::Decoded(n) => {
@@ -362,8 +365,8 @@ impl Transformer {
             Nested::Absent => return Err("`context` is absent".into()),
             Nested::NotString(k) => {
                 return Err(format!(
-                    "`context` is a {}, not a string holding JSON",
-                    k.name()
+                    "`context` is {}, not a string holding JSON",
+                    k.article()
                 ))
             }
             Nested::Decoded(n) => {
@@ -427,8 +430,8 @@ fn name_part<'a>(
     match sp {
         None => Err(format!("`{field}` is absent and there is no `event`")),
         Some(sp) if sp.kind != Kind::String => Err(format!(
-            "`{field}` is a {}, not a string, and there is no `event`",
-            sp.kind.name()
+            "`{field}` is {}, not a string, and there is no `event`",
+            sp.kind.article()
         )),
         Some(sp) => Ok(string_at(line, sp, buf)),
     }
@@ -476,7 +479,7 @@ fn parse_line(b: &[u8], sc: &mut Scratch, f: &mut Fields) -> Result<ResultState,
         return if kind == Kind::Null {
             Ok(ResultState::Absent)
         } else {
-            Err(format!("not a JSON object but a {}", kind.name()))
+            Err(format!("not a JSON object but {}", kind.article()))
         };
     }
     s.pos += 1;
