@@ -1,6 +1,8 @@
 //! segment-mass-uploader against the Segment stand-in: every fault the
 //! stand-in can make, and what ends up delivered, rejected or dead-lettered.
 
+// The Segment test helpers are shared with segment-uploader: one copy.
+#[path = "../../segment-uploader/tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashSet;
