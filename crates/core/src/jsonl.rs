@@ -75,6 +75,39 @@ impl<R: BufRead> LineReader<R> {
         }))
     }
 
+    /// Like [`next_line`](Self::next_line), but appends the line to `out`
+    /// and returns its number and where it is in `out` (without the BOM and
+    /// terminator, which are appended too): one copy less for a reader that
+    /// gathers lines into batches. `None` at the end of input.
+    pub fn next_line_into(
+        &mut self,
+        out: &mut Vec<u8>,
+    ) -> io::Result<Option<(u64, std::ops::Range<usize>)>> {
+        let start = out.len();
+        let n = self.inner.read_until(b'\n', out)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let (mut s, mut e) = (start, out.len());
+        if self.number == 1 && out[s..e].starts_with(BOM) {
+            s += BOM.len();
+        }
+        let terminated = e > s && out[e - 1] == b'\n';
+        if terminated {
+            e -= 1;
+        }
+        if e > s && out[e - 1] == b'\r' {
+            e -= 1;
+        }
+        // Keep `terminated()` telling the truth about this line.
+        self.buf.clear();
+        if terminated {
+            self.buf.push(b'\n');
+        }
+        Ok(Some((self.number, s..e)))
+    }
+
     /// Number of lines read so far.
     pub fn lines_read(&self) -> u64 {
         self.number
@@ -161,6 +194,34 @@ mod tests {
     fn bom_only_stripped_on_first_line() {
         let got = collect(b"1\n\xEF\xBB\xBF2\n");
         assert_eq!(got[1].1, b"\xEF\xBB\xBF2".to_vec());
+    }
+
+    #[test]
+    fn next_line_into_appends_and_matches_next_line() {
+        let input = b"\xEF\xBB\xBF{\"a\":1}\r\n\n x \nlast";
+        let mut r = LineReader::new(&input[..]);
+        let mut out = b"keep".to_vec();
+        let mut got = Vec::new();
+        while let Some((n, range)) = r.next_line_into(&mut out).unwrap() {
+            got.push((n, out[range].to_vec(), r.terminated()));
+        }
+        assert!(out.starts_with(b"keep"));
+        assert_eq!(
+            got,
+            vec![
+                (1, b"{\"a\":1}".to_vec(), true),
+                (2, b"".to_vec(), true),
+                (3, b" x ".to_vec(), true),
+                (4, b"last".to_vec(), false),
+            ]
+        );
+        assert_eq!(
+            collect(input)
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect::<Vec<_>>(),
+            got.into_iter().map(|(_, b, _)| b).collect::<Vec<_>>()
+        );
     }
 
     #[test]
