@@ -168,16 +168,18 @@ impl Batch {
         self.data.clear();
         self.lines.clear();
         while self.data.len() < BATCH_BYTES {
-            let Some(line) = reader.next_line().map_err(Error::Read)? else {
+            let before = self.data.len();
+            let Some((number, range)) =
+                reader.next_line_into(&mut self.data).map_err(Error::Read)?
+            else {
                 self.eof = true;
                 break;
             };
-            if line.is_blank() {
+            if self.data[range.clone()].iter().all(u8::is_ascii_whitespace) {
+                self.data.truncate(before);
                 continue;
             }
-            let start = self.data.len();
-            self.data.extend_from_slice(line.bytes);
-            self.lines.push((line.number, start, self.data.len()));
+            self.lines.push((number, range.start, range.end));
         }
         Ok(())
     }
