@@ -135,7 +135,7 @@ fn special_bytes(w: u64) -> u64 {
 /// The first index from `i` on whose byte is a quote, a backslash or a
 /// control character (or `b.len()`), eight bytes at a time.
 #[inline]
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
         let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
             break;
@@ -593,7 +593,7 @@ impl Hasher for IdHasher {
 /// A fast 64-bit hash of a key, eight bytes at a time; a collision only
 /// costs a trip down the slow path.
 #[inline]
-fn key_hash(key: &[u8]) -> u64 {
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = key.len() as u64;
     let mut chunks = key.chunks_exact(8);
@@ -613,7 +613,7 @@ fn key_hash(key: &[u8]) -> u64 {
 
 /// The keys seen so far in one object being compacted.
 #[derive(Default)]
-struct Frame {
+pub(crate) struct Frame {
     keys: Vec<u64>,
     set: HashSet<u64, BuildHasherDefault<IdHasher>>,
     using_set: bool,
@@ -631,7 +631,7 @@ impl Frame {
     }
 
     /// False when the key was already there.
-    fn insert(&mut self, h: u64) -> bool {
+    pub(crate) fn insert(&mut self, h: u64) -> bool {
         if self.using_set {
             return self.set.insert(h);
         }
@@ -686,7 +686,13 @@ impl Run<'_, '_> {
 }
 
 impl Compactor {
-    fn frame(&mut self, depth: usize) -> &mut Frame {
+    /// The frame of the object being read at `depth`, as it is.
+    pub(crate) fn frames_at(&mut self, depth: usize) -> Option<&mut Frame> {
+        self.frames.get_mut(depth)
+    }
+
+    /// The frame at `depth`, emptied for a new object.
+    pub(crate) fn frame(&mut self, depth: usize) -> &mut Frame {
         if self.frames.len() <= depth {
             self.frames.resize_with(depth + 1, Frame::default);
         }

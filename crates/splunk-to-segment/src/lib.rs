@@ -7,6 +7,7 @@
 //! transformed on all cores and written in input order, so the output does
 //! not depend on the machine (nor on how the input arrives).
 
+mod fused;
 mod input;
 mod json;
 mod maps;

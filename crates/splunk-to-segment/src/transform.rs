@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 
+use crate::fused::{self, Fused};
 use crate::json::{self, Compactor, Fail, Kind, Scanner, Special};
 use crate::maps::{Fast, Map, MapValue};
 
@@ -54,6 +55,8 @@ pub enum Verdict {
 pub struct Scratch {
     props: Vec<u8>,
     ctx: Vec<u8>,
+    props_out: Vec<u8>,
+    ctx_out: Vec<u8>,
     key: Vec<u8>,
     key2: Vec<u8>,
     name: String,
@@ -74,6 +77,8 @@ enum Nested {
     NotString(Kind),
     /// Decoded into the scratch buffer: its first this many bytes.
     Decoded(usize),
+    /// Compacted on the way by the fast path (valid, no duplicate keys).
+    Fused(Fused),
 }
 
 struct Fields {
@@ -335,6 +340,27 @@ impl Transformer {
                     k.article()
                 ))
             }
+            Nested::Fused(fz) => {
+                let p = &sc.props_out[..fz.len];
+                let id = owner_id.raw.as_bytes();
+                if fz.null {
+                    out.extend_from_slice(b"{\"workspaceID\":");
+                    out.extend_from_slice(id);
+                    out.push(b'}');
+                } else if let Some((a, b)) = fz.special {
+                    out.extend_from_slice(&p[..a]);
+                    out.extend_from_slice(id);
+                    out.extend_from_slice(&p[b..]);
+                } else {
+                    out.extend_from_slice(&p[..p.len().saturating_sub(1)]);
+                    if p.len() > 2 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"\"workspaceID\":");
+                    out.extend_from_slice(id);
+                    out.push(b'}');
+                }
+            }
             Nested::Decoded(n) => {
                 let props = &sc.props[..n];
                 let mark = out.len();
@@ -369,6 +395,7 @@ impl Transformer {
                     k.article()
                 ))
             }
+            Nested::Fused(fz) => out.extend_from_slice(&sc.ctx_out[..fz.len]),
             Nested::Decoded(n) => {
                 let ctx = &sc.ctx[..n];
                 let mark = out.len();
@@ -544,14 +571,27 @@ fn parse_result(s: &mut Scanner<'_>, sc: &mut Scratch, f: &mut Fields) -> Result
         s.skip_ws();
         match field {
             Field::Properties | Field::Context => {
-                let (buf, slot) = if field == Field::Properties {
-                    (&mut sc.props, &mut f.properties)
+                let (buf, fast, slot, special) = if field == Field::Properties {
+                    let key: &[u8] = b"workspaceID";
+                    (
+                        &mut sc.props,
+                        &mut sc.props_out,
+                        &mut f.properties,
+                        Some(key),
+                    )
                 } else {
-                    (&mut sc.ctx, &mut f.context)
+                    (&mut sc.ctx, &mut sc.ctx_out, &mut f.context, None)
                 };
                 if s.peek() == Some(b'"') {
-                    let n = s.unescape_into(buf).map_err(|e| invalid(&e))?;
-                    *slot = Nested::Decoded(n);
+                    if let Some(fz) =
+                        fused::compact_encoded(s.b, s.pos, fast, &mut sc.compactor, special)
+                    {
+                        s.pos = fz.end;
+                        *slot = Nested::Fused(fz);
+                    } else {
+                        let n = s.unescape_into(buf).map_err(|e| invalid(&e))?;
+                        *slot = Nested::Decoded(n);
+                    }
                 } else {
                     *slot = Nested::NotString(s.skip_value(2).map_err(|e| invalid(&e))?);
                 }
