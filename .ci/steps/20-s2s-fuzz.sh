@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-cases=${S2S_FUZZ_CASES:-2000}
+cases=${S2S_FUZZ_CASES:-4000}
 start=$SECONDS
 PROPTEST_CASES=$cases timeout 170 \
   cargo test -p splunk-to-segment --locked --test fuzz --test prop -- --test-threads 2
