@@ -590,6 +590,14 @@ impl Hasher for IdHasher {
     }
 }
 
+/// Multiplies into 128 bits and folds the halves: every input bit reaches
+/// every output bit (the mixing step of wyhash/foldhash).
+#[inline]
+pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
 /// A fast 64-bit hash of a key, eight bytes at a time; a collision only
 /// costs a trip down the slow path.
 #[inline]
@@ -600,13 +608,13 @@ pub(crate) fn key_hash(key: &[u8]) -> u64 {
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h = fold_mul(h ^ u64::from_le_bytes(w), K);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut w = [0u8; 8];
         w[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h = fold_mul(h ^ u64::from_le_bytes(w), K);
     }
     h ^ (h >> 29)
 }
@@ -1021,6 +1029,17 @@ mod tests {
         assert_eq!(compact(&obj).unwrap(), obj);
         let dup = format!("{{{},\"k5\":0}}", many.join(","));
         assert_eq!(compact(&dup), Err(Fail::Slow));
+        // Keys that differ in one byte don't collide (a collision would send
+        // the whole value down the slow path).
+        let mut seen = std::collections::HashSet::new();
+        for p in ["count", "url", "result", "k"] {
+            for i in 0..3000 {
+                assert!(
+                    seen.insert(key_hash(format!("{p}{i}").as_bytes())),
+                    "{p}{i}"
+                );
+            }
+        }
     }
 
     #[test]

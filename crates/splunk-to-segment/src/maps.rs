@@ -152,12 +152,12 @@ impl Hasher for FastHasher {
         for c in &mut chunks {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            h = crate::json::fold_mul(h ^ u64::from_le_bytes(w), K);
         }
         let rest = chunks.remainder();
         let mut w = [0u8; 8];
         w[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
+        h = crate::json::fold_mul(h ^ u64::from_le_bytes(w), K ^ rest.len() as u64);
         self.0 = h;
     }
 }
