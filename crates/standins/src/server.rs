@@ -40,6 +40,26 @@ impl Drop for RunningServer {
 /// Serves `router` on `addr` (use `127.0.0.1:0` for a free port) in a
 /// background thread. Returns once the socket is bound.
 pub fn spawn(router: axum::Router, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    in_background(addr, "http", move |listener, stop| {
+        Box::pin(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(stop);
+            if let Err(e) = serve.await {
+                tracing::error!("stand-in stopped: {e}");
+            }
+        })
+    })
+}
+
+type ServeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Binds `addr`, then runs the future `serve(listener, stop)` makes on a
+/// tokio runtime of its own in a background thread; `stop` completes when
+/// the returned server is dropped.
+fn in_background(
+    addr: SocketAddr,
+    scheme: &'static str,
+    serve: impl FnOnce(tokio::net::TcpListener, ServeFuture) -> ServeFuture + Send + 'static,
+) -> std::io::Result<RunningServer> {
     let std_listener = std::net::TcpListener::bind(addr)?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;
@@ -49,7 +69,7 @@ pub fn spawn(router: axum::Router, addr: SocketAddr) -> std::io::Result<RunningS
         .enable_all()
         .build()?;
     let thread = std::thread::Builder::new()
-        .name(format!("standin-{addr}"))
+        .name(format!("standin-{scheme}-{addr}"))
         .spawn(move || {
             rt.block_on(async move {
                 let listener = match tokio::net::TcpListener::from_std(std_listener) {
@@ -59,19 +79,17 @@ pub fn spawn(router: axum::Router, addr: SocketAddr) -> std::io::Result<RunningS
                         return;
                     }
                 };
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let stop: ServeFuture = Box::pin(async move {
                     let _ = rx.await;
                 });
-                if let Err(e) = serve.await {
-                    tracing::error!("stand-in stopped: {e}");
-                }
+                serve(listener, stop).await;
             });
             // Don't wait for streaming handlers that are still sleeping.
             rt.shutdown_background();
         })?;
     Ok(RunningServer {
         addr,
-        scheme: "http",
+        scheme,
         shutdown: Some(tx),
         thread: Some(thread),
     })
@@ -91,39 +109,14 @@ pub fn spawn_tls(
     addr: SocketAddr,
     tls: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
 ) -> std::io::Result<RunningServer> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    let addr = std_listener.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let thread = std::thread::Builder::new()
-        .name(format!("standin-tls-{addr}"))
-        .spawn(move || {
-            rt.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(std_listener) {
-                    Ok(l) => TlsListener::start(l, tls),
-                    Err(e) => {
-                        tracing::error!("stand-in cannot listen: {e}");
-                        return;
-                    }
-                };
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                    let _ = rx.await;
-                });
-                if let Err(e) = serve.await {
-                    tracing::error!("stand-in stopped: {e}");
-                }
-            });
-            rt.shutdown_background();
-        })?;
-    Ok(RunningServer {
-        addr,
-        scheme: "https",
-        shutdown: Some(tx),
-        thread: Some(thread),
+    in_background(addr, "https", move |listener, stop| {
+        Box::pin(async move {
+            let listener = TlsListener::start(listener, tls);
+            let serve = axum::serve(listener, router).with_graceful_shutdown(stop);
+            if let Err(e) = serve.await {
+                tracing::error!("stand-in stopped: {e}");
+            }
+        })
     })
 }
 
