@@ -52,18 +52,18 @@ fn transient_faults_are_retried_and_lose_nothing() {
     let splunk = splunk_with(None, |kind, rule| match kind {
         "application" => {
             rule.fault = Some(SplunkFault::Status(503));
-            rule.fail_first = Some(1);
+            rule.when = When::First(1);
         }
         "component" => {
             rule.fault = Some(SplunkFault::CutMidLine { after_rows: 3 });
-            rule.fail_first = Some(1);
+            rule.when = When::First(1);
         }
         "release-done" => {
             rule.fault = Some(SplunkFault::Message {
                 kind: "FATAL".into(),
                 after_rows: 0,
             });
-            rule.fail_first = Some(1);
+            rule.when = When::First(1);
         }
         _ => {}
     });

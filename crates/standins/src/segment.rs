@@ -1,4 +1,4 @@
-//! Segment batch API stand-in (API-FACTS.md, "Segment").
+//! Segment batch API stand-in (the facts it follows: `docs/apis/segment.md`).
 //!
 //! `POST /v1/batch` with HTTP Basic auth (the write key as user name, an
 //! empty password) and `Content-Type: application/json`. A body over
@@ -19,7 +19,6 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -29,7 +28,10 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tokio::sync::oneshot;
+
+pub use crate::faults::When;
+use crate::recording::{AuthKind, Log, Recorded};
+use crate::server::{Listen, RunningServer};
 
 /// What the stand-in does to a request instead of (or before) answering it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,43 +46,6 @@ pub enum FaultKind {
     Drop,
     /// Wait this long, then handle the request normally.
     Slow(Duration),
-}
-
-/// Which requests a fault hits (request numbers start at 1).
-#[derive(Debug, Clone, PartialEq)]
-pub enum When {
-    Always,
-    /// Requests 1..=N.
-    First(u64),
-    /// Requests K, 2K, 3K, …
-    Every(u64),
-    /// A share (0..=1) of requests, chosen by a seeded hash of the request
-    /// number, so a run is reproducible.
-    Random {
-        share: f64,
-        seed: u64,
-    },
-}
-
-impl When {
-    fn hits(&self, n: u64) -> bool {
-        match *self {
-            When::Always => true,
-            When::First(k) => n <= k,
-            When::Every(k) => k > 0 && n.is_multiple_of(k),
-            When::Random { share, seed } => {
-                let h = splitmix64(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                ((h >> 11) as f64 / (1u64 << 53) as f64) < share
-            }
-        }
-    }
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// One injected fault.
@@ -132,24 +97,7 @@ impl Fault {
                 retry_after: ra,
             }
         };
-        let when = if when == "always" {
-            When::Always
-        } else if let Some(n) = when.strip_prefix("first=") {
-            When::First(n.parse().map_err(|_| bad())?)
-        } else if let Some(k) = when.strip_prefix("every=") {
-            When::Every(k.parse().map_err(|_| bad())?)
-        } else if let Some(r) = when.strip_prefix("random=") {
-            let (share, seed) = match r.split_once(",seed=") {
-                Some((s, seed)) => (s, seed.parse().map_err(|_| bad())?),
-                None => (r, 0),
-            };
-            When::Random {
-                share: share.parse().map_err(|_| bad())?,
-                seed,
-            }
-        } else {
-            return Err(bad());
-        };
+        let when = When::parse(when).map_err(|_| bad())?;
         Ok(Fault { kind, when })
     }
 }
@@ -171,7 +119,7 @@ pub struct Config {
     pub record_events: bool,
     /// Print each accepted event on stdout as a JSON line (the demo).
     pub print_events: bool,
-    /// Serve HTTPS with this configuration (see `kube::TestCa`).
+    /// Serve HTTPS with this configuration (see [`crate::tls::TestCa`]).
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
@@ -251,10 +199,9 @@ impl Shared {
 
 /// A running Segment stand-in; stops when dropped.
 pub struct SegmentStandin {
-    addr: SocketAddr,
+    server: RunningServer,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    log: Log,
 }
 
 impl SegmentStandin {
@@ -265,45 +212,39 @@ impl SegmentStandin {
 
     /// Starts a stand-in on `addr`. Returns once the socket is bound.
     pub fn spawn_on(config: Config, addr: SocketAddr) -> std::io::Result<SegmentStandin> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
+        let listen = Listen {
+            addr,
+            tls: config.tls.clone(),
+        };
         let shared = Arc::new(Shared {
             config,
             received: Mutex::new(Received::default()),
         });
-        let (tx, rx) = oneshot::channel::<()>();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let served = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("segment-standin-{addr}"))
-            .spawn(move || {
-                rt.block_on(serve(std_listener, served, rx));
-                rt.shutdown_background();
-            })?;
+        let log = Log::default();
+        let (served, logged) = (shared.clone(), log.clone());
+        let server = crate::server::spawn_service(listen, move |req| {
+            recorded(served.clone(), logged.clone(), req)
+        })?;
         Ok(SegmentStandin {
-            addr,
+            server,
             shared,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            log,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The batch endpoint, for `SEGMENT_BATCH_API`.
     pub fn url(&self) -> String {
-        let scheme = if self.shared.config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}/v1/batch", self.addr)
+        format!("{}/v1/batch", self.server.url())
+    }
+
+    /// Every request (without its body: see [`Received::body_sizes`]), in
+    /// arrival order, with the status answered (0: closed unanswered).
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.log.all()
     }
 
     /// A copy of what was received so far.
@@ -321,64 +262,18 @@ impl SegmentStandin {
     }
 }
 
-impl Drop for SegmentStandin {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+/// [`handle`], recording the request and its answer.
+async fn recorded(shared: Arc<Shared>, log: Log, req: Request<Incoming>) -> Answer {
+    let mut rec = Recorded::new(req.method(), req.uri(), req.headers());
+    if let AuthKind::Basic { user } = &mut rec.auth {
+        // The user name is the write key.
+        user.clear();
     }
-}
-
-async fn serve(
-    std_listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    let listener = match tokio::net::TcpListener::from_std(std_listener) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("segment stand-in cannot listen: {e}");
-            return;
-        }
-    };
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stop => return,
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::debug!("segment stand-in accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let tls = shared.config.tls.clone();
-            let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-            let http = hyper::server::conn::http1::Builder::new();
-            // An error here is a dropped connection (injected or the
-            // client's) or a failed handshake; there is nobody to tell.
-            match tls {
-                None => {
-                    let _ = http
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                        .await;
-                }
-                Some(cfg) => {
-                    if let Ok(tls) = tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
-                        let _ = http
-                            .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
-                            .await;
-                    }
-                }
-            }
-        });
-    }
+    let answer = handle(shared, req).await;
+    rec.status = answer.as_ref().map_or(0, |r| r.status().as_u16());
+    rec.authorized = rec.status != 401;
+    log.push(rec);
+    answer
 }
 
 /// Returned by the service to make hyper close the connection unanswered.
@@ -694,6 +589,18 @@ mod tests {
         assert_eq!(r.headers()["retry-after"], "3");
         assert_eq!(post(&s, OK, JSON, body), Ok(200));
         assert_eq!(s.received().accepted_events, 1);
+        let rec = s.recorded();
+        let statuses: Vec<u16> = rec.iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses,
+            [0, 429, 200],
+            "closed unanswered, refused, accepted"
+        );
+        assert!(rec.iter().all(|r| r.path == "/v1/batch"
+            && r.auth
+                == AuthKind::Basic {
+                    user: String::new()
+                }));
     }
 
     #[test]
@@ -728,19 +635,5 @@ mod tests {
         );
         assert!(Fault::parse("700").is_err());
         assert!(Fault::parse("503@sometimes").is_err());
-    }
-
-    #[test]
-    fn random_share_is_seeded_and_roughly_right() {
-        let w = When::Random {
-            share: 0.3,
-            seed: 42,
-        };
-        let hits = (1..=10_000).filter(|&n| w.hits(n)).count();
-        assert!((2_500..3_500).contains(&hits), "{hits}");
-        let again = (1..=10_000).filter(|&n| w.hits(n)).count();
-        assert_eq!(hits, again);
-        assert!(When::Every(3).hits(6) && !When::Every(3).hits(7));
-        assert!(When::First(2).hits(2) && !When::First(2).hits(3));
     }
 }

@@ -25,15 +25,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Form, Path as UrlPath, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine as _;
 use serde_json::Value;
 
-use crate::server::{self, RunningServer};
+pub use crate::faults::When;
+use crate::recording::Credentials;
+pub use crate::recording::{AuthKind, Recorded};
+use crate::server::{self, Listen, RunningServer};
+use crate::tls::TestCa;
 
 /// The eight query kinds of querygen (same names as `querygen --name`), each with a substring that only its
 /// search contains (with or without `--uid-lookup`) and how to recognise
@@ -134,9 +137,10 @@ pub struct Rule {
     /// Wait between chunks; `None`: the server's.
     pub chunk_delay: Option<Duration>,
     pub fault: Option<Fault>,
-    /// The fault hits only the first N requests of this rule; `None`: all.
-    pub fail_first: Option<u32>,
-    /// Rows served once the fault stopped (after `fail_first` requests), as
+    /// Which of this rule's requests the fault hits (numbered from 1 per
+    /// rule); `Always` by default.
+    pub when: When,
+    /// Rows served to the requests the fault does not hit, as
     /// when a retried search's moving window returns other rows; `None`:
     /// `rows`.
     pub later_rows: Option<Vec<String>>,
@@ -151,7 +155,7 @@ impl Rule {
             stream_delay: Duration::ZERO,
             chunk_delay: None,
             fault: None,
-            fail_first: None,
+            when: When::Always,
             later_rows: None,
         }
     }
@@ -185,9 +189,16 @@ impl Rule {
         self
     }
 
+    /// The fault hits only the first `n` requests of this rule.
     #[must_use]
     pub fn fail_first(mut self, n: u32) -> Rule {
-        self.fail_first = Some(n);
+        self.when = When::First(n.into());
+        self
+    }
+
+    #[must_use]
+    pub fn when(mut self, when: When) -> Rule {
+        self.when = when;
         self
     }
 
@@ -219,7 +230,8 @@ pub struct Config {
     pub chunk_delay: Duration,
     /// `max_documents_per_batch_save`.
     pub kv_limit: usize,
-    /// The first N KV store calls get `kv_fail_status`.
+    /// The first N KV store calls get `kv_fail_status` (a fault hitting
+    /// `When::First(N)`).
     pub kv_fail_first: u32,
     pub kv_fail_status: u16,
 }
@@ -242,40 +254,6 @@ impl Default for Config {
     }
 }
 
-/// How a request authenticated (never the secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthKind {
-    None,
-    Basic { user: String },
-    Bearer,
-    Splunk,
-    Other,
-}
-
-/// One request as received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub method: String,
-    pub path: String,
-    /// Form fields of an export, in order.
-    pub params: Vec<(String, String)>,
-    pub auth: AuthKind,
-    /// Whether the credentials were accepted.
-    pub authorized: bool,
-    /// Documents in a `batch_save` body.
-    pub documents: Option<usize>,
-    pub status: u16,
-}
-
-impl Recorded {
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct Inner {
     cfg: Config,
     hits: Vec<u32>,
@@ -292,6 +270,23 @@ struct Collection {
 }
 
 impl Collection {
+    /// Upserts `doc` by its `_key`, giving it one if it has none; returns
+    /// the key.
+    fn save(&mut self, mut doc: Value) -> String {
+        let key = match doc.get("_key").and_then(Value::as_str) {
+            Some(k) => k.to_owned(),
+            None => {
+                let k = format!("{:024x}", self.docs.len());
+                if let Value::Object(m) = &mut doc {
+                    m.insert("_key".into(), Value::String(k.clone()));
+                }
+                k
+            }
+        };
+        self.upsert(key.clone(), doc);
+        key
+    }
+
     fn upsert(&mut self, key: String, doc: Value) {
         match self.index.get(&key) {
             Some(&i) => self.docs[i] = doc,
@@ -365,7 +360,7 @@ pub fn router(cfg: Config) -> (Router, Handle) {
         )
         .route(
             "/servicesNS/{owner}/{app}/storage/collections/data/{collection}",
-            get(kv_get).delete(kv_delete),
+            get(kv_collection).delete(kv_collection),
         )
         .route(
             "/servicesNS/{owner}/{app}/storage/collections/data/{collection}/batch_save",
@@ -382,19 +377,27 @@ pub struct SplunkStandin {
 }
 
 impl SplunkStandin {
-    pub fn start(cfg: Config) -> std::io::Result<SplunkStandin> {
+    /// Starts a stand-in on 127.0.0.1 (a free port), plain HTTP.
+    pub fn spawn(cfg: Config) -> std::io::Result<SplunkStandin> {
+        SplunkStandin::spawn_with(cfg, Listen::default())
+    }
+
+    /// Starts a stand-in as `listen` says (address, HTTPS).
+    pub fn spawn_with(cfg: Config, listen: Listen) -> std::io::Result<SplunkStandin> {
         let (r, handle) = router(cfg);
-        let server = server::spawn(r, server::loopback())?;
+        let server = server::spawn_router(r, listen)?;
         Ok(SplunkStandin { server, handle })
     }
 
-    /// The same over HTTPS, with a certificate for `127.0.0.1` issued by
-    /// `ca` (clients trust it with `--ca-file`).
-    pub fn start_tls(cfg: Config, ca: &crate::kube::TestCa) -> std::io::Result<SplunkStandin> {
-        let (r, handle) = router(cfg);
-        let tls = ca.server_config().map_err(std::io::Error::other)?;
-        let server = server::spawn_tls(r, server::loopback(), tls)?;
-        Ok(SplunkStandin { server, handle })
+    /// [`Self::spawn`].
+    pub fn start(cfg: Config) -> std::io::Result<SplunkStandin> {
+        SplunkStandin::spawn(cfg)
+    }
+
+    /// Over HTTPS, with a certificate for `127.0.0.1` issued by `ca`
+    /// (clients trust it with `--ca-file`).
+    pub fn start_tls(cfg: Config, ca: &TestCa) -> std::io::Result<SplunkStandin> {
+        SplunkStandin::spawn_with(cfg, Listen::default().tls(ca)?)
     }
 
     /// `http://127.0.0.1:PORT`, the `SPLUNK_API_URL` to use.
@@ -429,33 +432,24 @@ fn json_response(status: StatusCode, body: String) -> Response {
 
 /// Checks the `Authorization` header against the accepted credentials.
 fn authenticate(cfg: &Config, headers: &HeaderMap) -> (AuthKind, bool) {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return (AuthKind::None, false);
+    let c = Credentials::of(headers);
+    let ok = match &c.kind {
+        AuthKind::Bearer | AuthKind::Splunk => cfg.tokens.contains(&c.secret),
+        AuthKind::Basic { .. } => c
+            .basic()
+            .is_some_and(|(user, pass)| cfg.users.iter().any(|(u, p)| u == user && p == pass)),
+        AuthKind::None | AuthKind::Other => false,
     };
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    let rest = rest.trim();
-    match scheme.to_ascii_lowercase().as_str() {
-        "bearer" => (AuthKind::Bearer, cfg.tokens.iter().any(|t| t == rest)),
-        "splunk" => (AuthKind::Splunk, cfg.tokens.iter().any(|t| t == rest)),
-        "basic" => {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(rest)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            let (user, pass) = decoded.split_once(':').unwrap_or((&decoded, ""));
-            let ok = cfg.users.iter().any(|(u, p)| u == user && p == pass);
-            (
-                AuthKind::Basic {
-                    user: user.to_owned(),
-                },
-                ok,
-            )
-        }
-        _ => (AuthKind::Other, false),
+    (c.kind, ok)
+}
+
+/// The request as recorded, with the verdict on its credentials.
+fn record(cfg: &Config, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Recorded {
+    let (auth, authorized) = authenticate(cfg, headers);
+    Recorded {
+        auth,
+        authorized,
+        ..Recorded::new(method, uri, headers).with_body(body)
     }
 }
 
@@ -486,12 +480,12 @@ enum PlanKind {
 
 async fn export(
     State(h): State<Handle>,
-    UrlPath((_user, _app)): UrlPath<(String, String)>,
-    uri: axum::http::Uri,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
-    Form(params): Form<Vec<(String, String)>>,
+    body: Bytes,
 ) -> Response {
-    let plan = plan_export(&h, uri.path(), &headers, params);
+    let plan = plan_export(&h, &method, &uri, &headers, &body);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -507,105 +501,130 @@ async fn export(
     }
 }
 
-fn plan_export(h: &Handle, path: &str, headers: &HeaderMap, params: Vec<(String, String)>) -> Plan {
+/// What a search gets, from its rule (or the defaults).
+struct Served {
+    rows: Vec<String>,
+    delay: Duration,
+    first_delay: Duration,
+    chunk_delay: Duration,
+    fault: Option<Fault>,
+}
+
+fn plan_export(h: &Handle, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Plan {
     let mut g = h.lock();
-    let (auth, authorized) = authenticate(&g.cfg, headers);
-    let rec = Recorded {
-        method: "POST".into(),
-        path: path.to_owned(),
-        params,
-        auth,
-        authorized,
-        documents: None,
-        status: 200,
-    };
-    let immediate = |g: &mut Inner, mut rec: Recorded, resp: Response| {
+    let mut rec = record(&g.cfg, method, uri, headers, body);
+    let verdict = refusal(&rec);
+    if let Some(resp) = verdict {
         rec.status = resp.status().as_u16();
         g.requests.push(rec);
-        Plan {
+        return Plan {
             delay: Duration::ZERO,
             kind: PlanKind::Immediate(resp),
+        };
+    }
+    let served = served(&mut g, rec.param("search").unwrap_or_default());
+    let delay = served.delay;
+    let kind = match served.fault {
+        Some(Fault::Status(s)) => {
+            rec.status = s;
+            PlanKind::Immediate(fault_status(s))
         }
+        Some(Fault::EmptyBody) => {
+            PlanKind::Immediate((StatusCode::OK, Body::empty()).into_response())
+        }
+        _ => stream_plan(&g.cfg, served),
     };
-    if !authorized {
-        return immediate(&mut g, rec, unauthorized());
-    }
-    let search = rec.param("search").unwrap_or_default().to_owned();
-    let trimmed = search.trim_start();
-    if !(trimmed.starts_with("search") || trimmed.starts_with('|')) {
-        let first = trimmed.split_whitespace().next().unwrap_or_default();
-        let resp = json_response(
-            StatusCode::BAD_REQUEST,
-            messages_body("FATAL", &format!("Unknown search command '{first}'.")),
-        );
-        return immediate(&mut g, rec, resp);
-    }
+    g.requests.push(rec);
+    Plan { delay, kind }
+}
 
-    let idx = g
+/// Why an export is refused before any search runs: credentials (401), or
+/// a search that starts with neither `search` nor `|` (400).
+fn refusal(rec: &Recorded) -> Option<Response> {
+    if !rec.authorized {
+        return Some(unauthorized());
+    }
+    let form = rec
+        .content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return Some(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    let search = rec.param("search").unwrap_or_default().trim_start();
+    if search.starts_with("search") || search.starts_with('|') {
+        return None;
+    }
+    let first = search.split_whitespace().next().unwrap_or_default();
+    Some(json_response(
+        StatusCode::BAD_REQUEST,
+        messages_body("FATAL", &format!("Unknown search command '{first}'.")),
+    ))
+}
+
+/// The rule `search` matches, counted as one more request of it, and what
+/// it serves this time.
+fn served(g: &mut Inner, search: &str) -> Served {
+    let Some(i) = g
         .cfg
         .rules
         .iter()
-        .position(|r| search.contains(&r.contains));
-    let (rows, delay, first_delay, chunk_delay, fault) = match idx {
-        Some(i) => {
-            let n = g.hits[i];
-            g.hits[i] += 1;
-            let r = &g.cfg.rules[i];
-            let faulty = r.fail_first.is_none_or(|k| n < k);
-            let rows = match (&r.later_rows, faulty) {
-                (Some(later), false) => later.clone(),
-                _ => r.rows.clone(),
-            };
-            (
-                rows,
-                r.delay,
-                r.stream_delay,
-                r.chunk_delay.unwrap_or(g.cfg.chunk_delay),
-                r.fault.clone().filter(|_| faulty),
-            )
-        }
-        None => (
-            g.cfg.default_rows.clone(),
-            Duration::ZERO,
-            Duration::ZERO,
-            g.cfg.chunk_delay,
-            None,
-        ),
+        .position(|r| search.contains(&r.contains))
+    else {
+        return Served {
+            rows: g.cfg.default_rows.clone(),
+            delay: Duration::ZERO,
+            first_delay: Duration::ZERO,
+            chunk_delay: g.cfg.chunk_delay,
+            fault: None,
+        };
     };
-    let rows = if rows.is_empty() {
+    g.hits[i] += 1;
+    let r = &g.cfg.rules[i];
+    let faulty = r.when.hits(g.hits[i].into());
+    let rows = match (&r.later_rows, faulty) {
+        (Some(later), false) => later.clone(),
+        _ => r.rows.clone(),
+    };
+    Served {
+        rows,
+        delay: r.delay,
+        first_delay: r.stream_delay,
+        chunk_delay: r.chunk_delay.unwrap_or(g.cfg.chunk_delay),
+        fault: r.fault.clone().filter(|_| faulty),
+    }
+}
+
+/// Splunk's answer to a status fault: 503 with its concurrency-quota
+/// message, others with a generic one.
+fn fault_status(s: u16) -> Response {
+    let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = if s == 503 {
+        "Search not executed: The maximum number of concurrent historical searches for this user based on their role quota has been reached. concurrency_limit=3"
+    } else {
+        "Internal error"
+    };
+    json_response(status, messages_body("ERROR", text))
+}
+
+/// The body of a 200 export: BOM, previews, rows, and what a streaming
+/// fault does to them.
+fn stream_plan(cfg: &Config, served: Served) -> PlanKind {
+    let rows = if served.rows.is_empty() {
         vec![NO_RESULTS.to_owned()]
     } else {
-        rows
+        served.rows
     };
-
     let mut body = Vec::new();
-    if g.cfg.bom {
+    if cfg.bom {
         body.extend_from_slice("\u{feff}".as_bytes());
     }
     let mut abort = false;
-    match fault {
-        Some(Fault::Status(s)) => {
-            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let text = if s == 503 {
-                "Search not executed: The maximum number of concurrent historical searches for this user based on their role quota has been reached. concurrency_limit=3"
-            } else {
-                "Internal error"
-            };
-            let mut rec = rec;
-            rec.status = s;
-            g.requests.push(rec);
-            return Plan {
-                delay,
-                kind: PlanKind::Immediate(json_response(status, messages_body("ERROR", text))),
-            };
-        }
-        Some(Fault::EmptyBody) => {
-            g.requests.push(rec);
-            return Plan {
-                delay,
-                kind: PlanKind::Immediate((StatusCode::OK, Body::empty()).into_response()),
-            };
-        }
+    match served.fault {
         Some(Fault::Message { kind, after_rows }) => {
             push_lines(&mut body, rows.iter().take(after_rows));
             push_lines(
@@ -622,23 +641,18 @@ fn plan_export(h: &Handle, path: &str, headers: &HeaderMap, params: Vec<(String,
         Some(Fault::EndEarly { after_rows }) => {
             push_lines(&mut body, rows.iter().take(after_rows));
         }
-        None => {
-            let previews = previews(&rows, g.cfg.previews);
+        Some(Fault::Status(_) | Fault::EmptyBody) | None => {
+            let previews = previews(&rows, cfg.previews);
             push_lines(&mut body, previews.iter());
             push_lines(&mut body, rows.iter());
         }
     }
-    let chunk_size = g.cfg.chunk_size.max(1);
-    g.requests.push(rec);
-    Plan {
-        delay,
-        kind: PlanKind::Stream {
-            body,
-            abort,
-            first_delay,
-            chunk_size,
-            chunk_delay,
-        },
+    PlanKind::Stream {
+        body,
+        abort,
+        first_delay: served.first_delay,
+        chunk_size: cfg.chunk_size.max(1),
+        chunk_delay: served.chunk_delay,
     }
 }
 
@@ -721,27 +735,12 @@ fn stream_body(
         .into_response()
 }
 
-/// Common checks of a KV store call: auth, injected failures. Records it.
-fn kv_gate(
-    g: &mut Inner,
-    method: &str,
-    path: &str,
-    headers: &HeaderMap,
-    documents: Option<usize>,
-) -> Option<Response> {
-    let (auth, authorized) = authenticate(&g.cfg, headers);
-    let mut rec = Recorded {
-        method: method.into(),
-        path: path.to_owned(),
-        params: Vec::new(),
-        auth,
-        authorized,
-        documents,
-        status: 200,
-    };
-    let verdict = if !authorized {
+/// Common checks of a KV store call: auth, injected failures, the
+/// per-call document limit. Records it.
+fn kv_gate(g: &mut Inner, mut rec: Recorded) -> Option<Response> {
+    let verdict = if !rec.authorized {
         Some(unauthorized())
-    } else if g.kv_calls < g.cfg.kv_fail_first {
+    } else if When::First(g.cfg.kv_fail_first.into()).hits(u64::from(g.kv_calls) + 1) {
         g.kv_calls += 1;
         let s =
             StatusCode::from_u16(g.cfg.kv_fail_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -749,7 +748,7 @@ fn kv_gate(
             s,
             messages_body("ERROR", "KV Store is initializing"),
         ))
-    } else if documents.is_some_and(|n| n > g.cfg.kv_limit) {
+    } else if rec.documents.is_some_and(|n| n > g.cfg.kv_limit) {
         Some(json_response(
             StatusCode::BAD_REQUEST,
             messages_body(
@@ -770,15 +769,22 @@ fn kv_gate(
     verdict
 }
 
-async fn kv_get(
+/// `GET` (read back) and `DELETE` (remove every document) of a collection.
+async fn kv_collection(
     State(h): State<Handle>,
     UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
-    uri: axum::http::Uri,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let mut g = h.lock();
-    if let Some(r) = kv_gate(&mut g, "GET", uri.path(), &headers, None) {
+    let rec = record(&g.cfg, &method, &uri, &headers, b"");
+    if let Some(r) = kv_gate(&mut g, rec) {
         return r;
+    }
+    if method == Method::DELETE {
+        g.collections.remove(&coll);
+        return StatusCode::OK.into_response();
     }
     let docs = g
         .collections
@@ -788,36 +794,21 @@ async fn kv_get(
     json_response(StatusCode::OK, Value::Array(docs).to_string())
 }
 
-async fn kv_delete(
-    State(h): State<Handle>,
-    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response {
-    let mut g = h.lock();
-    if let Some(r) = kv_gate(&mut g, "DELETE", uri.path(), &headers, None) {
-        return r;
-    }
-    g.collections.remove(&coll);
-    StatusCode::OK.into_response()
-}
-
 async fn kv_batch_save(
     State(h): State<Handle>,
     UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
-    uri: axum::http::Uri,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let docs: Option<Vec<Value>> = serde_json::from_slice(&body).ok();
     let mut g = h.lock();
-    if let Some(r) = kv_gate(
-        &mut g,
-        "POST",
-        uri.path(),
-        &headers,
-        docs.as_ref().map(Vec::len),
-    ) {
+    let rec = Recorded {
+        documents: docs.as_ref().map(Vec::len),
+        ..record(&g.cfg, &method, &uri, &headers, &body)
+    };
+    if let Some(r) = kv_gate(&mut g, rec) {
         return r;
     }
     let Some(docs) = docs else {
@@ -830,21 +821,10 @@ async fn kv_batch_save(
         );
     };
     let stored = g.collections.entry(coll).or_default();
-    let mut keys = Vec::with_capacity(docs.len());
-    for mut doc in docs {
-        let key = match doc.get("_key").and_then(Value::as_str) {
-            Some(k) => k.to_owned(),
-            None => {
-                let k = format!("{:024x}", stored.docs.len());
-                if let Value::Object(m) = &mut doc {
-                    m.insert("_key".into(), Value::String(k.clone()));
-                }
-                k
-            }
-        };
-        stored.upsert(key.clone(), doc);
-        keys.push(Value::String(key));
-    }
+    let keys: Vec<Value> = docs
+        .into_iter()
+        .map(|doc| Value::String(stored.save(doc)))
+        .collect();
     json_response(StatusCode::OK, Value::Array(keys).to_string())
 }
 

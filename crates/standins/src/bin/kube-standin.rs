@@ -3,7 +3,6 @@
 //! stdout, optionally writes (or adds itself to) a kubeconfig, and serves
 //! until killed.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use standins::kube::{write_kubeconfig, KubeStandin, KubeconfigEntry, TestCa};
+use standins::server::Listen;
 
 /// Local stand-in of a Kubernetes API server (UserSignups, Namespaces,
 /// ConfigMaps).
@@ -91,14 +91,12 @@ fn main() -> anyhow::Result<()> {
     standin.fail_all(args.fail_all);
     standin.set_delay(Duration::from_millis(args.delay_ms));
 
+    let listen = Listen::on(args.listen);
     let (server, ca) = if args.tls {
         let ca = TestCa::generate().context("cannot generate the CA")?;
-        (standin.serve_tls_on(&ca, args.listen)?, Some(ca))
+        (standin.spawn(listen.tls(&ca)?)?, Some(ca))
     } else {
-        (
-            standins::server::spawn(standin.router(), args.listen)?,
-            None,
-        )
+        (standin.spawn(listen)?, None)
     };
 
     if let Some(path) = &args.kubeconfig {
@@ -129,11 +127,5 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    let mut out = std::io::stdout();
-    writeln!(out, "{}", server.url())?;
-    out.flush()?;
-    tracing::info!("listening on {}", server.url());
-    loop {
-        std::thread::park();
-    }
+    standins::server::announce_and_serve(&server.url())
 }

@@ -15,7 +15,7 @@ use clap::Parser;
 use standins::segment::{Config, Fault, SegmentStandin};
 
 /// Serves a local stand-in of Segment's batch API (POST /v1/batch) that
-/// behaves as API-FACTS.md says and fails on demand.
+/// behaves as docs/apis/segment.md describes and fails on demand.
 #[derive(Parser)]
 #[command(
     name = "segment-standin",

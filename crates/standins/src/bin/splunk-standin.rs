@@ -2,14 +2,14 @@
 //! Prints its URL (the `SPLUNK_API_URL` to use) on the first line of stdout
 //! and serves until killed.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use standins::splunk::{self, Config, Fault, Rule, KINDS};
+use standins::server::Listen;
+use standins::splunk::{self, Config, Fault, Rule, When, KINDS};
 
 /// Local stand-in of Splunk's search export API and KV store.
 #[derive(Parser)]
@@ -46,8 +46,10 @@ struct Args {
     rules: Vec<String>,
 
     /// Make a query kind fail: `503`, any status, `fatal`, `error`,
-    /// `empty`, `cut`, `early`; `:N` for the first N requests only.
-    #[arg(long = "fault", value_name = "KIND=SPEC[:N]")]
+    /// `empty`, `cut`, `early`; `@WHEN` for which of its requests
+    /// (`first=N`, `every=K`, `random=SHARE[,seed=S]`, `always`: the
+    /// default); `:N` is short for `@first=N`.
+    #[arg(long = "fault", value_name = "KIND=FAULT[@WHEN]")]
     faults: Vec<String>,
 
     /// Wait this long before answering each search.
@@ -80,10 +82,11 @@ struct Args {
     kv_limit: usize,
 }
 
-fn parse_fault(spec: &str) -> anyhow::Result<(Fault, Option<u32>)> {
-    let (what, first) = match spec.split_once(':') {
-        Some((w, n)) => (w, Some(n.parse::<u32>().context("bad `:N`")?)),
-        None => (spec, None),
+fn parse_fault(spec: &str) -> anyhow::Result<(Fault, When)> {
+    let (what, when) = match (spec.split_once('@'), spec.split_once(':')) {
+        (Some((w, when)), _) => (w, When::parse(when)?),
+        (None, Some((w, n))) => (w, When::First(n.parse().context("bad `:N`")?)),
+        (None, None) => (spec, When::Always),
     };
     let f = match what {
         "fatal" => Fault::Message {
@@ -99,7 +102,7 @@ fn parse_fault(spec: &str) -> anyhow::Result<(Fault, Option<u32>)> {
         "early" => Fault::EndEarly { after_rows: 1 },
         s => Fault::Status(s.parse().with_context(|| format!("unknown fault `{s}`"))?),
     };
-    Ok((f, first))
+    Ok((f, when))
 }
 
 fn config(args: &Args) -> anyhow::Result<Config> {
@@ -144,15 +147,15 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     cfg.rules.extend(splunk::rules_for_kinds(&per_kind));
     for f in &args.faults {
         let Some((kind, spec)) = f.split_once('=') else {
-            bail!("--fault wants KIND=SPEC, got `{f}`");
+            bail!("--fault wants KIND=FAULT[@WHEN], got `{f}`");
         };
         let Some(k) = KINDS.iter().find(|k| k.name == kind) else {
             bail!("unknown query kind `{kind}`");
         };
-        let (fault, first) = parse_fault(spec)?;
+        let (fault, when) = parse_fault(spec)?;
         for r in cfg.rules.iter_mut().filter(|r| r.contains == k.marker) {
             r.fault = Some(fault.clone());
-            r.fail_first = first;
+            r.when = when.clone();
         }
     }
     let delay = Duration::from_millis(args.delay_ms);
@@ -173,13 +176,6 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     segment_bridge_core::cli::init_logging("splunk-standin");
     let cfg = config(&args)?;
-    let (router, _handle) = splunk::router(cfg);
-    let server = standins::server::spawn(router, args.listen)?;
-    let mut out = std::io::stdout();
-    writeln!(out, "{}", server.url())?;
-    out.flush()?;
-    tracing::info!("listening on {}", server.url());
-    loop {
-        std::thread::park();
-    }
+    let standin = splunk::SplunkStandin::spawn_with(cfg, Listen::on(args.listen))?;
+    standins::server::announce_and_serve(&standin.url())
 }
