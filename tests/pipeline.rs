@@ -237,10 +237,7 @@ fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
     )
     .unwrap();
     let expected_uid: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            root().join("crates/splunk-to-segment/tests/fixtures/sample/uid-map.json"),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(testkit::fixture("s2s/sample/uid-map.json")).unwrap(),
     )
     .unwrap();
     for (script, cm, key, extra) in [

@@ -6,7 +6,7 @@
 //! staging member cluster with tenant Namespaces) from which the real map
 //! makers build the maps, and the Splunk stand-in serving the sample export
 //! dump split per query kind. Through the real pipeline they give exactly the
-//! 18 events of `fixtures/expected-events.jsonl` (the reference output of the
+//! 18 events of `fixtures/s2s/sample/expected.jsonl` (the reference output of the
 //! original implementation on that dump).
 
 use std::collections::BTreeMap;
@@ -69,8 +69,7 @@ pub fn bin_dir() -> &'static Path {
 
 /// The expected Segment events, by messageId.
 pub fn expected_events() -> BTreeMap<String, Value> {
-    let text =
-        std::fs::read_to_string(root().join("tests/fixtures/expected-events.jsonl")).unwrap();
+    let text = testkit::fixture_text("s2s/sample/expected.jsonl");
     text.lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();

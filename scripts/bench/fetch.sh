@@ -21,7 +21,7 @@ L_MS=${L_MS:-500}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/debug
-DUMP=$ROOT/crates/fetch-uj-records/tests/fixtures/s2s-sample/input.jsonl
+DUMP=$ROOT/fixtures/s2s/sample/input.jsonl
 
 cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p standins -p fetch-uj-records
 

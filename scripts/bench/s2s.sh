@@ -48,11 +48,11 @@ run_jq() { # input uid ws
 now() { date +%s.%N; }
 
 # 1. The filter is the original's.
-fx=crates/splunk-to-segment/tests/fixtures/sample
+fx=fixtures/s2s/sample
 run_jq "$fx/input.jsonl" "$fx/uid-map.json" "$fx/ws-map.json" >"$work/fixture.out"
 cmp -s "$work/fixture.out" "$fx/expected.jsonl" ||
   { echo "s2s bench: $filter does not reproduce the fixture" >&2; exit 1; }
-echo "jq filter reproduces tests/fixtures/sample/expected.jsonl byte for byte ($jq_version)"
+echo "jq filter reproduces fixtures/s2s/sample/expected.jsonl byte for byte ($jq_version)"
 
 # 2. The corpus.
 target/release/examples/s2s_corpus "$ROWS" "$work/c"

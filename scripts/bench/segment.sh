@@ -51,7 +51,7 @@ awk -v target=$((mb * 1000 * 1000)) 'BEGIN { srand(1) }
       total += length(line) + 1
       i++
     }
-  }' crates/mk-segment-batch-payload/tests/fixtures/sample/input.jsonl > "$events"
+  }' fixtures/payload/sample/input.jsonl > "$events"
 bytes=$(stat -c %s "$events")
 nevents=$(wc -l < "$events")
 small=$work/small.jsonl

@@ -54,6 +54,19 @@ fn tool(kubeconfig: &Path) -> Command {
     c
 }
 
+/// `bridge-window commit --latest LATEST --now NOW`.
+fn commit(k: &Path, latest: i64, now: i64) -> Command {
+    let mut c = tool(k);
+    c.args([
+        "commit",
+        "--latest",
+        &latest.to_string(),
+        "--now",
+        &now.to_string(),
+    ]);
+    c
+}
+
 fn start(k: &Path, now: i64) -> (i64, i64) {
     let out = tool(k)
         .args(["start", "--now", &now.to_string()])
@@ -79,16 +92,7 @@ fn a_nine_hour_outage_with_the_watermark_in_a_configmap() {
     let k = &c.kubeconfig;
     // No ConfigMap yet: the normal window; a commit creates it.
     assert_eq!(start(k, T0), (T0 - 4 * H, T0));
-    tool(k)
-        .args([
-            "commit",
-            "--latest",
-            &T0.to_string(),
-            "--now",
-            &T0.to_string(),
-        ])
-        .assert()
-        .success();
+    commit(k, T0, T0).assert().success();
     assert_eq!(
         stored(&c, NS).as_deref(),
         Some("{\"watermark\":1700000000}")
@@ -110,28 +114,10 @@ fn a_nine_hour_outage_with_the_watermark_in_a_configmap() {
     // Nine hours of failed runs later: the whole gap, minus the overlap.
     let now = T0 + 9 * H;
     assert_eq!(start(k, now), (T0 - 15 * 60, now));
-    tool(k)
-        .args([
-            "commit",
-            "--latest",
-            &now.to_string(),
-            "--now",
-            &now.to_string(),
-        ])
-        .assert()
-        .success();
+    commit(k, now, now).assert().success();
     assert_eq!(stored(&c, NS), Some(format!("{{\"watermark\":{now}}}")));
     // An older commit does not move it back.
-    tool(k)
-        .args([
-            "commit",
-            "--latest",
-            &T0.to_string(),
-            "--now",
-            &now.to_string(),
-        ])
-        .assert()
-        .success();
+    commit(k, T0, now).assert().success();
     assert_eq!(stored(&c, NS), Some(format!("{{\"watermark\":{now}}}")));
     assert_eq!(start(k, now + H), (now + H - 4 * H, now + H));
 }
@@ -216,16 +202,7 @@ fn cluster_failures_and_corrupt_state() {
         .stderr(contains(
             "cannot read the watermark from ConfigMap `segment-bridge/segment-bridge-state`",
         ));
-    tool(k)
-        .args([
-            "commit",
-            "--latest",
-            &T0.to_string(),
-            "--now",
-            &T0.to_string(),
-        ])
-        .assert()
-        .code(1);
+    commit(k, T0, T0).assert().code(1);
     c.tls.standin.fail_all(None);
     assert_eq!(stored(&c, NS).as_deref(), Some("{}"));
 

@@ -17,9 +17,9 @@ use std::process::{Command, Stdio};
 use common::TOKEN;
 use standins::splunk::{rules_for_kinds, split_dump, Config, SplunkStandin};
 
-/// The sample of the shared reference fixtures (`s2s/sample`), copied.
+/// The sample of the reference fixtures (`s2s/sample`).
 fn sample_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/s2s-sample")
+    testkit::fixture("s2s/sample")
 }
 
 fn built(name: &str) -> Option<PathBuf> {

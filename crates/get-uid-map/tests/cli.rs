@@ -8,9 +8,9 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use standins::kube::{
-    write_kubeconfig, KubeStandin, KubeconfigEntry, TestCa, TlsCluster, CONFIGMAPS,
-};
+use standins::kube::{KubeStandin, KubeconfigEntry, TestCa, TlsCluster, CONFIGMAPS};
+use testkit::kube::kubeconfig;
+use testkit::{stderr, stdout};
 
 const FIXTURE: &str = "tests/fixtures/usersignups.json";
 const EXPECTED: &str = "tests/fixtures/expected-uid-map.json";
@@ -23,46 +23,44 @@ fn expected() -> String {
 }
 
 fn host() -> TlsCluster {
-    let s = KubeStandin::new();
-    s.load_file(FIXTURE).unwrap();
-    TlsCluster::start(s, "host-token").unwrap()
+    testkit::kube::cluster(FIXTURE, "host-token")
 }
 
-/// A kubeconfig for `entries` in `dir`.
-fn kubeconfig(dir: &Path, file: &str, entries: &[KubeconfigEntry]) -> PathBuf {
-    let p = dir.join(file);
-    write_kubeconfig(&p, entries, None).unwrap();
-    p
+/// The host cluster with the fixture, a temporary HOME and a kubeconfig
+/// there with the host's context.
+struct Setup {
+    dir: tempfile::TempDir,
+    host: TlsCluster,
+    kc: PathBuf,
 }
 
-/// The tool with a clean environment: no ambient kubeconfig, no sleeping
-/// between retries.
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host();
+    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
+    Setup { dir, host, kc }
+}
+
+impl Setup {
+    /// The tool against the host with `args`.
+    fn run(&self, args: &[&str]) -> Output {
+        tool(self.dir.path())
+            .env("KUBECONFIG", &self.kc)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
 fn tool(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("get-uid-map").unwrap();
-    c.env_clear()
-        .env("HOME", home)
-        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
-    c
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+    testkit::tool("get-uid-map", home)
 }
 
 #[test]
 fn fixture_map_with_skips_duplicates_and_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = host();
-    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .args(["--page-size", "3"])
-        .output()
-        .unwrap();
+    let su = setup();
+    let out = su.run(&["--page-size", "3"]);
+    let host = &su.host;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), expected());
     let err = stderr(&out);
@@ -88,15 +86,10 @@ fn fixture_map_with_skips_duplicates_and_pages() {
 
 #[test]
 fn expired_continue_token_restarts_the_list() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = host();
-    host.standin.expire_next_continue(1);
-    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .args(["--page-size", "2"])
-        .output()
-        .unwrap();
+    let su = setup();
+    su.host.standin.expire_next_continue(1);
+    let out = su.run(&["--page-size", "2"]);
+    let host = &su.host;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), expected());
     assert!(stderr(&out).contains("1 list restarts"), "{}", stderr(&out));
@@ -109,15 +102,10 @@ fn expired_continue_token_restarts_the_list() {
 
 #[test]
 fn a_list_that_keeps_expiring_fails_with_nothing_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = host();
-    host.standin.expire_next_continue(100);
-    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .args(["--page-size", "2"])
-        .output()
-        .unwrap();
+    let su = setup();
+    su.host.standin.expire_next_continue(100);
+    let out = su.run(&["--page-size", "2"]);
+    let host = &su.host;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert!(
@@ -129,18 +117,16 @@ fn a_list_that_keeps_expiring_fails_with_nothing_written() {
 
 #[test]
 fn transient_errors_are_retried_and_a_dead_cluster_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = host();
-    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
-
+    let su = setup();
+    let host = &su.host;
     host.standin.fail_next(2, 503);
-    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    let out = su.run(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), expected());
     assert!(stderr(&out).contains("2 retries"), "{}", stderr(&out));
 
     host.standin.fail_all(Some(500));
-    let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
+    let out = su.run(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
@@ -227,14 +213,9 @@ fn empty_map_fails_unless_allowed() {
 
 #[test]
 fn unknown_context_and_missing_kubeconfig_are_usage_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = host();
-    let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .args(["--context", "nope"])
-        .output()
-        .unwrap();
+    let su = setup();
+    let (dir, host) = (&su.dir, &su.host);
+    let out = su.run(&["--context", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("context `nope` is not in the kubeconfig (it has: `host`)"),

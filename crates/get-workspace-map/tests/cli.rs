@@ -4,11 +4,11 @@
 //! or slow cluster, and ConfigMap publishing.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::json;
 use standins::kube::{write_kubeconfig, KubeStandin, TlsCluster, CONFIGMAPS};
+use testkit::{stderr, stdout};
 
 const M01: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
 const RH01: &str = "api-stone-stg-rh01-l2vh-p1-openshiftapps-com:6443";
@@ -18,10 +18,10 @@ fn fixture(name: &str) -> String {
 }
 
 fn cluster(fixture_file: &str) -> TlsCluster {
-    let s = KubeStandin::new();
-    s.load_file(format!("tests/fixtures/{fixture_file}"))
-        .unwrap();
-    TlsCluster::start(s, &format!("token-{fixture_file}")).unwrap()
+    testkit::kube::cluster(
+        format!("tests/fixtures/{fixture_file}"),
+        &format!("token-{fixture_file}"),
+    )
 }
 
 /// The three clusters: prod (listed first, not a staging member), m01, rh01.
@@ -41,35 +41,20 @@ impl Clusters {
     }
 
     fn kubeconfig(&self, dir: &Path) -> PathBuf {
-        let p = dir.join("members");
-        write_kubeconfig(
-            &p,
+        testkit::kube::kubeconfig(
+            dir,
+            "members",
             &[
                 self.prod.entry("prod", "api-prod:6443"),
                 self.m01.entry("m01", M01),
                 self.rh01.entry("rh01", RH01),
             ],
-            Some("prod"),
         )
-        .unwrap();
-        p
     }
 }
 
 fn tool(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("get-workspace-map").unwrap();
-    c.env_clear()
-        .env("HOME", home)
-        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
-    c
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+    testkit::tool("get-workspace-map", home)
 }
 
 const NAMESPACES_PATH: &str = "/api/v1/namespaces";

@@ -8,8 +8,8 @@ fn tool() -> Command {
 
 #[test]
 fn sample_is_byte_identical_to_the_original() {
-    let input = std::fs::read("tests/fixtures/sample/input.jsonl").unwrap();
-    let expected = std::fs::read("tests/fixtures/sample/expected.json").unwrap();
+    let input = testkit::fixture_bytes("payload/sample/input.jsonl");
+    let expected = testkit::fixture_bytes("payload/sample/expected.json");
     let out = tool().write_stdin(input).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-const DEFAULT_NUL: &str = include_str!("fixtures/index-default.0.txt");
-const DEFAULT_PRETTY: &str = include_str!("fixtures/index-default.pretty.txt");
+const DEFAULT_NUL: &str = testkit::querygen::DEFAULT_NUL;
+const DEFAULT_PRETTY: &str = testkit::querygen::DEFAULT_PRETTY;
 const DEFAULT_INDEX: &str = "federated:rh_rhtap_stage_audit";
 
 proptest! {

@@ -1,13 +1,13 @@
 //! Drives the `querygen` binary: byte-exact comparison with the original's
-//! output (tests/fixtures, copied from the shared reference fixtures), the
+//! output (`fixtures/querygen`, the reference fixtures), the
 //! JSON format, name selection, the uid-lookup variant and usage errors.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const DEFAULT_NUL: &[u8] = include_bytes!("fixtures/index-default.0.txt");
-const TEST_INDEX_NUL: &[u8] = include_bytes!("fixtures/index-test_index.0.txt");
-const DEFAULT_PRETTY: &[u8] = include_bytes!("fixtures/index-default.pretty.txt");
+const DEFAULT_NUL: &[u8] = testkit::querygen::DEFAULT_NUL.as_bytes();
+const TEST_INDEX_NUL: &[u8] = testkit::querygen::TEST_INDEX_NUL.as_bytes();
+const DEFAULT_PRETTY: &[u8] = testkit::querygen::DEFAULT_PRETTY.as_bytes();
 
 /// The binary with a clean environment for the variables it reads.
 fn querygen() -> Command {

@@ -1,8 +1,7 @@
 //! Where the write key comes from, and that it never shows.
 
 // The Segment test helpers are shared with segment-uploader: one copy.
-#[path = "../../segment-uploader/tests/common/mod.rs"]
-mod common;
+use testkit::segment as common;
 
 use base64::Engine as _;
 use common::*;

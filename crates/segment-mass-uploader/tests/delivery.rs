@@ -2,8 +2,7 @@
 //! stand-in can make, and what ends up delivered, rejected or dead-lettered.
 
 // The Segment test helpers are shared with segment-uploader: one copy.
-#[path = "../../segment-uploader/tests/common/mod.rs"]
-mod common;
+use testkit::segment as common;
 
 use std::collections::HashSet;
 use std::io::Write as _;

@@ -1,7 +1,7 @@
 //! The core Segment client against the stand-in, in-process: what the retry
 //! loop is told to wait (no real sleeping: the policy's scale is tiny).
 
-mod common;
+use testkit::segment as common;
 
 use std::time::Duration;
 

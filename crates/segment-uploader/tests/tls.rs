@@ -1,7 +1,7 @@
 //! TLS is verified: the stand-in's certificate is trusted only through the
 //! extra CA file (`--ca-file` / `SEGMENT_BRIDGE_CA_FILE`) or `SSL_CERT_FILE`.
 
-mod common;
+use testkit::segment as common;
 
 use common::*;
 use standins::kube::TestCa;

@@ -1,6 +1,6 @@
 //! segment-uploader against the Segment stand-in.
 
-mod common;
+use testkit::segment as common;
 
 use common::*;
 
@@ -10,7 +10,7 @@ const BIN: &str = "segment-uploader";
 fn sends_the_sample_as_one_batch() {
     let s = standin(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let input = std::fs::read_to_string("tests/fixtures/input.jsonl").unwrap();
+    let input = testkit::fixture_text("payload/sample/input.jsonl");
     tool(BIN, dir.path(), &s.url())
         .write_stdin(input.clone())
         .assert()
@@ -21,15 +21,15 @@ fn sends_the_sample_as_one_batch() {
     let sent: Vec<String> = r.events.iter().map(|e| e.get().to_owned()).collect();
     assert_eq!(sent, input.lines().collect::<Vec<_>>(), "byte for byte");
     // The body is exactly mk-segment-batch-payload's output.
-    let expected = std::fs::read("tests/fixtures/expected.json").unwrap();
+    let expected = testkit::fixture_bytes("payload/sample/expected.json");
     assert_eq!(r.body_sizes, vec![expected.len() - 1]);
 }
 
 #[test]
 fn dry_run_prints_the_payload_of_the_original() {
     let dir = tempfile::tempdir().unwrap();
-    let input = std::fs::read("tests/fixtures/input.jsonl").unwrap();
-    let expected = std::fs::read("tests/fixtures/expected.json").unwrap();
+    let input = testkit::fixture_bytes("payload/sample/input.jsonl");
+    let expected = testkit::fixture_bytes("payload/sample/expected.json");
     tool(BIN, dir.path(), "http://127.0.0.1:9/v1/batch")
         .env_remove("SEGMENT_WRITE_KEY")
         .arg("--dry-run")

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: run the real binary with maps
-//! in temporary files, and a reference implementation of SPEC §2.3 over
+//! in temporary files, and a reference implementation of the transform
+//! (`docs/tools/splunk-to-segment.md`) over
 //! `serde_json::Value` to compare the fast path against.
 #![allow(dead_code)]
 
@@ -10,10 +11,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// `name` under the reference fixtures of this tool (`fixtures/s2s`).
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    testkit::fixture(Path::new("s2s").join(name))
 }
 
 /// A directory holding `uid-map.json` and `ws-map.json`.
@@ -117,7 +117,7 @@ fn index<'m>(map: &'m Value, key: Option<&Value>) -> Result<Option<&'m Value>, (
     }
 }
 
-/// SPEC §2.3 over `serde_json::Value`, straight from the jq filter.
+/// The transform (`docs/tools/splunk-to-segment.md`) over `serde_json::Value`, straight from the jq filter.
 pub fn reference(line: &str, uid: &Value, ws: &Value, names: &Value) -> Ref {
     let Ok(v) = serde_json::from_str::<Value>(line) else {
         return Ref::Rejected;

@@ -1,6 +1,5 @@
-//! Test helpers: realistic events, running the binary against a stand-in.
-
-#![allow(dead_code)]
+//! The uploaders' test kit: realistic events, a Segment stand-in with
+//! faults, and an uploader binary wired to it.
 
 use std::path::Path;
 
@@ -40,20 +39,16 @@ pub fn standin(faults: &[&str]) -> SegmentStandin {
     SegmentStandin::spawn(c).unwrap()
 }
 
-/// The tool with a clean environment: no retry sleeping, no netrc of the
-/// machine, the stand-in's URL and the right key.
+/// The tool with a clean environment ([`crate::tool`]), the stand-in's URL
+/// and the right key.
 pub fn tool(bin: &str, home: &Path, url: &str) -> Command {
     Command::from_std(std_tool(bin, home, url))
 }
 
 /// [`tool`] as a `std::process::Command`, for streaming stdin by hand.
 pub fn std_tool(bin: &str, home: &Path, url: &str) -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(bin));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0")
-        .env("SEGMENT_BATCH_API", url)
+    let mut cmd = crate::std_tool(bin, home);
+    cmd.env("SEGMENT_BATCH_API", url)
         .env("SEGMENT_WRITE_KEY", KEY);
     cmd
 }

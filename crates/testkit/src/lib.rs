@@ -1,0 +1,89 @@
+//! The test kit: what the tests of several crates share, written once.
+//!
+//! - [`root`] and [`fixture`]: the repository and its one copy of the
+//!   reference fixtures (`fixtures/` at the root; see its README).
+//! - [`tool`]: a tool binary with a clean environment (no ambient
+//!   kubeconfig or netrc, no sleeping between retries), and [`stdout`] /
+//!   [`stderr`] of its output as text.
+//! - [`kube`]: Kubernetes stand-in clusters loaded from a fixture, and
+//!   kubeconfigs for them.
+//! - [`segment`]: realistic events and a Segment stand-in with faults, for
+//!   the uploaders.
+//!
+//! A test crate takes it as a dev-dependency and never reaches into another
+//! crate's `tests/` folder.
+
+#![allow(clippy::missing_panics_doc)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub mod kube;
+pub mod segment;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// A path under the reference fixtures (`fixtures/` at the root), e.g.
+/// `fixture("s2s/sample")`.
+pub fn fixture(rel: impl AsRef<Path>) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// The bytes of a reference fixture file.
+pub fn fixture_bytes(rel: impl AsRef<Path>) -> Vec<u8> {
+    let p = fixture(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read `{}`: {e}", p.display()))
+}
+
+/// The text of a reference fixture file.
+pub fn fixture_text(rel: impl AsRef<Path>) -> String {
+    let p = fixture(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read `{}`: {e}", p.display()))
+}
+
+/// The binary `bin` of the package under test, with a clean environment:
+/// only `PATH` and `HOME` (= `home`, so no netrc or kubeconfig of the
+/// machine is read), and retries that don't sleep.
+pub fn tool(bin: &str, home: &Path) -> Command {
+    Command::from_std(std_tool(bin, home))
+}
+
+/// [`tool`] as a `std::process::Command`, for streaming stdin by hand.
+pub fn std_tool(bin: &str, home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin(bin));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
+    cmd
+}
+
+/// A finished tool's stdout, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A finished tool's stderr, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// querygen's reference output, for `include`-style constants.
+pub mod querygen {
+    /// The eight searches for the default index, NUL-separated.
+    pub const DEFAULT_NUL: &str = include_str!("../../../fixtures/querygen/index-default.0.txt");
+    /// The titled listing for the default index.
+    pub const DEFAULT_PRETTY: &str =
+        include_str!("../../../fixtures/querygen/index-default.pretty.txt");
+    /// The searches for `--index test_index`, NUL-separated.
+    pub const TEST_INDEX_NUL: &str =
+        include_str!("../../../fixtures/querygen/index-test_index.0.txt");
+}
