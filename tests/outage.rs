@@ -1,4 +1,4 @@
-//! Backfill without hands (issue 6, SPEC §3): after a 9-hour outage, the
+//! Backfill without hands (issue 6, `docs/delivery.md`): after a 9-hour outage, the
 //! first successful run asks Splunk for the whole gap (from the last success
 //! minus the overlap) and delivers its events; a run that fails during the
 //! outage leaves the watermark where it was.

@@ -22,7 +22,7 @@ use standins::splunk::{self, Config as SplunkConfig, Rule, SplunkStandin};
 pub const SPLUNK_TOKEN: &str = "e2e-splunk-token";
 pub const WRITE_KEY: &str = "e2e-write-key";
 pub const KUBE_TOKEN: &str = "e2e-kube-token";
-/// The cluster name get-workspace-map picks by itself (SPEC §2.7).
+/// The cluster name get-workspace-map picks by itself (`docs/tools/get-workspace-map.md`).
 pub const STAGING_MEMBER: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
 
 /// The repository root.

@@ -1,4 +1,4 @@
-//! `bridge-window`: the self-healing backfill of the bridge (SPEC §3).
+//! `bridge-window`: the self-healing backfill of the bridge (`docs/delivery.md`).
 //!
 //! Every hourly run queries the last four hours, so up to three failed runs in
 //! a row lose nothing (Segment drops the duplicates by `messageId`). A longer

@@ -4,7 +4,7 @@
 //! logging to stderr (human text, or JSON lines with `LOG_FORMAT=json`),
 //! hands locked stdin and buffered stdout to the tool's `run`, flushes, prints
 //! the error chain of a failure, and turns the result into the exit code of
-//! SPEC §5. A reader that goes away (`tool | head`) is not an error: the tool
+//! `docs/exit-codes.md`. A reader that goes away (`tool | head`) is not an error: the tool
 //! stops quietly with exit 0, as `ripgrep` does.
 
 use std::fmt;

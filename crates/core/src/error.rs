@@ -1,5 +1,5 @@
 //! The core error type, and the trait that maps any tool's error to an exit
-//! status (SPEC §5) so that the entry helper can print it and exit right.
+//! status (`docs/exit-codes.md`) so that the entry helper can print it and exit right.
 
 use std::path::PathBuf;
 

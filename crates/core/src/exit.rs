@@ -1,4 +1,4 @@
-//! The exit-code table of SPEC §5, shared by every tool so that a pipeline
+//! The exit-code table (`docs/exit-codes.md`), shared by every tool so that a pipeline
 //! driver can tell "rejected some records" from "failed" from "misconfigured".
 
 /// Process exit status of a segment-bridge tool.

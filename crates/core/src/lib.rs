@@ -2,7 +2,7 @@
 //!
 //! Every tool is a small binary; what they have in common lives here so that
 //! it is written once: reading and writing JSON lines, the error type and the
-//! exit-code table of SPEC §5, the entry helper that every `main.rs` calls,
+//! exit-code table (`docs/exit-codes.md`), the entry helper that every `main.rs` calls,
 //! the environment-variable names, secrets that never print, netrc
 //! credentials, and the HTTP client with its single retry policy. Clients of
 //! the outside APIs (Segment, Splunk) build on those and live in their own

@@ -1,4 +1,4 @@
-//! Run metrics for monitoring (SPEC §3): when `PUSHGATEWAY_URL` is set, the
+//! Run metrics for monitoring (`docs/operations.md`): when `PUSHGATEWAY_URL` is set, the
 //! entry helper pushes each tool run's figures and outcome to a Prometheus
 //! Pushgateway, so that a failing CronJob shows up on a dashboard and in an
 //! alert instead of only in a pod log that is gone by the next day.

@@ -1,4 +1,4 @@
-//! The one retry policy of the project (SPEC §2.5, API-FACTS.md).
+//! The one retry policy of the project (`docs/delivery.md`, `docs/apis/segment.md`).
 //!
 //! Retry only what can succeed on retry: connection errors, timeouts, 408,
 //! 429 and 5xx except 501 (Not Implemented will not change). Any other 4xx

@@ -1,4 +1,4 @@
-//! `fetch-uj-records` (SPEC §2.2): runs every user-journey search through
+//! `fetch-uj-records` (`docs/tools/fetch-uj-records.md`): runs every user-journey search through
 //! Splunk's export endpoint and streams the final result rows to stdout, one
 //! per line, byte for byte as Splunk sent them.
 //!

@@ -1,4 +1,4 @@
-//! Each failure shape of API-FACTS.md makes the failure happen at the
+//! Each failure shape of `docs/apis/splunk.md` makes the failure happen at the
 //! stand-in: the query is retried, then named, the exit is non-zero, and the
 //! other queries' rows still come out, once.
 

@@ -1,4 +1,4 @@
-//! get-uid-map (SPEC §2.7, §2.8): lists the `UserSignup`s of the host
+//! get-uid-map (`docs/tools/get-uid-map.md`): lists the `UserSignup`s of the host
 //! cluster and maps each `status.compliantUsername` to the SSO user id of
 //! the annotation `toolchain.dev.openshift.com/sso-user-id`, as one JSON
 //! object (numeric ids as numbers). It replaces the `oc get usersignups`

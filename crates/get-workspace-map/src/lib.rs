@@ -1,4 +1,4 @@
-//! get-workspace-map (SPEC §2.7): lists the tenant namespaces
+//! get-workspace-map (`docs/tools/get-workspace-map.md`): lists the tenant namespaces
 //! (`toolchain.dev.openshift.com/type=tenant`) of every member cluster and
 //! maps each namespace name to its space label
 //! (`toolchain.dev.openshift.com/space`), the workspace owner, as one JSON

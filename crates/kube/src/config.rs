@@ -12,7 +12,7 @@ use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use crate::error::Error;
 
 /// The staging member clusters whose contexts get-workspace-map reads when
-/// no context is named (SPEC §2.7).
+/// no context is named (`docs/tools/get-workspace-map.md`).
 pub const STAGING_MEMBER_CLUSTERS: [&str; 2] = [
     "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443",
     "api-stone-stg-rh01-l2vh-p1-openshiftapps-com:6443",

@@ -10,7 +10,7 @@
 //!   plural, and tenant namespaces.
 //! - [`configmap`]: publishing by server-side apply, refusing data over the
 //!   1 MiB ConfigMap limit before writing.
-//! - [`maps`] and [`job`]: the uid and workspace maps of SPEC §2.7 and the
+//! - [`maps`] and [`job`]: the uid and workspace maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and the
 //!   run both map makers share (concurrent contexts, later contexts win,
 //!   nothing written on any failure or an empty map).
 

@@ -1,4 +1,4 @@
-//! The two lookup tables of SPEC §2.7 and how they are read from clusters.
+//! The two lookup maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and how they are read from clusters.
 //!
 //! uid map: `UserSignup` `status.compliantUsername` → annotation
 //! `toolchain.dev.openshift.com/sso-user-id`; workspace map: tenant namespace

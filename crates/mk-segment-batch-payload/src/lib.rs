@@ -1,4 +1,4 @@
-//! mk-segment-batch-payload (SPEC §2.4): JSON lines in, one Segment batch
+//! mk-segment-batch-payload (`docs/tools/mk-segment-batch-payload.md`): JSON lines in, one Segment batch
 //! payload `{"batch":[…]}` out, compact and newline-terminated, as the
 //! original's `jq -c -s '{batch: .}'` printed it. Each line's JSON text is
 //! embedded as written (white space removed), so number literals survive

@@ -19,7 +19,7 @@
 //!
 //! # The `--uid-lookup NAME` variant
 //!
-//! For a uid map kept in a Splunk KV store (SPEC §2.8: `get-uid-map
+//! For a uid map kept in a Splunk KV store (`docs/tools/get-uid-map.md`: `get-uid-map
 //! --kvstore`, plus a lookup definition `NAME` over that collection with the
 //! columns `username` and `sso_id`), every query gets, between its `eval` and
 //! its `fields`:

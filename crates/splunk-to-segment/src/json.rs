@@ -1,6 +1,6 @@
 //! A strict, single-pass JSON scanner over bytes.
 //!
-//! The transform touches every input byte about once (PERF-NOTES.md): the
+//! The transform touches every input byte about once (`docs/tools/splunk-to-segment.md`): the
 //! outer line is walked once, the nested `properties`/`context` strings are
 //! unescaped while they are validated, and the decoded text is validated and
 //! compacted in one more pass that copies runs of bytes as they were written,

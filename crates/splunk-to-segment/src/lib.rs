@@ -1,4 +1,4 @@
-//! `splunk-to-segment` (SPEC §2.3): Splunk export rows in, Segment track
+//! `splunk-to-segment` (`docs/tools/splunk-to-segment.md`): Splunk export rows in, Segment track
 //! events out.
 //!
 //! The library holds the whole tool: [`Args`] and [`run`] for the binary and

@@ -1,4 +1,4 @@
-//! The transform of SPEC §2.3, one input record at a time.
+//! The transform (`docs/tools/splunk-to-segment.md`), one input record at a time.
 //!
 //! It is the original jq filter, step for step:
 //!
@@ -250,7 +250,7 @@ impl Transformer {
         }
     }
 
-    /// Steps 2-5 of SPEC §2.3 on a parsed `result`.
+    /// Steps 2-5 of the transform (`docs/tools/splunk-to-segment.md`) on a parsed `result`.
     fn row(
         &self,
         line: &str,

@@ -1,4 +1,4 @@
-//! The Segment batch API client (SPEC §2.4-2.6, API-FACTS.md "Segment").
+//! The Segment batch API client (`docs/apis/segment.md`, `docs/delivery.md`).
 //!
 //! Segment answers 200 and then drops silently much of what is wrong with a
 //! batch, refuses a whole request over its size limit, and loses nothing only

@@ -3,7 +3,7 @@
 //!
 //! # Retrying a query without duplicating rows
 //!
-//! Rows go out as they arrive (SPEC §2.2), so when an attempt fails half-way
+//! Rows go out as they arrive (`docs/tools/fetch-uj-records.md`), so when an attempt fails half-way
 //! its rows are already out. A retry can't just skip the first N rows of the
 //! new response: `earliest_time=-4hours` is evaluated again, so the window
 //! has moved, and the order and `offset` of rows can differ. Instead each

@@ -1,4 +1,4 @@
-//! The Splunk KV store: replacing a collection's documents (SPEC §2.8), so
+//! The Splunk KV store: replacing a collection's documents (`docs/apis/splunk.md`, "KV store"), so
 //! that `querygen --uid-lookup NAME` searches can map usernames inside
 //! Splunk with `| lookup NAME username OUTPUT sso_id`.
 //!

@@ -3,7 +3,7 @@
 
 use reqwest::Url;
 
-/// Which search to run over which time window (SPEC §2.2).
+/// Which search to run over which time window (`docs/tools/fetch-uj-records.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
     /// The SPL text; must start with `search` or `|` (Splunk answers 400
