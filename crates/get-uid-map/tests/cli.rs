@@ -105,7 +105,6 @@ fn a_list_that_keeps_expiring_fails_with_nothing_written() {
     let su = setup();
     su.host.standin.expire_next_continue(100);
     let out = su.run(&["--page-size", "2"]);
-    let host = &su.host;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert!(
