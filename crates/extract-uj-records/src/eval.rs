@@ -230,7 +230,9 @@ pub fn step(step: &Step, env: &mut Env<'_>, re: &Regexes) -> bool {
             let Some(i) = re.get(name).and_then(|r| mvfind(&names, r)) else {
                 return false;
             };
-            let value = env.get("responseObject.status.taskResults{}.value").index(i);
+            let value = env
+                .get("responseObject.status.taskResults{}.value")
+                .index(i);
             for path in *extract {
                 let out = spath_field(&value, path);
                 env.set(&format!("{into}.{path}"), out);
@@ -345,7 +347,9 @@ mod tests {
     #[test]
     fn like_patterns() {
         let r = Regex::new(&like_regex("Tasks Completed: 0 %")).unwrap();
-        assert!(r.is_match("Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 3, Skipped: 0"));
+        assert!(
+            r.is_match("Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 3, Skipped: 0")
+        );
         assert!(!r.is_match("Tasks Completed: 10 (Failed: 0)"));
         assert!(!r.is_match("tasks completed: 0 x"));
         let r = Regex::new(&like_regex("a_c.")).unwrap();
@@ -362,7 +366,10 @@ mod tests {
             ("z", Val::One("007".into())),
             ("m", Val::Multi(vec!["1".into(), "q".into()])),
         ]);
-        assert_eq!(s, r#"{"b":"x\"y","a":null,"n":0,"v":"v1","z":"007","m":[1,"q"]}"#);
+        assert_eq!(
+            s,
+            r#"{"b":"x\"y","a":null,"n":0,"v":"v1","z":"007","m":[1,"q"]}"#
+        );
     }
 
     #[test]

@@ -67,15 +67,15 @@ pub struct Args {
     /// Start of the time window (inclusive): epoch seconds, ISO 8601, or
     /// relative such as `-4hours`. Without it and `--latest-time`: every
     /// event.
-    #[arg(long, env = env::QUERY_EARLIEST_TIME, value_name = "TIME")]
+    #[arg(long, env = env::QUERY_EARLIEST_TIME, value_name = "TIME", allow_hyphen_values = true)]
     pub earliest_time: Option<String>,
 
     /// End of the time window (exclusive), same forms.
-    #[arg(long, env = env::QUERY_LATEST_TIME, value_name = "TIME")]
+    #[arg(long, env = env::QUERY_LATEST_TIME, value_name = "TIME", allow_hyphen_values = true)]
     pub latest_time: Option<String>,
 
     /// The time relative times count from (default: the clock).
-    #[arg(long, env = BRIDGE_NOW, value_name = "TIME")]
+    #[arg(long, env = BRIDGE_NOW, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
 
     /// Run only these queries (querygen's names; repeatable), in table
@@ -182,7 +182,12 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
                 path: p.to_owned(),
                 source,
             })?;
-            extract(&kinds, window, &mut BufReader::with_capacity(256 * 1024, f), output)?
+            extract(
+                &kinds,
+                window,
+                &mut BufReader::with_capacity(256 * 1024, f),
+                output,
+            )?
         }
         _ => extract(&kinds, window, input, output)?,
     };
@@ -215,11 +220,8 @@ fn window_of(args: &Args) -> Result<Window, Error> {
         Some(n) => read_time("--now / BRIDGE_NOW", n, Timestamp::now())?,
         None => Timestamp::now(),
     };
-    let read = |which, v: &Option<String>| {
-        v.as_deref()
-            .map(|s| read_time(which, s, now))
-            .transpose()
-    };
+    let read =
+        |which, v: &Option<String>| v.as_deref().map(|s| read_time(which, s, now)).transpose();
     Ok(Window {
         earliest: read("--earliest-time / QUERY_EARLIEST_TIME", &args.earliest_time)?,
         latest: read("--latest-time / QUERY_LATEST_TIME", &args.latest_time)?,
@@ -295,8 +297,9 @@ impl<'k> Run<'k> {
     fn line(&mut self, number: u64, bytes: &[u8]) {
         self.summary.events_read += 1;
         if !self.prefilter.may_match(bytes) {
-            self.summary.noise_skipped += 1;
-            if !looks_like_object(bytes) {
+            if looks_like_object(bytes) {
+                self.summary.noise_skipped += 1;
+            } else {
                 self.reject(number, Reason::NotAnObjectLine);
             }
             return;

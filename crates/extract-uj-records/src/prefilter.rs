@@ -91,12 +91,15 @@ mod tests {
         let f = PreFilter::new(KINDS).unwrap();
         let noise = br#"{"kind":"Event","verb":"get","objectRef":{"resource":"pods","apiVersion":"v1"},"requestURI":"/api/v1/pods?a=1\u0026b=2"}"#;
         assert!(!f.may_match(noise));
-        let list_pr = br#"{"verb":"list","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
+        let list_pr =
+            br#"{"verb":"list","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
         assert!(!f.may_match(list_pr));
-        let upd = br#"{"verb":"update","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
+        let upd =
+            br#"{"verb":"update","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
         assert!(f.may_match(upd));
         // Splunk's search ignores case, so the pre-filter does too.
-        let upper = br#"{"verb":"UPDATE","objectRef":{"resource":"PipelineRuns","apiGroup":"Tekton.dev"}}"#;
+        let upper =
+            br#"{"verb":"UPDATE","objectRef":{"resource":"PipelineRuns","apiGroup":"Tekton.dev"}}"#;
         assert!(f.may_match(upper));
         let escaped = br#"{"verb":"upd\u0061te","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
         assert!(f.may_match(escaped));

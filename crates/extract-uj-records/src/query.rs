@@ -132,10 +132,10 @@ impl<'k> Query<'k> {
     /// The rows in Splunk's order, dedup applied.
     pub fn finish(&self, mut rows: Vec<Row>) -> Vec<Row> {
         if self.dedup.is_none() {
-            rows.sort_by(|a, b| (b.time, b.seq).cmp(&(a.time, a.seq)));
+            rows.sort_by_key(|r| std::cmp::Reverse((r.time, r.seq)));
             return rows;
         }
-        rows.sort_by(|a, b| (a.time, a.seq).cmp(&(b.time, b.seq)));
+        rows.sort_by_key(|r| (r.time, r.seq));
         let mut seen = HashSet::new();
         rows.retain(|r| r.dedup_key.as_ref().is_some_and(|k| seen.insert(k.clone())));
         rows

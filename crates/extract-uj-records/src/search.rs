@@ -20,9 +20,7 @@ use crate::eval::Env;
 /// Whether `term` matches the event in `env`.
 pub fn matches(term: &Term<'_>, env: &Env<'_>) -> bool {
     match term {
-        Term::Str { field, value } | Term::Bare { field, value } => {
-            any_value(env, field, value)
-        }
+        Term::Str { field, value } | Term::Bare { field, value } => any_value(env, field, value),
         Term::Words { field, words } => words.iter().any(|w| any_value(env, field, w)),
         Term::NotEq { field, word } => {
             let values = env.values(field);

@@ -161,7 +161,9 @@ fn snap_to(z: &Zoned, snap: &str) -> Result<Zoned, TimeError> {
         let have = z.weekday().to_sunday_zero_offset();
         let back = (have - want).rem_euclid(7);
         let start = z.start_of_day().map_err(range)?;
-        return start.checked_sub(Span::new().days(i64::from(back))).map_err(range);
+        return start
+            .checked_sub(Span::new().days(i64::from(back)))
+            .map_err(range);
     }
     let w = z.with().subsec_nanosecond(0).second(0);
     let snapped = match unit(snap)? {
@@ -193,9 +195,18 @@ mod tests {
         let now = t("2024-03-03T12:00:00Z");
         assert_eq!(parse("1709467200", now), Ok(t("2024-03-03T12:00:00Z")));
         assert_eq!(parse("1709467200.5", now), Ok(t("2024-03-03T12:00:00.5Z")));
-        assert_eq!(parse("2024-03-03T08:26:54.481756Z", now), Ok(t("2024-03-03T08:26:54.481756Z")));
-        assert_eq!(parse("2024-03-03T10:00:00+02:00", now), Ok(t("2024-03-03T08:00:00Z")));
-        assert_eq!(parse("03/03/2024:08:00:00", now), Ok(t("2024-03-03T08:00:00Z")));
+        assert_eq!(
+            parse("2024-03-03T08:26:54.481756Z", now),
+            Ok(t("2024-03-03T08:26:54.481756Z"))
+        );
+        assert_eq!(
+            parse("2024-03-03T10:00:00+02:00", now),
+            Ok(t("2024-03-03T08:00:00Z"))
+        );
+        assert_eq!(
+            parse("03/03/2024:08:00:00", now),
+            Ok(t("2024-03-03T08:00:00Z"))
+        );
         assert_eq!(parse("now", now), Ok(now));
         assert_eq!(parse("yesterday", now), Err(TimeError::Unrecognised));
     }
@@ -212,7 +223,10 @@ mod tests {
         assert_eq!(parse("-1mon@mon", now), Ok(t("2024-02-01T00:00:00Z")));
         assert_eq!(parse("@w1", now), Ok(t("2024-02-26T00:00:00Z")));
         assert_eq!(parse("@w0", now), Ok(t("2024-03-03T00:00:00Z")));
-        assert_eq!(parse("-4fortnights", now), Err(TimeError::Unit("fortnights".into())));
+        assert_eq!(
+            parse("-4fortnights", now),
+            Err(TimeError::Unit("fortnights".into()))
+        );
     }
 
     #[test]
