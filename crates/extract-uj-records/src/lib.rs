@@ -220,8 +220,13 @@ fn window_of(args: &Args) -> Result<Window, Error> {
         Some(n) => read_time("--now / BRIDGE_NOW", n, Timestamp::now())?,
         None => Timestamp::now(),
     };
-    let read =
-        |which, v: &Option<String>| v.as_deref().map(|s| read_time(which, s, now)).transpose();
+    // An empty value is no value (as an unset variable).
+    let read = |which, v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| read_time(which, s, now))
+            .transpose()
+    };
     Ok(Window {
         earliest: read("--earliest-time / QUERY_EARLIEST_TIME", &args.earliest_time)?,
         latest: read("--latest-time / QUERY_LATEST_TIME", &args.latest_time)?,

@@ -50,15 +50,16 @@ fn every_row_passes_splunk_to_segment() {
     let ws = dir.path().join("ws.json");
     std::fs::write(&uid, r#"{"alice":"1001","bob":"1002"}"#).unwrap();
     std::fs::write(&ws, r#"{"alice-tenant":"alice"}"#).unwrap();
-    let input = lines.join("\n") + "\n";
+    // The real binary on the audit events, its stdout into splunk-to-segment.
+    let audit: String = sample().iter().map(|e| format!("{e}\n")).collect();
     let out = Command::cargo_bin("extract-uj-records")
         .unwrap()
-        .write_stdin(input.clone())
-        .arg("--quiet")
+        .write_stdin(audit)
         .output()
         .unwrap();
-    // The binary needs an audit log: feed it the events instead.
-    assert!(out.status.code().is_some());
+    assert_eq!(out.status.code(), Some(0));
+    let input = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(input, lines.join("\n") + "\n", "binary and library agree");
 
     use clap::Parser;
     let args = splunk_to_segment::Args::parse_from([
