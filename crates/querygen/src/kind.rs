@@ -23,7 +23,7 @@ use crate::spl::{push_quoted, Expr, Step, Term};
 pub type Field = (&'static str, Expr);
 
 /// One event kind: the audit records it selects and the event it outputs.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Kind {
     /// Stable slug for `--name`.
     pub name: &'static str,
@@ -72,7 +72,30 @@ impl Kind {
     /// The query text for `index`, with the uid lookup when `uid_lookup` is
     /// given.
     pub fn query(&self, index: &str, uid_lookup: Option<&str>) -> String {
-        let head = [
+        let mut search = String::from("search");
+        for term in self.head(index).iter().chain(self.predicate) {
+            search.push(' ');
+            term.render(&mut search);
+        }
+        let mut filter = vec![search];
+        for step in self.steps {
+            filter.extend(step.commands());
+        }
+
+        let mut output = vec![self.eval()];
+        if let Some(lookup) = uid_lookup {
+            output.push(lookup_command(lookup));
+        }
+        output.push(self.fields(uid_lookup.is_some()));
+        output.push("fields - _*".to_owned());
+
+        format!("{}|{}", filter.join(" | "), output.join("|"))
+    }
+
+    /// The search terms every query starts with: index, log type, API
+    /// group, resource, verbs and status codes; [`Kind::predicate`] follows.
+    pub fn head<'a>(&'a self, index: &'a str) -> [Term<'a>; 6] {
+        [
             Term::Str {
                 field: "index",
                 value: index,
@@ -97,33 +120,11 @@ impl Kind {
                 field: "responseStatus.code",
                 words: self.status_codes,
             },
-        ];
-        let mut search = String::from("search");
-        for term in &head {
-            search.push(' ');
-            term.render(&mut search);
-        }
-        for term in self.predicate {
-            search.push(' ');
-            term.render(&mut search);
-        }
-        let mut filter = vec![search];
-        for step in self.steps {
-            filter.extend(step.commands());
-        }
-
-        let mut output = vec![self.eval()];
-        if let Some(lookup) = uid_lookup {
-            output.push(lookup_command(lookup));
-        }
-        output.push(self.fields(uid_lookup.is_some()));
-        output.push("fields - _*".to_owned());
-
-        format!("{}|{}", filter.join(" | "), output.join("|"))
+        ]
     }
 
     /// Top-level output fields computed by `eval`, in name order.
-    fn top_level(&self) -> Vec<(&'static str, Expr)> {
+    pub fn top_level(&self) -> Vec<(&'static str, Expr)> {
         let mut top: Vec<(&'static str, Expr)> = COMMON.to_vec();
         if let Some(event) = self.event {
             top.push(("event", Expr::Str(event)));
@@ -158,18 +159,24 @@ impl Kind {
         cmd
     }
 
-    /// `fields …`: what the kind computes, plus `userId` always (so that
+    /// `fields …`: the names of [`Kind::output_fields`].
+    fn fields(&self, with_lookup: bool) -> String {
+        format!("fields {}", self.output_fields(with_lookup).join(","))
+    }
+
+    /// The columns of a result row, in Splunk's order (the `fields`
+    /// list's): what the kind computes, plus `userId` always (so that
     /// every query outputs the same columns; kinds that don't compute it
     /// leave it empty), plus `sso_id` with the uid lookup.
-    fn fields(&self, with_lookup: bool) -> String {
-        let mut names: Vec<&str> = self.top_level().iter().map(|(n, _)| *n).collect();
+    pub fn output_fields(&self, with_lookup: bool) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.top_level().iter().map(|(n, _)| *n).collect();
         names.extend(["userId", "properties", "context"]);
         if with_lookup {
             names.push(SSO_ID);
         }
         names.sort_unstable();
         names.dedup();
-        format!("fields {}", names.join(","))
+        names
     }
 }
 

@@ -9,32 +9,60 @@
 //!
 //! Strings written in the table are SPL literals, copied as they are (the
 //! `"\1"` of a `replace` is Splunk's back-reference, not an escape). Only
-//! [`Term::Str`] escapes its value, because that is where the user-supplied
-//! index goes.
+//! quoted term values ([`Term::Str`], [`Term::Bare`]) are escaped, because
+//! that is where the user-supplied index goes.
+//!
+//! There is no variant that carries raw SPL text: `extract-uj-records`
+//! evaluates these same values on raw audit events (its module `eval`
+//! matches on every variant), so a table entry is the one truth for both
+//! the query text and its local evaluation.
 
 /// One term of a `search` command.
+///
+/// Every variant is structured (no SPL text passed through), so that the
+/// same entry yields both the query text and, in `extract-uj-records`, the
+/// local evaluation of the term.
 #[derive(Debug, Clone, Copy)]
 pub enum Term<'a> {
-    /// `field="value"`: the value quoted, `"` and `\` escaped.
+    /// `field="value"`: the value quoted, `"` and `\` escaped; the field
+    /// name quoted unless it is a plain word. `*` in the value is Splunk's
+    /// wildcard; `"field"="*"` means "the field exists".
     Str { field: &'a str, value: &'a str },
+    /// `field="value"` with the field name written bare even when dotted
+    /// (the original spelled the user terms of its actor predicate so;
+    /// Splunk reads both spellings alike).
+    Bare { field: &'a str, value: &'a str },
     /// `field=word`, or `field IN (w1, w2)` when there are several words.
     Words {
         field: &'a str,
         words: &'a [&'a str],
     },
-    /// `(NOT term)`.
+    /// `field!=word`: the field exists and has another value.
+    NotEq { field: &'a str, word: &'a str },
+    /// `(NOT term)`; written `NOT term`, without parentheses, directly
+    /// inside an [`Term::And`] (the original's spelling).
     Not(&'a Term<'a>),
-    /// A boolean expression written out in SPL, for the few predicates that
-    /// mix `AND`/`OR`/`NOT` (their field names are spelled unquoted, unlike
-    /// the other terms', so they are kept verbatim).
-    Spl(&'a str),
+    /// `(t1 OR t2 …)`.
+    Or(&'a [Term<'a>]),
+    /// `(t1 AND t2 …)`.
+    And(&'a [Term<'a>]),
 }
 
 impl Term<'_> {
     pub fn render(&self, out: &mut String) {
+        self.render_in(out, false);
+    }
+
+    /// `in_and`: the term is an operand of an `AND` group.
+    fn render_in(&self, out: &mut String, in_and: bool) {
         match self {
             Term::Str { field, value } => {
                 search_field(out, field);
+                out.push('=');
+                push_quoted(out, value);
+            }
+            Term::Bare { field, value } => {
+                out.push_str(field);
                 out.push('=');
                 push_quoted(out, value);
             }
@@ -49,14 +77,35 @@ impl Term<'_> {
                     out.push(')');
                 }
             }
+            Term::NotEq { field, word } => {
+                search_field(out, field);
+                out.push_str("!=");
+                out.push_str(word);
+            }
+            Term::Not(term) if in_and => {
+                out.push_str("NOT ");
+                term.render_in(out, false);
+            }
             Term::Not(term) => {
                 out.push_str("(NOT ");
-                term.render(out);
+                term.render_in(out, false);
                 out.push(')');
             }
-            Term::Spl(spl) => out.push_str(spl),
+            Term::Or(terms) => group(out, terms, " OR ", false),
+            Term::And(terms) => group(out, terms, " AND ", true),
         }
     }
+}
+
+fn group(out: &mut String, terms: &[Term<'_>], join: &str, in_and: bool) {
+    out.push('(');
+    for (i, t) in terms.iter().enumerate() {
+        if i > 0 {
+            out.push_str(join);
+        }
+        t.render_in(out, in_and);
+    }
+    out.push(')');
 }
 
 /// A value computed by `eval`.
@@ -92,9 +141,54 @@ pub enum Expr {
 /// (`AND`), the value is `then`. An empty `when` is the catch-all `true()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Arm {
-    /// SPL boolean conditions.
-    pub when: &'static [&'static str],
+    pub when: &'static [Cond],
     pub then: Expr,
+}
+
+/// A boolean condition of a `case` clause.
+#[derive(Debug, Clone, Copy)]
+pub enum Cond {
+    /// `operand=="value"`: exact, case-sensitive string equality.
+    Eq(Operand, &'static str),
+    /// `NOT isnull('field')`: the field has a value.
+    NotNull(&'static str),
+}
+
+/// The left side of a [`Cond::Eq`].
+#[derive(Debug, Clone, Copy)]
+pub enum Operand {
+    /// A field of the event: bare when its name is a plain word (`verb`),
+    /// else single-quoted (`'objectRef.resource'`).
+    Field(&'static str),
+    /// `spath(_raw,"path")`, written without the space that
+    /// [`Expr::RawPath`] has (both are the original's spellings).
+    RawPath(&'static str),
+}
+
+impl Cond {
+    pub fn render(&self, out: &mut String) {
+        match self {
+            Cond::Eq(operand, value) => {
+                match operand {
+                    Operand::Field(f) if is_word(f) => out.push_str(f),
+                    Operand::Field(f) => push_field_ref(out, f),
+                    Operand::RawPath(p) => {
+                        out.push_str("spath(_raw,\"");
+                        out.push_str(p);
+                        out.push_str("\")");
+                    }
+                }
+                out.push_str("==\"");
+                out.push_str(value);
+                out.push('"');
+            }
+            Cond::NotNull(field) => {
+                out.push_str("NOT isnull(");
+                push_field_ref(out, field);
+                out.push(')');
+            }
+        }
+    }
 }
 
 const CASE_LINE: &str = "\n\t\t\t\t";
@@ -142,8 +236,13 @@ impl Expr {
                     out.push_str(CASE_LINE);
                     if arm.when.is_empty() {
                         out.push_str("true()");
-                    } else {
-                        out.push_str(&arm.when.join(&format!("{CASE_LINE}AND ")));
+                    }
+                    for (j, cond) in arm.when.iter().enumerate() {
+                        if j > 0 {
+                            out.push_str(CASE_LINE);
+                            out.push_str("AND ");
+                        }
+                        cond.render(out);
                     }
                     out.push(',');
                     out.push_str(CASE_LINE);
@@ -395,7 +494,32 @@ mod tests {
             })),
             r#"(NOT "a.b"="*")"#
         );
-        assert_eq!(term(Term::Spl("(x OR y)")), "(x OR y)");
+        assert_eq!(
+            term(Term::Or(&[
+                Term::Str {
+                    field: "a.b",
+                    value: "*"
+                },
+                Term::And(&[
+                    Term::Bare {
+                        field: "u.n",
+                        value: "*"
+                    },
+                    Term::Not(&Term::Bare {
+                        field: "u.n",
+                        value: "s:*"
+                    }),
+                ]),
+            ])),
+            r#"("a.b"="*" OR (u.n="*" AND NOT u.n="s:*"))"#
+        );
+        assert_eq!(
+            term(Term::NotEq {
+                field: "verb",
+                word: "create"
+            }),
+            "verb!=create"
+        );
     }
 
     #[test]
@@ -442,7 +566,12 @@ mod tests {
     fn case_puts_each_clause_on_a_tab_indented_line() {
         const ARMS: &[Arm] = &[
             Arm {
-                when: &["a==1", "b==2"],
+                when: &[
+                    Cond::Eq(Operand::Field("a"), "1"),
+                    Cond::Eq(Operand::Field("b.c"), "2"),
+                    Cond::Eq(Operand::RawPath("r{0}.p"), "3"),
+                    Cond::NotNull("d.e"),
+                ],
                 then: Expr::Field("x"),
             },
             Arm {
@@ -452,7 +581,7 @@ mod tests {
         ];
         assert_eq!(
             expr(Expr::Case(ARMS)),
-            "case(\n\t\t\t\ta==1\n\t\t\t\tAND b==2,\n\t\t\t\t'x',\n\t\t\t\ttrue(),\n\t\t\t\t'y'\n\t\t\t\t)"
+            "case(\n\t\t\t\ta==\"1\"\n\t\t\t\tAND 'b.c'==\"2\"\n\t\t\t\tAND spath(_raw,\"r{0}.p\")==\"3\"\n\t\t\t\tAND NOT isnull('d.e'),\n\t\t\t\t'x',\n\t\t\t\ttrue(),\n\t\t\t\t'y'\n\t\t\t\t)"
         );
     }
 

@@ -3,19 +3,37 @@
 //! is generated from it (`kind.rs`, `spl.rs`).
 
 use crate::kind::{Field, Kind};
-use crate::spl::{Arm, Expr, Step, Term, Test};
+use crate::spl::{Arm, Cond, Expr, Operand, Step, Term, Test};
 
 // ---- search terms shared by several kinds ----
 
 /// A person acted: an impersonated user, or a user that is not a system
 /// account (controllers, service accounts).
-const HUMAN_ACTOR: Term = Term::Spl(
-    r#"("impersonatedUser.username"="*" OR (user.username="*" AND NOT user.username="system:*"))"#,
-);
+const HUMAN_ACTOR: Term = Term::Or(&[
+    Term::Str {
+        field: "impersonatedUser.username",
+        value: "*",
+    },
+    Term::And(&[
+        Term::Bare {
+            field: "user.username",
+            value: "*",
+        },
+        Term::Not(&Term::Bare {
+            field: "user.username",
+            value: "system:*",
+        }),
+    ]),
+]);
 /// A create really stored the object (dry runs and rejected creates carry
 /// no resourceVersion); other verbs pass.
-const CREATE_STORED: Term =
-    Term::Spl(r#"(verb!=create OR "responseObject.metadata.resourceVersion"="*")"#);
+const CREATE_STORED: Term = Term::Or(&[
+    Term::NotEq {
+        field: "verb",
+        word: "create",
+    },
+    STORED,
+]);
 /// The object was stored (not a dry run).
 const STORED: Term = Term::Str {
     field: "responseObject.metadata.resourceVersion",
@@ -55,27 +73,29 @@ const ACTING_USER: Expr = Expr::Coalesce(&["impersonatedUser.username", "user.us
 const BUILD_REQUEST_OR_VERB: Expr = Expr::Case(&[
     Arm {
         when: &[
-            r#"'objectRef.resource'=="components""#,
-            r#"verb=="patch""#,
-            r#"spath(_raw,"requestObject{0}.path")=="/metadata/annotations/build.appstudio.openshift.io~1request""#,
+            COMPONENT,
+            PATCH,
+            Cond::Eq(
+                Operand::RawPath("requestObject{0}.path"),
+                "/metadata/annotations/build.appstudio.openshift.io~1request",
+            ),
         ],
         then: Expr::RawPath("requestObject{0}.value"),
     },
     Arm {
-        when: &[
-            r#"'objectRef.resource'=="components""#,
-            r#"verb=="patch""#,
-            "NOT isnull('requestObject.metadata.annotations.build.appstudio.openshift.io/request')",
-        ],
-        then: Expr::Field(
-            "requestObject.metadata.annotations.build.appstudio.openshift.io/request",
-        ),
+        when: &[COMPONENT, PATCH, Cond::NotNull(BUILD_REQUEST)],
+        then: Expr::Field(BUILD_REQUEST),
     },
     Arm {
         when: &[],
         then: Expr::Field("verb"),
     },
 ]);
+const COMPONENT: Cond = Cond::Eq(Operand::Field("objectRef.resource"), "components");
+const PATCH: Cond = Cond::Eq(Operand::Field("verb"), "patch");
+/// The build request annotation of a merge patch.
+const BUILD_REQUEST: &str =
+    "requestObject.metadata.annotations.build.appstudio.openshift.io/request";
 
 const VERB: Expr = Expr::Field("verb");
 

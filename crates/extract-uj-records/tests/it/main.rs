@@ -1,0 +1,7 @@
+//! Integration tests of extract-uj-records: one binary, one module per
+//! concern.
+
+mod audit;
+mod kinds;
+mod pipeline;
+mod table;

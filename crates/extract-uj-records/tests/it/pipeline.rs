@@ -1,0 +1,205 @@
+//! The tool as a whole: every row it prints goes through
+//! splunk-to-segment, query order, the time window, bad lines, the binary.
+
+use std::io::Write;
+
+use assert_cmd::Command;
+use extract_uj_records::window::{self, Window};
+use querygen::table::KINDS;
+use serde_json::{json, Value};
+
+use crate::audit::{run, run_text, set, NO_ROWS};
+use crate::kinds::*;
+
+/// One event each kind selects, plus noise.
+pub fn sample() -> Vec<Value> {
+    vec![
+        json!({"kind": "Event", "verb": "get", "objectRef": {"resource": "pods"}, "auditID": "n1"}),
+        application("a1"),
+        component("c1", "update"),
+        pipelinerun("p1", "create"),
+        started("s1"),
+        clair("k1"),
+        ended("e1", "Completed"),
+        release("r1"),
+        pull_request("pr1", TS, "https://github.com/a/web/pull/1"),
+        json!({"kind": "Event", "verb": "watch", "objectRef": {"resource": "pipelineruns", "apiGroup": "tekton.dev"}}),
+    ]
+}
+
+#[test]
+fn rows_come_in_query_order_one_set_per_query() {
+    let (lines, s) = run(KINDS, &sample());
+    assert_eq!(lines.len(), 8, "{lines:#?}");
+    let names: Vec<&str> = s.rows.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, querygen::names());
+    assert!(s.rows.iter().all(|(_, n)| *n == 1), "{:?}", s.rows);
+    assert_eq!((s.events_read, s.noise_skipped, s.rejected), (10, 2, 0));
+    let ids = ["a1", "c1", "p1", "s1", "k1", "e1", "r1", "pr1"];
+    for (line, id) in lines.iter().zip(ids) {
+        assert!(line.contains(&format!(r#""messageId":"{id}""#)), "{line}");
+        assert!(line.starts_with(r#"{"preview":false,"offset":0,"lastrow":true,"result":{"#));
+    }
+}
+
+#[test]
+fn every_row_passes_splunk_to_segment() {
+    let (lines, _) = run(KINDS, &sample());
+    let dir = tempfile::tempdir().unwrap();
+    let uid = dir.path().join("uid.json");
+    let ws = dir.path().join("ws.json");
+    std::fs::write(&uid, r#"{"alice":"1001","bob":"1002"}"#).unwrap();
+    std::fs::write(&ws, r#"{"alice-tenant":"alice"}"#).unwrap();
+    // The real binary on the audit events, its stdout into splunk-to-segment.
+    let audit: String = sample().iter().map(|e| format!("{e}\n")).collect();
+    let out = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .write_stdin(audit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let input = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(input, lines.join("\n") + "\n", "binary and library agree");
+
+    use clap::Parser;
+    let args = splunk_to_segment::Args::parse_from([
+        "splunk-to-segment",
+        "--uid-map",
+        uid.to_str().unwrap(),
+        "--ws-map",
+        ws.to_str().unwrap(),
+    ]);
+    let mut out = Vec::new();
+    let outcome = splunk_to_segment::run(args, &mut input.as_bytes(), &mut out).unwrap();
+    assert_eq!(outcome.status, segment_bridge_core::ExitStatus::Ok);
+    let events: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 8, "one Segment event per row");
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a1", "c1", "p1", "s1", "k1", "e1", "r1", "pr1"]);
+    assert_eq!(events[4]["properties"]["vulnerabilities_high"], json!(6));
+    assert_eq!(
+        events[1]["event"],
+        json!("Component updated"),
+        "{}",
+        events[1]
+    );
+}
+
+#[test]
+fn the_window_selects_by_request_time() {
+    let at = |id: &str, t: &str| set(application(id), &["requestReceivedTimestamp"], json!(t));
+    let events = [
+        at("early", "2024-03-03T07:59:59.999Z"),
+        at("first", "2024-03-03T08:00:00Z"),
+        at("last", "2024-03-03T11:59:59Z"),
+        at("late", "2024-03-03T12:00:00Z"),
+    ];
+    let input: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let now: jiff::Timestamp = "2024-03-03T12:00:00Z".parse().unwrap();
+    let w = Window {
+        earliest: Some(window::parse("-4hours", now).unwrap()),
+        latest: Some(window::parse("-0hours", now).unwrap()),
+    };
+    let (lines, s) = run_text(&[crate::audit::kind("application")], &input, w);
+    assert_eq!(s.outside_window, 2);
+    assert!(
+        lines[0].contains(r#""messageId":"last""#) && lines[1].contains(r#""messageId":"first""#)
+    );
+
+    // The same through the binary, env and flags.
+    let out = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .env("QUERY_EARLIEST_TIME", "1709452800")
+        .env("BRIDGE_NOW", "2024-03-03T12:00:00Z")
+        .args(["--latest-time", "-3hours", "--name", "application"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.contains(r#""messageId":"first""#), "{stdout}");
+}
+
+#[test]
+fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
+    let mut input = String::new();
+    input.push_str(&format!("{}\n", application("a1")));
+    input.push_str("{\"verb\":\"create\",\"objectRef\":{\"resource\":\"applications\",\"apiGroup\":\"appstudio.redhat.com\"\n");
+    input.push_str("[\"update\",\"components\",\"appstudio.redhat.com\"]\n");
+    input.push_str("not json at all\n");
+    input.push_str("{\"verb\":\"get\",\"objectRef\":{\"resource\":\"pods\"}}\n");
+    input.push('\n');
+    input.push_str(&format!("{}\n", application("a2")));
+    let out = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .args(["--name", "application"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("line 2: not JSON"), "{stderr}");
+    assert!(stderr.contains("line 3: not a JSON object"), "{stderr}");
+    assert!(stderr.contains("line 4: not a JSON object"), "{stderr}");
+    let summary = stderr.lines().last().unwrap();
+    assert!(
+        summary.contains("6 events read")
+            && summary.contains("1 noise skipped")
+            && summary.contains("3 rejected")
+            && summary.contains("rows per query: application 2"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_file_argument_and_usage_errors() {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    writeln!(f, "{}", application("a1")).unwrap();
+    let out = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 8);
+    assert_eq!(lines[1], NO_ROWS);
+
+    let bad = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .args(["--earliest-time", "-4fortnights"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert!(
+        stderr.contains("-4fortnights") && stderr.contains("fortnights"),
+        "{stderr}"
+    );
+
+    let missing = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .arg("/nonexistent/audit.log")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let unknown = Command::cargo_bin("extract-uj-records")
+        .unwrap()
+        .args(["--name", "nope"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
