@@ -29,6 +29,14 @@ pub enum MapKind {
 }
 
 impl MapKind {
+    /// The map's `map` label in metrics (`uid`, `workspace`).
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            MapKind::Uid { .. } => "uid",
+            MapKind::Workspace => "workspace",
+        }
+    }
+
     /// What is listed, for messages.
     pub fn what(&self) -> &'static str {
         match self {

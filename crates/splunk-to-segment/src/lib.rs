@@ -141,5 +141,18 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         .count("dropped_no_workspace", counts.no_workspace)
         .count("dropped_no_owner_id", counts.no_owner_id)
         .count("dropped_no_user_id", counts.no_user_id)
+        .count_by(
+            "events_dropped",
+            "reason",
+            "no_workspace",
+            counts.no_workspace,
+        )
+        .count_by(
+            "events_dropped",
+            "reason",
+            "no_owner_id",
+            counts.no_owner_id,
+        )
+        .count_by("events_dropped", "reason", "no_user_id", counts.no_user_id)
         .count("events_rejected", counts.rejected))
 }
