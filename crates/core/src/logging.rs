@@ -16,8 +16,8 @@
 //! write a message that reads well alone and add the values as fields.
 
 use std::fmt;
-use std::io;
-use std::sync::OnceLock;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -38,6 +38,44 @@ pub const DEFAULT_FILTER: &str = "info,kube_client=off";
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 
 static JSON: OnceLock<bool> = OnceLock::new();
+
+/// Runs a log write with whatever else draws on stderr (a progress bar)
+/// out of the way: `suspend(write)` hides it, calls `write`, redraws.
+pub type Suspender = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
+static SUSPENDER: Mutex<Option<Suspender>> = Mutex::new(None);
+
+/// Registers (or, with `None`, removes) the [`Suspender`] every log line
+/// is written through, so that log lines never interleave with a progress
+/// bar.
+pub fn set_suspender(s: Option<Suspender>) {
+    *SUSPENDER.lock().unwrap_or_else(PoisonError::into_inner) = s;
+}
+
+/// Standard error, each write (one whole log line) made through the
+/// registered [`Suspender`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let suspender = SUSPENDER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut result = Ok(());
+        let mut write = || result = io::stderr().lock().write_all(buf);
+        match suspender {
+            Some(s) => s(&mut write),
+            None => write(),
+        }
+        result.map(|()| buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
 
 /// The log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +165,7 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
             Ok(f) => f.clone(),
             Err(_) => EnvFilter::new(DEFAULT_FILTER),
         })
-        .with_writer(io::stderr);
+        .with_writer(|| Stderr);
     let _ = if json {
         builder.event_format(Json { tool }).try_init()
     } else {
@@ -289,6 +327,20 @@ mod tests {
             filter_from(None, None).unwrap().to_string(),
             EnvFilter::new(DEFAULT_FILTER).to_string()
         );
+    }
+
+    #[test]
+    fn log_lines_go_through_the_suspender() {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = calls.clone();
+        set_suspender(Some(Arc::new(move |write: &mut dyn FnMut()| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            write();
+        })));
+        Stderr.write_all(b"").unwrap();
+        set_suspender(None);
+        Stderr.write_all(b"").unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]
