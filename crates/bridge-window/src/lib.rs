@@ -279,6 +279,10 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             let span = Secs(w.latest - w.earliest);
             match (watermark, w.backfill) {
                 (Some(wm), true) => tracing::info!(
+                    earliest = w.earliest,
+                    latest = w.latest,
+                    backfill = true,
+                    capped = w.capped,
                     "last success {} ago: backfilling {span} ({}..{}){}",
                     Secs(now - wm),
                     w.earliest,
@@ -290,11 +294,19 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
                     }
                 ),
                 (None, _) if store.is_some() => tracing::info!(
+                    earliest = w.earliest,
+                    latest = w.latest,
                     "no watermark yet: normal window {span} ({}..{})",
                     w.earliest,
                     w.latest
                 ),
-                _ => tracing::info!("window {span} ({}..{})", w.earliest, w.latest),
+                _ => tracing::info!(
+                    earliest = w.earliest,
+                    latest = w.latest,
+                    "window {span} ({}..{})",
+                    w.earliest,
+                    w.latest
+                ),
             }
             Ok(Outcome::ok()
                 .count("window_seconds", non_negative(w.latest - w.earliest))
@@ -327,8 +339,12 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             } else {
                 store.save(State { watermark: new })?;
                 match old {
-                    Some(o) => tracing::info!("watermark moved from {o} to {new}"),
-                    None => tracing::info!("watermark set to {new}"),
+                    Some(o) => tracing::info!(
+                        from = o,
+                        watermark = new,
+                        "watermark moved from {o} to {new}"
+                    ),
+                    None => tracing::info!(watermark = new, "watermark set to {new}"),
                 }
             }
             metrics::push_last_success_if_configured(new);

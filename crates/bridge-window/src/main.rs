@@ -1,5 +1,6 @@
-//! `bridge-window`: see the library for what it does.
+//! `bridge-window`: everything is in the library (`bridge_window::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main("bridge-window", bridge_window::run)
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), bridge_window::run)
 }

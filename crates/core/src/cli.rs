@@ -1,30 +1,68 @@
 //! The entry helper every tool's `main.rs` calls.
 //!
-//! It parses the arguments (clap: `--help`, usage errors exit 2), sets up
-//! logging to stderr (human text, or JSON lines with `LOG_FORMAT=json`),
-//! hands locked stdin and buffered stdout to the tool's `run`, flushes, prints
-//! the error chain of a failure, and turns the result into the exit code of
-//! `docs/exit-codes.md`. A reader that goes away (`tool | head`) is not an error: the tool
-//! stops quietly with exit 0, as `ripgrep` does.
+//! It sets up logging to stderr (human text, or JSON lines with
+//! `LOG_FORMAT=json`; see [`crate::logging`]), parses the arguments (clap;
+//! `--help` carries the shared footer of [`FOOTER`], `--version` the commit
+//! and target the binary was built from; usage errors exit 2 and are logged
+//! in the chosen format), hands locked stdin and buffered stdout to the
+//! tool's `run`, flushes, prints the error chain of a failure (with any
+//! `hint:` on its own line), and turns the result into the exit code of
+//! `docs/exit-codes.md`. A reader that goes away (`tool | head`) is not an
+//! error: the tool stops quietly with exit 0, as `ripgrep` does.
+//!
+//! `TOOL --generate SHELL|man` prints a shell completion script (bash, zsh,
+//! fish, elvish, powershell) or the man page, for the image build.
 
-use std::fmt;
 use std::io::{self, BufRead, Write};
 
-use tracing::{Event, Subscriber};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
+use clap::CommandFactory;
 
-use crate::error::{chain, is_broken_pipe, ToolError};
+use crate::error::{is_broken_pipe, ToolError};
 use crate::exit::{ExitStatus, Outcome};
+use crate::logging;
 
 /// Standard input as handed to a tool.
 pub type Input<'a> = &'a mut dyn BufRead;
 /// Standard output as handed to a tool (already buffered; flushed after run).
 pub type Output<'a> = &'a mut dyn Write;
 
+/// `VERSION (commit COMMIT, TARGET)`: what `--version` prints after the
+/// tool's name. The commit is the git commit the binary was built from
+/// (`SEGMENT_BRIDGE_GIT_COMMIT` at build time, else `git rev-parse`, else
+/// `unknown`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SEGMENT_BRIDGE_GIT_COMMIT"),
+    ", ",
+    env!("SEGMENT_BRIDGE_TARGET"),
+    ")"
+);
+
+/// The git commit of the build (`unknown` when built outside a checkout).
+pub const GIT_COMMIT: &str = env!("SEGMENT_BRIDGE_GIT_COMMIT");
+
+/// The help footer of every tool: exit codes and the environment variables
+/// every tool reads.
+pub const FOOTER: &str = "\
+Exit codes:
+  0  done, nothing lost
+  1  failed (network, API, I/O)
+  2  usage or configuration error, nothing done
+  3  done, but some input records were rejected (see --rejects)
+
+Environment (every tool):
+  LOG_FORMAT       `json` for one JSON object per log line (default: text)
+  LOG_LEVEL        trace, debug, info (default), warn, error, off, or a tracing
+                   filter such as `info,segment_bridge_core=debug`
+  RUST_LOG         used when LOG_LEVEL is unset
+  PUSHGATEWAY_URL  push the run's metrics to this Prometheus Pushgateway
+  SSL_CERT_FILE    extra PEM CA certificates (SEGMENT_BRIDGE_CA_FILE too)
+  HTTPS_PROXY, NO_PROXY
+                   proxy for HTTPS requests, and the hosts that bypass it";
+
 /// Parses `A`, runs `run(args, stdin, stdout)` and returns the exit code.
+/// `tool` is the binary's name: pass `env!("CARGO_BIN_NAME")`.
 ///
 /// ```no_run
 /// # use segment_bridge_core::{cli, Outcome, Error};
@@ -40,19 +78,19 @@ where
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
-    let args = match A::try_parse() {
+    if let Err(e) = logging::init(tool) {
+        let err: &(dyn std::error::Error + 'static) = &e;
+        report_error(err);
+        return ExitStatus::Usage.into();
+    }
+    let mut cmd = command::<A>(tool);
+    if let Some(status) = generate(&mut cmd) {
+        return status.into();
+    }
+    let args = match parse::<A>(cmd) {
         Ok(a) => a,
-        Err(e) => {
-            // --help / --version print to stdout and exit 0; errors exit 2.
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitStatus::Usage.into()
-            } else {
-                ExitStatus::Ok.into()
-            };
-        }
+        Err(status) => return status.into(),
     };
-    init_logging(tool);
 
     let stdin = io::stdin();
     let mut input = stdin.lock();
@@ -67,71 +105,202 @@ where
             Ok(()) => outcome.status,
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Ok,
             Err(e) => {
-                tracing::error!("cannot write standard output: {e}");
+                tracing::error!(error = %e, "cannot write standard output: {e}");
                 ExitStatus::Failed
             }
         },
         Err(e) if is_broken_pipe(e) => ExitStatus::Ok,
         Err(e) => {
-            tracing::error!("{}", chain(e));
+            report_error(e);
             e.exit_status()
         }
     };
-    let counts = result.as_ref().map_or(&[][..], |o| &o.counts[..]);
-    crate::metrics::push_run_if_configured(tool, status, counts, started.elapsed());
+    crate::metrics::push_run_if_configured(tool, status, result.as_ref().ok(), started.elapsed());
     status.into()
 }
 
-/// Logging to stderr for `tool`: `LOG_LEVEL` (a tracing filter, default
-/// `info`) and `LOG_FORMAT=json` for JSON lines. Safe to call twice.
+/// Logging for a program that does not go through [`main`] (the
+/// stand-ins): as [`logging::init`], a bad setting falls back to defaults.
 pub fn init_logging(tool: &'static str) {
-    // kube-client logs every failed request at error level, before our own
-    // error (which carries the same cause) is printed: silence it unless
-    // LOG_LEVEL asks.
-    let filter = EnvFilter::try_from_env(crate::env::LOG_LEVEL)
-        .unwrap_or_else(|_| EnvFilter::new("info,kube_client=off"));
-    let json = std::env::var(crate::env::LOG_FORMAT).is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr);
-    let _ = if json {
-        builder
-            .json()
-            .with_current_span(false)
-            .flatten_event(true)
-            .try_init()
-    } else {
-        builder.event_format(Human { tool }).try_init()
+    if let Err(e) = logging::init(tool) {
+        report_error(&e);
+    }
+}
+
+/// `A`'s command under the binary's name, with the shared version and help
+/// footer (after the tool's own examples, if any).
+pub fn command<A: CommandFactory>(tool: &'static str) -> clap::Command {
+    let cmd = A::command().name(tool).bin_name(tool).version(VERSION);
+    let footer = match cmd.get_after_help() {
+        Some(own) => format!("{own}\n\n{FOOTER}"),
+        None => FOOTER.to_owned(),
     };
+    cmd.after_help(footer)
 }
 
-/// `tool: message`, with `error: ` / `warning: ` before errors and warnings,
-/// the way Unix tools talk.
-struct Human {
-    tool: &'static str,
+/// Parses the process arguments; on a usage error, reports it (in the log
+/// format) and returns the exit status to end with.
+fn parse<A: clap::Parser>(mut cmd: clap::Command) -> Result<A, ExitStatus> {
+    let parsed = cmd
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|mut m| A::from_arg_matches_mut(&mut m))
+        .map_err(|e| e.format(&mut cmd));
+    parsed.map_err(|e| {
+        if !e.use_stderr() {
+            // --help, --version: to stdout, exit 0.
+            let _ = e.print();
+            return ExitStatus::Ok;
+        }
+        if logging::is_json() {
+            let text = e.render().to_string();
+            let (message, hints) = split_hints(&text);
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            let message = message.lines().next().unwrap_or_default();
+            tracing::error!(kind = %e.kind(), exit_code = 2, hint = hints.as_deref(), "{message}");
+        } else {
+            let _ = e.print();
+        }
+        ExitStatus::Usage
+    })
 }
 
-impl<S, N> FormatEvent<S, N> for Human
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        let level = *event.metadata().level();
-        let prefix = match level {
-            tracing::Level::ERROR => "error: ",
-            tracing::Level::WARN => "warning: ",
-            tracing::Level::DEBUG => "debug: ",
-            tracing::Level::TRACE => "trace: ",
-            tracing::Level::INFO => "",
-        };
-        write!(writer, "{}: {prefix}", self.tool)?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+/// Handles `TOOL --generate SHELL|man`: prints the completion script or man
+/// page. `None` when not asked.
+fn generate(cmd: &mut clap::Command) -> Option<ExitStatus> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != "--generate" {
+        return None;
+    }
+    let what = args
+        .next()
+        .and_then(|w| w.into_string().ok())
+        .unwrap_or_default();
+    let name = cmd.get_name().to_owned();
+    let mut out = io::stdout().lock();
+    let written = if what == "man" {
+        clap_mangen::Man::new(cmd.clone()).render(&mut out)
+    } else {
+        match what.parse::<clap_complete::Shell>() {
+            Ok(shell) => {
+                clap_complete::generate(shell, cmd, name, &mut out);
+                Ok(())
+            }
+            Err(_) => {
+                tracing::error!(
+                    value = %what,
+                    "unknown --generate value (`{what}`)\nhint: one of bash, zsh, fish, elvish, powershell, man"
+                );
+                return Some(ExitStatus::Usage);
+            }
+        }
+    };
+    Some(match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitStatus::Ok,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitStatus::Ok,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot write standard output: {e}");
+            ExitStatus::Failed
+        }
+    })
+}
+
+/// Logs an error's chain as one error line; any `hint: …` lines of it go
+/// last, on their own lines (a `hint` field in JSON).
+pub fn report_error(e: &(dyn std::error::Error + 'static)) {
+    let (message, hint) = chain_with_hints(e);
+    match hint {
+        Some(hint) if logging::is_json() => tracing::error!(hint = %hint, "{message}"),
+        Some(hint) => tracing::error!("{message}\nhint: {hint}"),
+        None => tracing::error!("{message}"),
+    }
+}
+
+/// The error chain on one line (`top: cause: cause`, as
+/// [`chain`](crate::error::chain)) with the hints of every error in it
+/// taken out.
+pub fn chain_with_hints(err: &(dyn std::error::Error + 'static)) -> (String, Option<String>) {
+    let mut out = String::new();
+    let mut hints: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let (message, hint) = split_hints(&e.to_string());
+        // Some libraries repeat their source in their own message; don't
+        // print the same text twice.
+        if out.is_empty() {
+            out = message;
+        } else if !out.ends_with(&message) {
+            out.push_str(": ");
+            out.push_str(&message);
+        }
+        hints.extend(hint);
+        cur = e.source();
+    }
+    (out, (!hints.is_empty()).then(|| hints.join("; ")))
+}
+
+/// Splits `text` into the message and its hints: lines starting with
+/// `hint:` (or clap's `tip:`), wherever they are, joined with `; `.
+pub fn split_hints(text: &str) -> (String, Option<String>) {
+    let mut message = Vec::new();
+    let mut hints = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(h) = trimmed
+            .strip_prefix("hint:")
+            .or_else(|| trimmed.strip_prefix("tip:"))
+        {
+            hints.push(h.trim().to_owned());
+        } else {
+            message.push(line);
+        }
+    }
+    let message = message.join("\n").trim_end().to_owned();
+    let hint = (!hints.is_empty()).then(|| hints.join("; "));
+    (message, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_move_to_their_own_line() {
+        let (m, h) = split_hints("cannot read the map\nhint: set UID_MAP_FILE");
+        assert_eq!(m, "cannot read the map");
+        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
+        let (m, h) = split_hints("no hint here");
+        assert_eq!((m.as_str(), h), ("no hint here", None));
+    }
+
+    #[test]
+    fn hints_of_every_cause_go_last() {
+        let e = crate::Error::io(
+            "cannot read the map\nhint: set UID_MAP_FILE",
+            std::io::Error::other("no such file"),
+        );
+        let (m, h) = chain_with_hints(&e);
+        assert_eq!(m, "cannot read the map: no such file");
+        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
+    }
+
+    #[test]
+    fn version_names_commit_and_target() {
+        assert!(VERSION.starts_with(env!("CARGO_PKG_VERSION")));
+        assert!(VERSION.contains(GIT_COMMIT));
+        assert!(VERSION.contains(env!("SEGMENT_BRIDGE_TARGET")));
+    }
+
+    #[test]
+    fn footer_follows_the_tools_own_help() {
+        #[derive(clap::Parser)]
+        #[command(after_help = "Example:\n  t < in")]
+        struct T {}
+        let mut cmd = command::<T>("t");
+        let help = cmd.render_long_help().to_string();
+        let example = help.find("Example:").unwrap();
+        let footer = help.find("Exit codes:").unwrap();
+        assert!(example < footer, "{help}");
+        assert!(help.contains("PUSHGATEWAY_URL"));
+        assert_eq!(cmd.get_version(), Some(VERSION));
     }
 }

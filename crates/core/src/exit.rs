@@ -2,7 +2,7 @@
 //! driver can tell "rejected some records" from "failed" from "misconfigured".
 
 /// Process exit status of a segment-bridge tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Done, nothing lost.
     Ok = 0,
@@ -20,27 +20,6 @@ impl ExitStatus {
     pub fn code(self) -> u8 {
         self as u8
     }
-
-    /// Severity order used to combine outcomes: a failure outranks
-    /// rejected records, which outrank success.
-    fn rank(self) -> u8 {
-        match self {
-            ExitStatus::Ok => 0,
-            ExitStatus::Rejected => 1,
-            ExitStatus::Failed => 2,
-            ExitStatus::Usage => 3,
-        }
-    }
-
-    /// The more severe of two statuses.
-    #[must_use]
-    pub fn worst(self, other: ExitStatus) -> ExitStatus {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -54,12 +33,27 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// A run can finish and still have lost something (rejected input records,
 /// a batch that could not be delivered): that is carried here rather than as
 /// an `Err`, because the tool kept going and its output is still valid.
-/// `counts` are the run's figures (`events_read`, `events_sent`, …); the entry
-/// helper publishes them as metrics when `PUSHGATEWAY_URL` is set.
+/// `counts` are the run's figures (`events_read`, `events_sent`, …) and
+/// `by_label` the figures broken down by one label (events dropped by
+/// reason); the entry helper publishes both as metrics when
+/// `PUSHGATEWAY_URL` is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: ExitStatus,
     pub counts: Vec<(&'static str, u64)>,
+    pub by_label: Vec<LabelledCount>,
+}
+
+/// One figure of a breakdown: `name{label="value"} count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelledCount {
+    /// Metric name without prefix (`events_dropped`).
+    pub name: &'static str,
+    /// Label name (`reason`).
+    pub label: &'static str,
+    /// Label value (`no_workspace`).
+    pub value: &'static str,
+    pub count: u64,
 }
 
 impl Outcome {
@@ -67,6 +61,7 @@ impl Outcome {
         Outcome {
             status,
             counts: Vec::new(),
+            by_label: Vec::new(),
         }
     }
 
@@ -99,11 +94,22 @@ impl Outcome {
         self
     }
 
-    /// The more severe status of the two; figures of both.
+    /// Adds one figure of a breakdown, e.g.
+    /// `.count_by("events_dropped", "reason", "no_workspace", 3)`.
     #[must_use]
-    pub fn worst(mut self, other: Outcome) -> Outcome {
-        self.status = self.status.worst(other.status);
-        self.counts.extend(other.counts);
+    pub fn count_by(
+        mut self,
+        name: &'static str,
+        label: &'static str,
+        value: &'static str,
+        count: u64,
+    ) -> Outcome {
+        self.by_label.push(LabelledCount {
+            name,
+            label,
+            value,
+            count,
+        });
         self
     }
 }
@@ -113,27 +119,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failure_outranks_rejects_and_rejects_outrank_ok() {
-        assert_eq!(
-            ExitStatus::Ok.worst(ExitStatus::Rejected),
-            ExitStatus::Rejected
-        );
-        assert_eq!(
-            ExitStatus::Rejected.worst(ExitStatus::Failed),
-            ExitStatus::Failed
-        );
-        assert_eq!(
-            ExitStatus::Failed.worst(ExitStatus::Rejected),
-            ExitStatus::Failed
-        );
-        assert_eq!(ExitStatus::Failed.worst(ExitStatus::Ok), ExitStatus::Failed);
+    fn codes_and_outcomes() {
+        assert_eq!(ExitStatus::Ok.code(), 0);
+        assert_eq!(ExitStatus::Failed.code(), 1);
         assert_eq!(ExitStatus::Usage.code(), 2);
+        assert_eq!(ExitStatus::Rejected.code(), 3);
         assert_eq!(Outcome::from_rejects(0).status, ExitStatus::Ok);
         assert_eq!(Outcome::from_rejects(2).status, ExitStatus::Rejected);
         let o = Outcome::ok()
             .count("a", 1)
-            .worst(Outcome::failed().count("b", 2));
-        assert_eq!(o.status, ExitStatus::Failed);
-        assert_eq!(o.counts, vec![("a", 1), ("b", 2)]);
+            .count_by("dropped", "reason", "x", 2);
+        assert_eq!(o.counts, vec![("a", 1)]);
+        assert_eq!(o.by_label[0].count, 2);
     }
 }

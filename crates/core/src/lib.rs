@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod http;
 pub mod jsonl;
+pub mod logging;
 pub mod metrics;
 pub mod netrc;
 pub mod rejects;

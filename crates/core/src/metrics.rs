@@ -8,13 +8,19 @@
 //! `segment_bridge_<count>` for every figure in [`Outcome::counts`],
 //! `segment_bridge_run_success` (1 when the exit code is 0),
 //! `segment_bridge_run_exit_code`, `segment_bridge_run_duration_seconds` and
-//! `segment_bridge_run_timestamp_seconds`. `bridge-window commit` pushes
+//! `segment_bridge_run_timestamp_seconds`; a breakdown
+//! ([`Outcome::by_label`]) becomes one labelled series per value, such as
+//! `segment_bridge_events_dropped{reason="no_workspace"}`.
+//! `bridge-window commit` pushes
 //! `segment_bridge_last_success_timestamp_seconds` to its own group
-//! (`stage="watermark"`) so that a failed run's push does not erase it.
+//! (`stage="watermark"`) so that a failed run's push does not erase it; the
+//! map makers likewise push `segment_bridge_map_last_success_timestamp_seconds`
+//! and `segment_bridge_map_entries` to `stage="map", map="<uid|workspace>"`
+//! after each successful run, so that a stale or shrunken map can alert.
 //!
 //! The text exposition format is written here rather than with a metrics
-//! crate: we push a handful of gauges once per process, with no registry,
-//! labels or histograms, and the format for that is two lines per metric.
+//! crate: we push a handful of gauges once per process, with no registry or
+//! histograms, and the format for that is a few lines per metric.
 //!
 //! Monitoring must never break the job: a push has short timeouts and at
 //! most one retry, and a failed push is a warning, never an exit code.
@@ -22,7 +28,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::exit::{ExitStatus, Outcome};
+use crate::exit::{ExitStatus, LabelledCount, Outcome};
 use crate::http::{self, HttpConfig};
 use crate::retry::{self, Attempt, RetryPolicy, Verdict};
 
@@ -34,13 +40,20 @@ pub const PREFIX: &str = "segment_bridge_";
 pub const WATERMARK_STAGE: &str = "watermark";
 /// Name of the last-success gauge the alert rule watches.
 pub const LAST_SUCCESS: &str = "segment_bridge_last_success_timestamp_seconds";
+/// The `stage` of the map makers' success group.
+pub const MAP_STAGE: &str = "map";
+/// When a map maker last published a map.
+pub const MAP_LAST_SUCCESS: &str = "segment_bridge_map_last_success_timestamp_seconds";
+/// How many entries that map had.
+pub const MAP_ENTRIES: &str = "segment_bridge_map_entries";
 
-/// One gauge: a full metric name (sanitised when rendered), its help text and
-/// value.
+/// One gauge: a full metric name (sanitised when rendered), its help text,
+/// labels and value. Series of one name must be adjacent in a rendering.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gauge {
     pub name: String,
     pub help: String,
+    pub labels: Vec<(String, String)>,
     pub value: f64,
 }
 
@@ -49,8 +62,16 @@ impl Gauge {
         Gauge {
             name: name.into(),
             help: help.into(),
+            labels: Vec::new(),
             value,
         }
+    }
+
+    /// The same gauge with one more label.
+    #[must_use]
+    pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Gauge {
+        self.labels.push((name.into(), value.into()));
+        self
     }
 }
 
@@ -77,6 +98,7 @@ pub enum PushError {
 pub fn run_gauges(
     status: ExitStatus,
     counts: &[(&str, u64)],
+    by_label: &[LabelledCount],
     elapsed: Duration,
     now: SystemTime,
 ) -> Vec<Gauge> {
@@ -101,6 +123,7 @@ pub fn run_gauges(
             Gauge::new(name, help, v as f64)
         })
         .collect();
+    gauges.extend(labelled_gauges(by_label));
     let fixed = [
         (
             "run_success",
@@ -132,17 +155,77 @@ pub fn run_gauges(
     gauges
 }
 
-/// The text exposition format (version 0.0.4) of `gauges`.
+/// One series per breakdown figure, grouped by metric name (the order of
+/// first appearance), values of the same label added up.
+fn labelled_gauges(by_label: &[LabelledCount]) -> Vec<Gauge> {
+    let mut gauges: Vec<Gauge> = Vec::new();
+    for c in by_label {
+        let name = format!("{PREFIX}{}", sanitize(c.name));
+        if let Some(g) = gauges.iter_mut().find(|g| {
+            g.name == name
+                && g.labels
+                    .first()
+                    .is_some_and(|(l, v)| l == c.label && v == c.value)
+        }) {
+            g.value += c.count as f64;
+            continue;
+        }
+        let help = format!(
+            "Figure `{}` of the stage's last run, by {}.",
+            c.name, c.label
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let g = Gauge::new(name.clone(), help, c.count as f64).label(c.label, c.value);
+        // Keep the series of one name together.
+        let at = gauges
+            .iter()
+            .rposition(|x| x.name == name)
+            .map_or(gauges.len(), |i| i + 1);
+        gauges.insert(at, g);
+    }
+    gauges
+}
+
+/// The text exposition format (version 0.0.4) of `gauges`: `# HELP` and
+/// `# TYPE` once per metric name, then its series.
 pub fn render(gauges: &[Gauge]) -> String {
     let mut out = String::new();
+    let mut previous: Option<String> = None;
     for g in gauges {
         let name = sanitize(&g.name);
-        let help = g.help.replace('\\', "\\\\").replace('\n', "\\n");
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        let _ = writeln!(out, "{name} {}", render_value(g.value));
+        if previous.as_deref() != Some(name.as_str()) {
+            let help = g.help.replace('\\', "\\\\").replace('\n', "\\n");
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+        }
+        let _ = writeln!(
+            out,
+            "{name}{} {}",
+            render_labels(&g.labels),
+            render_value(g.value)
+        );
+        previous = Some(name);
     }
     out
+}
+
+/// `{a="x",b="y"}` (empty without labels), values escaped as the format
+/// asks (backslash, double quote, newline).
+fn render_labels(labels: &[(String, String)]) -> String {
+    if labels.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| {
+            let v = v
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            format!("{}=\"{v}\"", sanitize(k))
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
 }
 
 fn render_value(v: f64) -> String {
@@ -283,27 +366,48 @@ pub fn push_gauges_if_configured(labels: &[(&str, &str)], gauges: &[Gauge]) -> b
     }
 }
 
-/// Pushes a tool run's figures and outcome to its group (`stage=<tool>`)
-/// when `PUSHGATEWAY_URL` is set.
+/// Pushes a tool run's status and figures (`None`: the run ended with an
+/// error, no figures) to its group (`stage=<tool>`) when `PUSHGATEWAY_URL`
+/// is set; logs and otherwise ignores push failures.
 pub fn push_run_if_configured(
     tool: &str,
     status: ExitStatus,
-    counts: &[(&str, u64)],
+    outcome: Option<&Outcome>,
     elapsed: Duration,
 ) -> bool {
     if configured_url().is_none() {
         return false;
     }
-    let gauges = run_gauges(status, counts, elapsed, SystemTime::now());
+    let counts = outcome.map_or(&[][..], |o| &o.counts[..]);
+    let by_label = outcome.map_or(&[][..], |o| &o.by_label[..]);
+    let gauges = run_gauges(status, counts, by_label, elapsed, SystemTime::now());
     push_gauges_if_configured(&[("stage", tool)], &gauges)
 }
 
-/// Pushes the run's outcome (`None`: the run failed with an error, exit 1)
-/// when `PUSHGATEWAY_URL` is set; logs and otherwise ignores push failures.
-pub fn push_if_configured(tool: &str, outcome: Option<&Outcome>, elapsed: Duration) {
-    let status = outcome.map_or(ExitStatus::Failed, |o| o.status);
-    let counts = outcome.map_or(&[][..], |o| &o.counts[..]);
-    push_run_if_configured(tool, status, counts, elapsed);
+/// The gauges a map maker pushes after a successful run: when, and how big
+/// the map was.
+pub fn map_gauges(entries: u64, now: SystemTime) -> Vec<Gauge> {
+    #[allow(clippy::cast_precision_loss)]
+    let entries = entries as f64;
+    vec![
+        Gauge::new(
+            MAP_LAST_SUCCESS,
+            "Unix time at which the map maker last built and published the map.",
+            unix_seconds(now),
+        ),
+        Gauge::new(MAP_ENTRIES, "Entries of the map last published.", entries),
+    ]
+}
+
+/// Pushes a successful map run to the group `stage="map", map=<map>`
+/// (`uid` or `workspace`), apart from the run group so that a failed run
+/// does not erase it.
+pub fn push_map_success_if_configured(map: &str, entries: u64) -> bool {
+    if configured_url().is_none() {
+        return false;
+    }
+    let gauges = map_gauges(entries, SystemTime::now());
+    push_gauges_if_configured(&[("stage", MAP_STAGE), ("map", map)], &gauges)
 }
 
 /// Pushes the last fully successful window's end (the watermark) as
@@ -346,6 +450,7 @@ mod tests {
         let g = run_gauges(
             ExitStatus::Rejected,
             &[("events_read", 25), ("events_sent", 18), ("events_read", 5)],
+            &[],
             Duration::from_millis(1500),
             t,
         );
@@ -366,6 +471,7 @@ mod tests {
         let g = run_gauges(
             ExitStatus::Ok,
             &[("run_success", 7)],
+            &[],
             Duration::ZERO,
             UNIX_EPOCH,
         );
@@ -378,6 +484,45 @@ mod tests {
         );
         assert!(text.contains("\nsegment_bridge_run_success 1\n"));
         assert!(text.contains("\nsegment_bridge_run_timestamp_seconds 0\n"));
+    }
+
+    #[test]
+    fn breakdowns_are_labelled_series_under_one_help() {
+        let by = |value, count| LabelledCount {
+            name: "events_dropped",
+            label: "reason",
+            value,
+            count,
+        };
+        let g = run_gauges(
+            ExitStatus::Ok,
+            &[("events_read", 9)],
+            &[
+                by("no_workspace", 3),
+                by("no_user_id", 0),
+                by("no_workspace", 1),
+            ],
+            Duration::ZERO,
+            UNIX_EPOCH,
+        );
+        let text = render(&g);
+        assert_eq!(
+            text.matches("# TYPE segment_bridge_events_dropped gauge")
+                .count(),
+            1
+        );
+        assert!(text.contains(
+            "gauge\nsegment_bridge_events_dropped{reason=\"no_workspace\"} 4\nsegment_bridge_events_dropped{reason=\"no_user_id\"} 0\n"
+        ));
+        let odd = render(&[Gauge::new("m", "h", 1.0).label("l", "a\"b\\c\nd")]);
+        assert!(odd.ends_with("m{l=\"a\\\"b\\\\c\\nd\"} 1\n"), "{odd}");
+    }
+
+    #[test]
+    fn map_gauges_carry_time_and_size() {
+        let text = render(&map_gauges(42, UNIX_EPOCH + Duration::from_secs(7)));
+        assert!(text.contains("\nsegment_bridge_map_last_success_timestamp_seconds 7\n"));
+        assert!(text.contains("\nsegment_bridge_map_entries 42\n"));
     }
 
     #[test]

@@ -239,6 +239,7 @@ fn worker(
             },
             |e, n, delay| {
                 tracing::warn!(
+                    query = %job.name, retry = n, error = %chain(e), delay_seconds = delay.as_secs_f64(),
                     "query `{}`: {}; retry {n} of {retries} in {:.1}s",
                     job.title,
                     chain(e),
@@ -305,9 +306,9 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
         };
         for note in &r.notes {
             if note.starts_with("WARN") {
-                tracing::warn!("query `{}`: Splunk says {note}", job.title);
+                tracing::warn!(query = %job.name, note = %note, "query `{}`: Splunk says {note}", job.title);
             } else {
-                tracing::debug!("query `{}`: Splunk says {note}", job.title);
+                tracing::debug!(query = %job.name, note = %note, "query `{}`: Splunk says {note}", job.title);
             }
         }
         rows += r.rows;
@@ -317,6 +318,7 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
         per_query.push(format!("{} {}", job.name, r.rows));
         if let Err(e) = &r.result {
             tracing::error!(
+                query = %job.name, retries = r.retries, error = %chain(e),
                 "query `{}` failed after {} retries: {}",
                 job.title,
                 r.retries,
@@ -338,6 +340,8 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
         )
     };
     tracing::info!(
+        queries = jobs.len(), rows, previews_dropped = previews, retries,
+        repeated_rows_skipped = dups, queries_failed = failed.len(),
         "{} queries, {rows} rows, {previews} preview rows dropped, {retries} retries, {dups} repeated rows skipped, {} failed{failed_list}; rows per query: {}",
         jobs.len(),
         failed.len(),

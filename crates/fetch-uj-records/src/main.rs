@@ -1,9 +1,6 @@
-//! `fetch-uj-records`: runs the user-journey searches through Splunk's
-//! export API and streams the result rows. Everything is in the library; see
-//! `fetch_uj_records::run`.
+//! `fetch-uj-records`: everything is in the library (`fetch_uj_records::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_core::cli::main("fetch-uj-records", fetch_uj_records::run)
+fn main() -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), fetch_uj_records::run)
 }

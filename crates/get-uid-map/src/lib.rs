@@ -135,6 +135,5 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         text,
         configmap,
     };
-    tracing::info!("{}", report.summary(extra.as_deref()));
-    Ok(report.outcome())
+    Ok(report.finish(&kind, extra.as_deref()))
 }

@@ -1,8 +1,6 @@
-//! `get-uid-map`: the uid map from the host cluster's UserSignups.
-//! Everything is in the library; see `get_uid_map::run`.
+//! `get-uid-map`: everything is in the library (`get_uid_map::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_core::cli::main("get-uid-map", get_uid_map::run)
+fn main() -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), get_uid_map::run)
 }

@@ -69,6 +69,5 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     }
     let contexts: Vec<Option<String>> = contexts.into_iter().map(Some).collect();
     let report = job.run(&MapKind::Workspace, &contexts, CONFIGMAP_KEY, output)?;
-    tracing::info!("{}", report.summary(None));
-    Ok(report.outcome())
+    Ok(report.finish(&MapKind::Workspace, None))
 }

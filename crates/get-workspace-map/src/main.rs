@@ -1,9 +1,6 @@
-//! `get-workspace-map`: the workspace map from the member clusters'
-//! tenant namespaces. Everything is in the library; see
-//! `get_workspace_map::run`.
+//! `get-workspace-map`: everything is in the library (`get_workspace_map::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_core::cli::main("get-workspace-map", get_workspace_map::run)
+fn main() -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), get_workspace_map::run)
 }

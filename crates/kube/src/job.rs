@@ -282,6 +282,32 @@ impl Report {
         s
     }
 
+    /// Ends a successful run: logs the summary line (with the figures as
+    /// fields), pushes the map's success time and size (see
+    /// `segment_bridge_core::metrics`) and returns the outcome.
+    pub fn finish(&self, kind: &MapKind, extra: Option<&str>) -> segment_bridge_core::Outcome {
+        let m = &self.merged;
+        tracing::info!(
+            map = kind.metric_label(),
+            entries = m.map.len(),
+            contexts = m.contexts,
+            objects = m.objects,
+            skipped = m.skipped,
+            duplicates = m.duplicates,
+            pages = m.pages,
+            restarts = m.restarts,
+            retries = m.retries,
+            configmap = self.configmap.as_deref(),
+            "{}",
+            self.summary(extra)
+        );
+        segment_bridge_core::metrics::push_map_success_if_configured(
+            kind.metric_label(),
+            m.map.len() as u64,
+        );
+        self.outcome()
+    }
+
     /// The run's figures for the exit outcome and metrics.
     pub fn outcome(&self) -> segment_bridge_core::Outcome {
         let m = &self.merged;

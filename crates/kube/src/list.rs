@@ -157,6 +157,7 @@ where
                 }
                 out.restarts += 1;
                 tracing::warn!(
+                    list = %opts.label, restart = out.restarts, status = 410,
                     "{}: continue token expired (410 Gone); restarting the list ({} of {})",
                     opts.label,
                     out.restarts,
@@ -195,6 +196,7 @@ where
             Err(e) if classify(&e) == Verdict::Retry && attempt < opts.retry.retries => {
                 let delay = opts.retry.delay(attempt, None);
                 tracing::warn!(
+                    list = %opts.label, retry = attempt + 1, error = %e,
                     "{}: list page failed ({e}); retry {} in {:.1}s",
                     opts.label,
                     attempt + 1,

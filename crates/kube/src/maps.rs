@@ -29,6 +29,14 @@ pub enum MapKind {
 }
 
 impl MapKind {
+    /// The map's `map` label in metrics (`uid`, `workspace`).
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            MapKind::Uid { .. } => "uid",
+            MapKind::Workspace => "workspace",
+        }
+    }
+
     /// What is listed, for messages.
     pub fn what(&self) -> &'static str {
         match self {
@@ -157,6 +165,7 @@ impl<'a> Builder<'a> {
                 if let Some(prev) = self.owner.insert(key.clone(), object.clone()) {
                     cm.duplicates += 1;
                     tracing::warn!(
+                        context = %cm.context, key = %key, object = %object, previous = %prev,
                         "context `{}`: {} `{prev}` and `{object}` both map `{key}`; keeping `{object}`'s",
                         cm.context,
                         self.kind.what()
@@ -265,6 +274,7 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
         for (i, s) in cm.skipped.iter().enumerate() {
             if i < SKIP_WARNINGS {
                 tracing::warn!(
+                    context = %cm.context, object = %s.object, reason = %s.reason,
                     "context `{}`: skipped {} `{}`: {}",
                     cm.context,
                     kind.singular(),

@@ -293,7 +293,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     };
     output.write_all(text.as_bytes()).map_err(Error::Write)?;
     // Debug, not info: the original wrote nothing to stderr.
-    tracing::debug!("printed {} queries", qs.len());
+    tracing::debug!(queries = qs.len(), "printed {} queries", qs.len());
     Ok(Outcome::ok().count("queries", qs.len() as u64))
 }
 

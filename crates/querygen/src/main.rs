@@ -1,8 +1,6 @@
-//! `querygen`: prints the Splunk searches for the user-journey events.
-//! Everything is in the library; see `querygen::run`.
+//! `querygen`: everything is in the library (`querygen::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_core::cli::main("querygen", querygen::run)
+fn main() -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), querygen::run)
 }

@@ -135,6 +135,7 @@ impl DeadLetter {
             match batch.events().try_for_each(|(_, e)| f.reject(e)) {
                 Ok(()) => {
                     tracing::error!(
+                        batch = index, events = n, reason = why, dead_letter = %path.display(),
                         "batch {index}{lines}: {n} events not delivered: {why}; written to `{}`",
                         path.display()
                     );
@@ -148,6 +149,7 @@ impl DeadLetter {
             .map(|(line, e)| message_id(e).unwrap_or_else(|| format!("<line {line}>")))
             .collect();
         tracing::error!(
+            batch = index, events = n, reason = why,
             "batch {index}{lines}: {n} events not delivered: {why}; no dead-letter file, their messageIds: {}",
             ids.join(" ")
         );
@@ -223,6 +225,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         }),
     };
     progress.finish_and_clear();
+    segment_bridge_core::logging::set_suspender(None);
     // Flush both files (they may be one) and report a failure to write them.
     let dead_file = dead.file.map(|(_, f)| f);
     let mut written = Ok(());
@@ -243,6 +246,9 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let s = &stats;
     let verb = if args.dry_run { "printed" } else { "sent" };
     tracing::info!(
+        events_read = s.events_read, events_sent = s.events_sent, batches = s.batches,
+        bytes = s.bytes, retries = s.retries, rejected = s.events_rejected,
+        failed = s.events_failed, batches_failed = s.batches_failed, dry_run = args.dry_run,
         "{} events read, {} {verb} in {} batches ({} bytes), {} retries, {} rejected, {} failed in {} batches",
         s.events_read,
         s.events_sent,
@@ -311,7 +317,7 @@ fn read_and_pack(
             Ok(None) => {}
             Ok(Some(batch)) => emit(batch)?,
             Err(reason) => {
-                tracing::warn!("line {}: {reason}", line.number);
+                tracing::warn!(line = line.number, reason = %reason, "line {}: {reason}", line.number);
                 stats.events_rejected += 1;
                 lock(rejects).reject(line.bytes)?;
             }
@@ -377,9 +383,10 @@ fn send_all(
     st
 }
 
-/// A spinner on stderr when it is a terminal; hidden otherwise.
+/// A spinner on stderr when it is a terminal and logs are text; hidden
+/// otherwise. Log lines are written with the spinner suspended.
 fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || segment_bridge_core::logging::is_json() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
@@ -389,5 +396,7 @@ fn progress_bar() -> ProgressBar {
         pb.set_style(style);
     }
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    let bar = pb.clone();
+    segment_bridge_core::logging::set_suspender(Some(Arc::new(move |write| bar.suspend(write))));
     pb
 }

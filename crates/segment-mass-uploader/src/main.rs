@@ -1,5 +1,6 @@
-//! `segment-mass-uploader`: see the library for what it does.
+//! `segment-mass-uploader`: everything is in the library (`segment_mass_uploader::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main("segment-mass-uploader", segment_mass_uploader::run)
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), segment_mass_uploader::run)
 }

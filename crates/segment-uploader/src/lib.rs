@@ -122,7 +122,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
                 })
             }
             Err(reason) => {
-                tracing::warn!("line {}: {reason}", line.number);
+                tracing::warn!(line = line.number, reason = %reason, "line {}: {reason}", line.number);
                 rejects.reject(line.bytes)?;
             }
         }
@@ -154,6 +154,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     }
     let verb = if args.dry_run { "printed" } else { "sent" };
     tracing::info!(
+        events_read = read, events_sent = events, bytes, retries, rejected, dry_run = args.dry_run,
         "{read} events read, {events} {verb} ({bytes} bytes), {retries} retries, {rejected} rejected"
     );
     Ok(Outcome::from_rejects(rejected)

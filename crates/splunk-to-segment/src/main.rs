@@ -1,7 +1,6 @@
-//! `splunk-to-segment`: Splunk export rows (JSON lines) in, Segment track
-//! events (JSON lines) out. Everything lives in the library so that tests can
-//! call `run` in-process.
+//! `splunk-to-segment`: everything is in the library (`splunk_to_segment::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main("splunk-to-segment", splunk_to_segment::run)
+    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), splunk_to_segment::run)
 }

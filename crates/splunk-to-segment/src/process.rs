@@ -103,7 +103,7 @@ impl<'o> Sink<'o> {
     }
 
     fn reject(&mut self, label: &str, number: u64, reason: &str, raw: &[u8]) -> Result<(), Error> {
-        tracing::warn!("{label} {number}: {reason}");
+        tracing::warn!(line = number, reason, "{label} {number}: {reason}");
         self.rejects.reject(raw)?;
         Ok(())
     }

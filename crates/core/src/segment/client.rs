@@ -212,6 +212,7 @@ impl Client {
         let max = self.policy.retries;
         self.send_with(body, |e, n, d| {
             tracing::warn!(
+                retry = n, error = %crate::error::chain(e), delay_seconds = d.as_secs_f64(),
                 "{}; retry {n}/{max} in {:.1}s",
                 crate::error::chain(e),
                 d.as_secs_f64()
@@ -239,6 +240,9 @@ impl Client {
         };
         let status = resp.status();
         tracing::debug!(
+            bytes = body.len(),
+            status = status.as_u16(),
+            ms = started.elapsed().as_millis() as u64,
             "sent {} bytes: {} in {} ms",
             body.len(),
             status.as_u16(),

@@ -74,6 +74,7 @@ pub fn replace_collection(
     let mut stats = Stats::default();
     let log_retry = |e: &Error, n: u32, d: std::time::Duration| {
         tracing::warn!(
+            collection, retry = n, error = %e,
             "KV store `{collection}`: {e}; retry {n} in {:.1}s",
             d.as_secs_f64()
         );
@@ -98,6 +99,7 @@ pub fn replace_collection(
         stats.retries += retries;
         if let Err(e) = res {
             tracing::error!(
+                collection, batch = i + 1, batches = chunks.len(), saved = stats.documents,
                 "KV store `{collection}`: batch {} of {} failed after {} documents were saved; the collection is partial until the next successful run",
                 i + 1,
                 chunks.len(),

@@ -1,0 +1,259 @@
+//! One CLI across all tools, tried on the real binaries: the shared help
+//! footer, `--version` with the commit and target, usage errors and a bad
+//! `LOG_LEVEL` exiting 2, JSON log lines that name the tool and carry
+//! structured fields, `RUST_LOG` as the fallback filter, and the generated
+//! completions and man pages.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use e2e::{bin_dir, root};
+use serde_json::Value;
+
+const TOOLS: [&str; 9] = [
+    "querygen",
+    "fetch-uj-records",
+    "splunk-to-segment",
+    "mk-segment-batch-payload",
+    "segment-uploader",
+    "segment-mass-uploader",
+    "get-uid-map",
+    "get-workspace-map",
+    "bridge-window",
+];
+
+/// `tool args…` with a clean environment plus `env`, `stdin` fed in.
+fn run(tool: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = Command::new(bin_dir().join(tool));
+    c.env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // A tool may exit before reading (usage errors): ignore a broken pipe.
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every stderr line as JSON (panics, naming the line, when one is not).
+fn json_lines(o: &Output) -> Vec<Value> {
+    stderr(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The commit the binaries must report: the checkout's HEAD, or `unknown`
+/// when there is no git.
+fn expected_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[test]
+fn every_tool_has_the_shared_help_footer() {
+    for tool in TOOLS {
+        let o = run(tool, &["--help"], &[], "");
+        assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
+        let help = String::from_utf8(o.stdout).unwrap();
+        assert!(help.contains(&format!("Usage: {tool}")), "{tool}:\n{help}");
+        for needle in [
+            "Exit codes:",
+            "  2  usage or configuration error, nothing done",
+            "  3  done, but some input records were rejected",
+            "LOG_FORMAT",
+            "LOG_LEVEL",
+            "RUST_LOG",
+            "PUSHGATEWAY_URL",
+            "SSL_CERT_FILE",
+            "HTTPS_PROXY, NO_PROXY",
+        ] {
+            assert!(help.contains(needle), "{tool}: no `{needle}` in:\n{help}");
+        }
+    }
+}
+
+#[test]
+fn every_tool_reports_version_commit_and_target() {
+    let commit = expected_commit();
+    for tool in TOOLS {
+        let o = run(tool, &["--version"], &[], "");
+        assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
+        let v = String::from_utf8(o.stdout).unwrap();
+        let want = format!("{tool} {} (commit {commit}, ", env!("CARGO_PKG_VERSION"));
+        assert!(
+            v.starts_with(&want),
+            "{tool}: `{v}` does not start with `{want}`"
+        );
+        assert!(
+            v.trim_end().ends_with("-linux-gnu)") || v.trim_end().ends_with("-linux-musl)"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_log_level_is_a_usage_error() {
+    for tool in TOOLS {
+        let o = run(tool, &[], &[("LOG_LEVEL", "verbose")], "");
+        assert_eq!(o.status.code(), Some(2), "{tool}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{tool} printed data");
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "{tool}: error: invalid `LOG_LEVEL` (`verbose`)\nhint: "
+            )),
+            "{tool}: {err}"
+        );
+    }
+    // The same in JSON: the hint is a field.
+    let o = run(
+        "querygen",
+        &[],
+        &[("LOG_LEVEL", "loud"), ("LOG_FORMAT", "json")],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1, "{}", stderr(&o));
+    assert_eq!(lines[0]["message"], "invalid `LOG_LEVEL` (`loud`)");
+    assert!(lines[0]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("info,segment_bridge_core=debug"));
+}
+
+#[test]
+fn usage_errors_are_json_with_log_format_json() {
+    for tool in TOOLS {
+        let o = run(tool, &["--no-such-flag"], &[("LOG_FORMAT", "json")], "");
+        assert_eq!(o.status.code(), Some(2), "{tool}: {}", stderr(&o));
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 1, "{tool}: {}", stderr(&o));
+        let l = &lines[0];
+        assert_eq!(l["tool"], tool);
+        assert_eq!(l["level"], "ERROR");
+        assert_eq!(l["exit_code"], 2);
+        assert_eq!(l["kind"], "unexpected argument found");
+        assert!(
+            l["message"].as_str().unwrap().contains("--no-such-flag"),
+            "{l}"
+        );
+    }
+    // Text stays clap's own message.
+    let o = run("querygen", &["--no-such-flag"], &[], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: unexpected argument '--no-such-flag' found"));
+}
+
+const EVENT: &str = r#"{"type":"track","event":"e","userId":"u","messageId":"m1","timestamp":"2026-01-01T00:00:00Z"}"#;
+
+#[test]
+fn json_log_lines_carry_structured_fields() {
+    let input = format!("not json\n{EVENT}\n");
+    let o = run(
+        "segment-mass-uploader",
+        &["--dry-run"],
+        &[("LOG_FORMAT", "json")],
+        &input,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    for l in &lines {
+        assert_eq!(l["tool"], "segment-mass-uploader", "{l}");
+        assert!(l["timestamp"].is_string() && l["level"].is_string() && l["message"].is_string());
+    }
+    let reject = lines
+        .iter()
+        .find(|l| l["level"] == "WARN")
+        .unwrap_or_else(|| panic!("no warning: {}", stderr(&o)));
+    assert_eq!(reject["line"], 1, "{reject}");
+    assert!(
+        reject["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{reject}"
+    );
+    let summary = lines
+        .iter()
+        .find(|l| l["level"] == "INFO" && l.get("events_read").is_some())
+        .unwrap_or_else(|| panic!("no summary with fields: {}", stderr(&o)));
+    assert_eq!(summary["events_read"], 2, "{summary}");
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(summary["dry_run"], true, "{summary}");
+
+    // splunk-to-segment: a rejected row names its line and reason.
+    let o = run(
+        "splunk-to-segment",
+        &[],
+        &[("LOG_FORMAT", "json")],
+        "{\"result\":{}}\n[oops\n",
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "WARN" && l["line"] == 2 && l["reason"].is_string()),
+        "{}",
+        stderr(&o)
+    );
+    assert!(lines.iter().all(|l| l["tool"] == "splunk-to-segment"));
+}
+
+#[test]
+fn rust_log_is_the_fallback_filter() {
+    let input = format!("not json\n{EVENT}\n");
+    let warns = |env: &[(&str, &str)]| {
+        let o = run("segment-mass-uploader", &["--dry-run"], env, &input);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        stderr(&o).contains(": warning: line 1")
+    };
+    assert!(warns(&[]));
+    assert!(!warns(&[("RUST_LOG", "error")]));
+    // LOG_LEVEL wins over RUST_LOG.
+    assert!(warns(&[("RUST_LOG", "error"), ("LOG_LEVEL", "warn")]));
+}
+
+#[test]
+fn completions_and_man_pages_are_generated() {
+    for tool in TOOLS {
+        let o = run(tool, &["--generate", "bash"], &[], "");
+        assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            script.contains(&format!("complete -F _{}", tool.replace('-', "__")))
+                || script.contains(tool),
+            "{tool}"
+        );
+        let o = run(tool, &["--generate", "man"], &[], "");
+        assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
+        let page = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH"),
+            "{tool}"
+        );
+        assert!(
+            page.contains("Exit codes:"),
+            "{tool}: the man page lacks the footer"
+        );
+    }
+    let o = run("querygen", &["--generate", "tcsh"], &[], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown --generate value (`tcsh`)\nhint: "));
+}
