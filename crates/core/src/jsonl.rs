@@ -1,12 +1,21 @@
-//! JSON lines in and out.
+//! Reading JSON input: lines, and JSON text streams.
 //!
-//! Input is read line by line as bytes, so that one line of invalid UTF-8 or
-//! invalid JSON is reported with its number and the next line is still read;
-//! lines of any length are handled (the buffer grows). A UTF-8 byte-order mark
-//! at the very start of the input is dropped, as Splunk sends one at times.
-//! Output is buffered, compact and newline-terminated.
+//! [`LineReader`] reads line by line as bytes, so that one line of invalid
+//! UTF-8 or invalid JSON is reported with its number and the next line is
+//! still read; lines of any length are handled (the buffer grows). A UTF-8
+//! byte-order mark at the very start of the input is dropped, as Splunk
+//! sends one at times. [`JsonStream`] reads what jq reads, a JSON text
+//! stream (values separated by any white space), one value at a time, each
+//! with the line and column where it starts; [`token`] holds the lexical
+//! rules of strict JSON that every reader here shares. The rules are in
+//! docs/json-streams.md.
 
-use std::io::{self, BufRead, Write};
+mod stream;
+pub mod token;
+
+use std::io::{self, BufRead};
+
+pub use stream::{Framer, JsonStream, StreamError, Value};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -108,50 +117,12 @@ impl<R: BufRead> LineReader<R> {
         Ok(Some((self.number, s..e)))
     }
 
-    /// Number of lines read so far.
-    pub fn lines_read(&self) -> u64 {
-        self.number
-    }
-
     /// Whether the line last returned by [`next_line`](Self::next_line)
     /// ended with a newline. `false` for the final line of an input that
     /// stops mid-line, which a stream reader may need to tell apart from a
     /// complete line (a response cut off in transit).
     pub fn terminated(&self) -> bool {
         self.buf.last() == Some(&b'\n')
-    }
-}
-
-/// Buffered JSON-lines output.
-pub struct JsonlWriter<W: Write> {
-    inner: io::BufWriter<W>,
-}
-
-impl<W: Write> JsonlWriter<W> {
-    pub fn new(inner: W) -> Self {
-        JsonlWriter {
-            inner: io::BufWriter::with_capacity(64 * 1024, inner),
-        }
-    }
-
-    /// Writes one already-serialised JSON line (without its newline).
-    pub fn write_raw(&mut self, line: &[u8]) -> io::Result<()> {
-        self.inner.write_all(line)?;
-        self.inner.write_all(b"\n")
-    }
-
-    /// Serialises `value` compactly and writes it as one line.
-    pub fn write_value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.inner, value).map_err(io::Error::from)?;
-        self.inner.write_all(b"\n")
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-
-    pub fn get_mut(&mut self) -> &mut W {
-        self.inner.get_mut()
     }
 }
 
@@ -244,14 +215,5 @@ mod tests {
         let got = collect(&input);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].1.len(), long.len());
-    }
-
-    #[test]
-    fn writer_is_compact_and_newline_terminated() {
-        let mut w = JsonlWriter::new(Vec::new());
-        w.write_value(&serde_json::json!({"a": [1, 2]})).unwrap();
-        w.write_raw(b"{}").unwrap();
-        w.flush().unwrap();
-        assert_eq!(w.get_mut().as_slice(), b"{\"a\":[1,2]}\n{}\n");
     }
 }

@@ -1,30 +1,37 @@
-//! mk-segment-batch-payload (`docs/tools/mk-segment-batch-payload.md`): JSON lines in, one Segment batch
-//! payload `{"batch":[…]}` out, compact and newline-terminated, as the
-//! original's `jq -c -s '{batch: .}'` printed it. Each line's JSON text is
-//! embedded as written (white space removed), so number literals survive
-//! untouched. An invalid line is an error naming its line number, and then
-//! nothing at all is printed: a half payload is worse than none.
+//! mk-segment-batch-payload (docs/tools/mk-segment-batch-payload.md): a JSON
+//! text stream in (values separated by any white space, as jq reads them;
+//! docs/json-streams.md), one Segment batch payload `{"batch":[…]}` out,
+//! compact and newline-terminated, as the original's `jq -c -s '{batch: .}'`
+//! printed it. Each value's JSON text is embedded as written (white space
+//! removed), so number literals survive untouched. An invalid value is an
+//! error naming the line and column where it starts, and then nothing at all
+//! is printed: a half payload is worse than none.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::LineReader;
+use segment_bridge_core::jsonl::JsonStream;
 use segment_bridge_core::segment::payload;
 use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 
-/// Wraps JSON lines from stdin into one Segment batch payload on stdout.
+/// Wraps the JSON values on stdin (any white space between them) into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "mk-segment-batch-payload",
     version,
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | mk-segment-batch-payload > payload.json\n\n\
-                  Empty input gives {\"batch\":[]}. Blank lines are skipped. For input larger than one\n\
-                  request may be, use segment-mass-uploader."
+                  Empty input gives {\"batch\":[]}. Values may be separated by any white space\n\
+                  (several on a line, one over many lines, blank lines), as jq reads them. For\n\
+                  input larger than one request may be, use segment-mass-uploader."
 )]
 pub struct Args {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("line {line}: {reason}")]
-    InvalidLine { line: u64, reason: String },
+    #[error("line {line}, column {column}: invalid JSON: {reason}")]
+    InvalidValue {
+        line: u64,
+        column: u64,
+        reason: Reason,
+    },
     #[error("cannot read standard input")]
     Read(#[source] std::io::Error),
     #[error("cannot write standard output")]
@@ -37,18 +44,30 @@ impl ToolError for Error {
     }
 }
 
+/// Why a value is not valid JSON: what the stream reader found, or what
+/// the payload writer's check found.
+#[derive(Debug, thiserror::Error)]
+pub enum Reason {
+    #[error(transparent)]
+    Syntax(#[from] segment_bridge_core::jsonl::StreamError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
 pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let mut reader = LineReader::new(input);
+    let mut reader = JsonStream::new(input);
     let mut body = payload::BATCH_PREFIX.to_vec();
     let mut events = 0u64;
-    while let Some(line) = reader.next_line().map_err(Error::Read)? {
-        if line.is_blank() {
-            continue;
+    while let Some(value) = reader.next_value().map_err(Error::Read)? {
+        let invalid = |reason| Error::InvalidValue {
+            line: value.number,
+            column: value.column,
+            reason,
+        };
+        if let Some(e) = value.error {
+            return Err(invalid(Reason::Syntax(e)));
         }
-        let json = payload::json_value(line.bytes).map_err(|e| Error::InvalidLine {
-            line: line.number,
-            reason: format!("invalid JSON: {e}"),
-        })?;
+        let json = payload::json_value(value.bytes).map_err(|e| invalid(Reason::Json(e)))?;
         if events > 0 {
             body.push(b',');
         }

@@ -52,13 +52,9 @@ fn an_invalid_line_is_named_and_nothing_is_printed() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("mk-segment-batch-payload: error: line 2: invalid JSON"),
+        err.contains("mk-segment-batch-payload: error: line 2, column 1: invalid JSON"),
         "{err}"
     );
-
-    let out = tool().write_stdin("{} {}\n").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
 }
 
 #[test]

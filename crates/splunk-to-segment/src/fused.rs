@@ -229,7 +229,7 @@ fn key<'a>(cur: &mut Cur<'a>, c: &mut Compactor, depth: usize) -> Option<&'a [u8
         return None;
     }
     let k = &b[start..end];
-    if !c.frames_at(depth)?.insert(crate::json::key_hash(k)) {
+    if !c.frames_at(depth)?.insert(crate::hash::key_hash(k)) {
         return None;
     }
     cur.i = end + 2;

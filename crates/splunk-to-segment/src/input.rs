@@ -9,10 +9,12 @@
 
 use std::io::{BufRead, Cursor, Read};
 
+use segment_bridge_core::jsonl::token::Syntax;
 use serde::de::IgnoredAny;
 
-use crate::json;
-use crate::process::{self, Part, Sink};
+use crate::json::{self, Scanner};
+use crate::process::{self, At, Part, Sink};
+use crate::reject::Rejection;
 use crate::transform::Transformer;
 use crate::{Error, InputFormat};
 
@@ -103,26 +105,80 @@ fn row_of(result: &[u8]) -> Vec<u8> {
     line
 }
 
+/// A whole `{"results":[…]}` document (or a bare array of results), read
+/// into memory: the UI saves small ones. Each result is compacted the slow
+/// way (literals as written, duplicate keys as jq treats them) into the row
+/// the export API would have sent.
 fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
     let mut data = Vec::new();
     input.read_to_end(&mut data).map_err(Error::Read)?;
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
-    let doc: serde_json::Value = serde_json::from_slice(body).map_err(Error::Document)?;
-    drop(data);
-    let results = match doc {
-        serde_json::Value::Object(mut m) => match m.remove("results") {
-            Some(serde_json::Value::Array(a)) => a,
-            _ => return Err(Error::NoResults),
-        },
-        serde_json::Value::Array(a) => a,
-        _ => return Err(Error::NoResults),
+    let mut s = Scanner::new(body);
+    s.skip_ws();
+    let results = match s.peek() {
+        Some(b'[') => s.pos,
+        Some(b'{') => results_member(&mut s)?,
+        _ => {
+            s.skip_value(0).map_err(Error::Document)?;
+            return Err(Error::NoResults);
+        }
     };
+    if s.pos == results {
+        s.skip_value(0).map_err(Error::Document)?;
+    }
+    s.expect_end().map_err(Error::Document)?;
+    let mut a = Scanner::new(body);
+    a.pos = results + 1;
+    a.skip_ws();
+    if a.peek() == Some(b']') {
+        return Ok(());
+    }
     let mut part = Part::default();
-    for (i, r) in results.into_iter().enumerate() {
-        let raw = serde_json::to_vec(&r).map_err(Error::Document)?;
-        sink.record(t, "record", i as u64 + 1, &row_of(&raw), &mut part)?;
+    let mut result = Vec::new();
+    for number in 1.. {
+        a.skip_ws();
+        let start = a.pos;
+        a.skip_value(1).map_err(Error::Document)?;
+        result.clear();
+        json::compact_slow(&body[start..a.pos], &mut result).map_err(Error::Document)?;
+        sink.record(t, At::Record(number), &row_of(&result), &mut part)?;
+        if !a.comma_or(b']').map_err(Error::Document)? {
+            break;
+        }
     }
     Ok(())
+}
+
+/// Reads the top-level object (scanner at its `{`, left after its `}`);
+/// returns where its last `results` member's array starts.
+fn results_member(s: &mut Scanner<'_>) -> Result<usize, Error> {
+    s.pos += 1;
+    let mut results = None;
+    let mut key = Vec::new();
+    s.skip_ws();
+    if s.peek() == Some(b'}') {
+        s.pos += 1;
+        return Err(Error::NoResults);
+    }
+    loop {
+        s.skip_ws();
+        if s.peek() != Some(b'"') {
+            return Err(Error::Document(s.err(Syntax::ExpectedKey)));
+        }
+        key.clear();
+        s.unescape_string(&mut key).map_err(Error::Document)?;
+        s.skip_ws();
+        s.expect_byte(b':', Syntax::ExpectedColon)
+            .map_err(Error::Document)?;
+        s.skip_ws();
+        if key == b"results" {
+            results = (s.peek() == Some(b'[')).then_some(s.pos);
+        }
+        s.skip_value(1).map_err(Error::Document)?;
+        if !s.comma_or(b'}').map_err(Error::Document)? {
+            return results.ok_or(Error::NoResults);
+        }
+    }
 }
 
 fn csv_records(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
@@ -162,19 +218,18 @@ fn csv_records(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Re
         result.push(b'}');
         let raw = row_of(&result);
         let problem = if let Some(h) = bad_utf8 {
-            Some(format!("field `{h}` is not UTF-8"))
+            Some(Rejection::CsvUtf8(h.into()))
         } else if rec.len() != headers.len() {
-            Some(format!(
-                "CSV record has {} fields, the header has {}",
-                rec.len(),
-                headers.len()
-            ))
+            Some(Rejection::CsvFields {
+                got: rec.len(),
+                want: headers.len(),
+            })
         } else {
             None
         };
         match problem {
-            Some(reason) => sink.reject_counted("line", number, &reason, &raw)?,
-            None => sink.record(t, "line", number, &raw, &mut part)?,
+            Some(reason) => sink.reject_counted(At::Line(number), reason, &raw)?,
+            None => sink.record(t, At::Line(number), &raw, &mut part)?,
         }
     }
     Ok(())

@@ -17,15 +17,16 @@
 //! jq's semantics.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
-/// Deepest nesting accepted (serde_json's limit too).
-pub(crate) const MAX_DEPTH: usize = 128;
+use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
+
+use crate::hash::{key_hash, IdHasher};
+pub(crate) use segment_bridge_core::jsonl::token::{plain_run, MAX_DEPTH};
 
 /// The JSON type of a value, for truthiness and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Null,
     False,
     True,
@@ -63,110 +64,23 @@ impl Kind {
             Kind::Object => "an object",
         }
     }
-
-    pub(crate) fn of(v: &serde_json::Value) -> Kind {
-        use serde_json::Value;
-        match v {
-            Value::Null => Kind::Null,
-            Value::Bool(false) => Kind::False,
-            Value::Bool(true) => Kind::True,
-            Value::Number(_) => Kind::Number,
-            Value::String(_) => Kind::String,
-            Value::Array(_) => Kind::Array,
-            Value::Object(_) => Kind::Object,
-        }
-    }
-}
-
-/// Why a text is not (strict) JSON, and where (0-based byte offset).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct JsonError {
-    pub what: &'static str,
-    pub offset: usize,
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at column {}", self.what, self.offset + 1)
-    }
 }
 
 /// Failure of a compaction: bad JSON, or "redo this value the slow way".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fail {
-    Json(JsonError),
+    Json(SyntaxError),
     Slow,
 }
 
-impl From<JsonError> for Fail {
-    fn from(e: JsonError) -> Fail {
+impl From<SyntaxError> for Fail {
+    fn from(e: SyntaxError) -> Fail {
         Fail::Json(e)
     }
 }
 
-/// Byte classes inside a string: 0 plain, 1 quote, 2 backslash, 3 control.
-static STR_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = 3;
-        i += 1;
-    }
-    t[b'"' as usize] = 1;
-    t[b'\\' as usize] = 2;
-    t
-};
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `w` that is a quote, a backslash or a
-/// control character (exact for the lowest such byte).
-#[inline]
-fn special_bytes(w: u64) -> u64 {
-    let ctrl = w.wrapping_sub(LO * 0x20) & !w;
-    let q = w ^ (LO * u64::from(b'"'));
-    let q = q.wrapping_sub(LO) & !q;
-    let bs = w ^ (LO * u64::from(b'\\'));
-    let bs = bs.wrapping_sub(LO) & !bs;
-    (ctrl | q | bs) & HI
-}
-
-/// The first index from `i` on whose byte is a quote, a backslash or a
-/// control character (or `b.len()`), eight bytes at a time.
-#[inline]
-pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = b.get(i..i + 8) {
-        let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let m = special_bytes(u64::from_le_bytes(arr));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
-        i += 1;
-    }
-    i
-}
-
-#[inline]
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-fn hex_val(b: u8) -> Option<u16> {
-    match b {
-        b'0'..=b'9' => Some(u16::from(b - b'0')),
-        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
-        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
-        _ => None,
-    }
-}
-
-/// A cursor over one JSON text.
+/// A cursor over one JSON text; the lexical rules are core's
+/// ([`token`]), shared with the stream reader.
 pub(crate) struct Scanner<'a> {
     pub b: &'a [u8],
     pub pos: usize,
@@ -177,18 +91,13 @@ impl<'a> Scanner<'a> {
         Scanner { b, pos: 0 }
     }
 
-    pub(crate) fn err(&self, what: &'static str) -> JsonError {
-        JsonError {
-            what,
-            offset: self.pos,
-        }
+    pub(crate) fn err(&self, syntax: Syntax) -> SyntaxError {
+        syntax.at(self.pos)
     }
 
     #[inline]
     pub(crate) fn skip_ws(&mut self) {
-        while self.pos < self.b.len() && is_ws(self.b[self.pos]) {
-            self.pos += 1;
-        }
+        self.pos = token::skip_ws(self.b, self.pos);
     }
 
     #[inline]
@@ -197,308 +106,77 @@ impl<'a> Scanner<'a> {
     }
 
     /// After the value: only white space may follow.
-    pub(crate) fn expect_end(&mut self) -> Result<(), JsonError> {
+    pub(crate) fn expect_end(&mut self) -> Result<(), SyntaxError> {
         self.skip_ws();
         if self.pos == self.b.len() {
             Ok(())
         } else {
-            Err(self
-                .err("unexpected characters after the JSON value (several values on one line?)"))
+            Err(self.err(Syntax::Trailing))
         }
     }
 
-    pub(crate) fn expect_byte(&mut self, c: u8, what: &'static str) -> Result<(), JsonError> {
+    pub(crate) fn expect_byte(&mut self, c: u8, what: Syntax) -> Result<(), SyntaxError> {
         if self.peek() == Some(c) {
             self.pos += 1;
             Ok(())
         } else if self.pos >= self.b.len() {
-            Err(self.err("unexpected end of JSON"))
+            Err(self.err(Syntax::UnexpectedEnd))
         } else {
             Err(self.err(what))
         }
     }
 
-    fn literal(&mut self, lit: &'static [u8], kind: Kind) -> Result<Kind, JsonError> {
-        if self.b[self.pos..].starts_with(lit) {
-            self.pos += lit.len();
-            Ok(kind)
-        } else {
-            Err(self.err("invalid literal"))
-        }
-    }
-
-    /// Validates one `\…` escape starting at `i` (the backslash); returns
-    /// the index after it and the code point it stands for.
+    /// After a member or element: `,` (true) or the closing `close`
+    /// (false).
     #[inline]
-    fn escape_at(&self, i: usize) -> Result<(usize, char), JsonError> {
-        let bad = |what| JsonError { what, offset: i };
-        let c = match self.b.get(i + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
-            Some(b'u') => {
-                let hi = self.hex4(i + 2).ok_or_else(|| bad("invalid \\u escape"))?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    if self.b.get(i + 6) != Some(&b'\\') || self.b.get(i + 7) != Some(&b'u') {
-                        return Err(bad("lone surrogate in \\u escape"));
-                    }
-                    let lo = self.hex4(i + 8).ok_or_else(|| bad("invalid \\u escape"))?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return Err(bad("lone surrogate in \\u escape"));
-                    }
-                    let cp = 0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
-                    let c = char::from_u32(cp).ok_or_else(|| bad("invalid \\u escape"))?;
-                    return Ok((i + 12, c));
-                }
-                if (0xDC00..0xE000).contains(&hi) {
-                    return Err(bad("lone surrogate in \\u escape"));
-                }
-                let c = char::from_u32(u32::from(hi)).ok_or_else(|| bad("invalid \\u escape"))?;
-                return Ok((i + 6, c));
+    pub(crate) fn comma_or(&mut self, close: u8) -> Result<bool, SyntaxError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
             }
-            None => return Err(bad("unterminated string")),
-            Some(_) => return Err(bad("invalid escape in string")),
-        };
-        Ok((i + 2, c))
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            None => Err(self.err(Syntax::UnexpectedEnd)),
+            Some(_) if close == b'}' => Err(self.err(Syntax::ExpectedCommaOrBrace)),
+            Some(_) => Err(self.err(Syntax::ExpectedCommaOrBracket)),
+        }
     }
 
-    fn hex4(&self, i: usize) -> Option<u16> {
-        let h = self.b.get(i..i + 4)?;
-        let mut v = 0u16;
-        for &c in h {
-            v = v << 4 | hex_val(c)?;
-        }
-        Some(v)
+    fn literal(&mut self, lit: &'static [u8], kind: Kind) -> Result<Kind, SyntaxError> {
+        self.pos = token::literal(self.b, self.pos, lit)?;
+        Ok(kind)
     }
 
     /// Skips a string (at its opening quote); returns whether it holds
     /// escapes.
     #[inline]
-    pub(crate) fn skip_string(&mut self) -> Result<bool, JsonError> {
-        let b = self.b;
-        let mut i = self.pos + 1;
-        let mut escaped = false;
-        loop {
-            i = plain_run(b, i);
-            match b.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(escaped);
-                }
-                Some(b'\\') => {
-                    escaped = true;
-                    i = self.escape_at(i)?.0;
-                }
-                Some(_) => {
-                    return Err(JsonError {
-                        what: "control character in string",
-                        offset: i,
-                    })
-                }
-                None => {
-                    return Err(JsonError {
-                        what: "unterminated string",
-                        offset: self.pos,
-                    })
-                }
-            }
-        }
+    pub(crate) fn skip_string(&mut self) -> Result<bool, SyntaxError> {
+        let (end, escaped) = token::skip_string(self.b, self.pos)?;
+        self.pos = end;
+        Ok(escaped)
     }
 
-    /// Decodes a string (at its opening quote) into `out` (UTF-8 bytes).
-    pub(crate) fn unescape_string(&mut self, out: &mut Vec<u8>) -> Result<(), JsonError> {
-        let b = self.b;
-        let mut i = self.pos + 1;
-        loop {
-            let start = i;
-            i = plain_run(b, i);
-            out.extend_from_slice(&b[start..i]);
-            match b.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(());
-                }
-                // The escapes of nested JSON text, inline.
-                Some(b'\\') if b.get(i + 1) == Some(&b'"') => {
-                    out.push(b'"');
-                    i += 2;
-                }
-                Some(b'\\') if b.get(i + 1) == Some(&b'\\') => {
-                    out.push(b'\\');
-                    i += 2;
-                }
-                Some(b'\\') => {
-                    let (next, c) = self.escape_at(i)?;
-                    let mut tmp = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
-                    i = next;
-                }
-                Some(_) => {
-                    return Err(JsonError {
-                        what: "control character in string",
-                        offset: i,
-                    })
-                }
-                None => {
-                    return Err(JsonError {
-                        what: "unterminated string",
-                        offset: self.pos,
-                    })
-                }
-            }
-        }
-    }
-
-    /// Decodes a string (at its opening quote) into `buf` from index 0 and
-    /// returns the decoded length; `buf` keeps its (larger) length between
-    /// calls so that it is zeroed only when it grows. Plain bytes are copied
-    /// eight at a time, overwriting past the end of what is decoded so far:
-    /// escapes only shrink text, so the room needed is the rest of the
-    /// input plus eight bytes.
-    pub(crate) fn unescape_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, JsonError> {
-        let b = self.b;
-        let mut i = self.pos + 1;
-        let room = b.len().saturating_sub(i) + 8;
-        if buf.len() < room {
-            buf.resize(room, 0);
-        }
-        let mut o = 0;
-        loop {
-            if let Some(chunk) = b.get(i..i + 8) {
-                let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
-                    break Err(self.err("unterminated string"));
-                };
-                buf[o..o + 8].copy_from_slice(&arr);
-                let m = special_bytes(u64::from_le_bytes(arr));
-                if m == 0 {
-                    i += 8;
-                    o += 8;
-                    continue;
-                }
-                let k = (m.trailing_zeros() / 8) as usize;
-                i += k;
-                o += k;
-            } else {
-                while i < b.len() && STR_CLASS[b[i] as usize] == 0 {
-                    buf[o] = b[i];
-                    i += 1;
-                    o += 1;
-                }
-            }
-            match b.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    break Ok(o);
-                }
-                Some(b'\\') => match b.get(i + 1) {
-                    Some(b'"') => {
-                        buf[o] = b'"';
-                        o += 1;
-                        i += 2;
-                    }
-                    Some(b'\\') => {
-                        buf[o] = b'\\';
-                        o += 1;
-                        i += 2;
-                    }
-                    _ => {
-                        let (next, c) = self.escape_at(i)?;
-                        o += c.encode_utf8(&mut buf[o..o + 4]).len();
-                        i = next;
-                    }
-                },
-                Some(_) => {
-                    break Err(JsonError {
-                        what: "control character in string",
-                        offset: i,
-                    })
-                }
-                None => {
-                    break Err(JsonError {
-                        what: "unterminated string",
-                        offset: self.pos,
-                    })
-                }
-            }
-        }
-    }
-
-    fn skip_number(&mut self) -> Result<(), JsonError> {
-        let b = self.b;
-        let mut i = self.pos;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => {
-                i += 1;
-                if matches!(b.get(i), Some(b'0'..=b'9')) {
-                    return Err(JsonError {
-                        what: "leading zero in number",
-                        offset: i - 1,
-                    });
-                }
-            }
-            Some(b'1'..=b'9') => {
-                while matches!(b.get(i), Some(b'0'..=b'9')) {
-                    i += 1;
-                }
-            }
-            _ => {
-                return Err(JsonError {
-                    what: "invalid number",
-                    offset: i,
-                })
-            }
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            if !matches!(b.get(i), Some(b'0'..=b'9')) {
-                return Err(JsonError {
-                    what: "invalid number",
-                    offset: i,
-                });
-            }
-            while matches!(b.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !matches!(b.get(i), Some(b'0'..=b'9')) {
-                return Err(JsonError {
-                    what: "invalid number",
-                    offset: i,
-                });
-            }
-            while matches!(b.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-        }
-        self.pos = i;
+    /// Decodes a string (at its opening quote), appending it to `out`.
+    pub(crate) fn unescape_string(&mut self, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
+        self.pos = token::unescape(self.b, self.pos, out)?;
         Ok(())
     }
 
-    fn bad_value_start(&self) -> JsonError {
-        match self.peek() {
-            None => self.err("unexpected end of JSON"),
-            Some(b'+') => self.err("`+` before a number is not JSON"),
-            Some(b'N' | b'I') => self.err("NaN and Infinity are not JSON"),
-            Some(b'\'') => self.err("single quotes are not JSON"),
-            Some(_) => self.err("expected a JSON value"),
-        }
+    fn skip_number(&mut self) -> Result<(), SyntaxError> {
+        self.pos = token::skip_number(self.b, self.pos)?;
+        Ok(())
+    }
+
+    fn bad_value_start(&self) -> SyntaxError {
+        token::bad_value_start(self.b, self.pos)
     }
 
     /// Validates and skips one value (white space before it allowed).
-    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<Kind, JsonError> {
+    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
         self.skip_ws();
         match self.peek() {
             Some(b'"') => {
@@ -507,7 +185,7 @@ impl<'a> Scanner<'a> {
             }
             Some(b'{') => {
                 if depth >= MAX_DEPTH {
-                    return Err(self.err("nested too deep"));
+                    return Err(self.err(Syntax::TooDeep));
                 }
                 self.pos += 1;
                 self.skip_ws();
@@ -518,11 +196,11 @@ impl<'a> Scanner<'a> {
                 loop {
                     self.skip_ws();
                     if self.peek() != Some(b'"') {
-                        return Err(self.err("expected a string key"));
+                        return Err(self.err(Syntax::ExpectedKey));
                     }
                     self.skip_string()?;
                     self.skip_ws();
-                    self.expect_byte(b':', "expected `:`")?;
+                    self.expect_byte(b':', Syntax::ExpectedColon)?;
                     self.skip_value(depth + 1)?;
                     self.skip_ws();
                     match self.peek() {
@@ -531,14 +209,14 @@ impl<'a> Scanner<'a> {
                             self.pos += 1;
                             return Ok(Kind::Object);
                         }
-                        None => return Err(self.err("unexpected end of JSON")),
-                        Some(_) => return Err(self.err("expected `,` or `}`")),
+                        None => return Err(self.err(Syntax::UnexpectedEnd)),
+                        Some(_) => return Err(self.err(Syntax::ExpectedCommaOrBrace)),
                     }
                 }
             }
             Some(b'[') => {
                 if depth >= MAX_DEPTH {
-                    return Err(self.err("nested too deep"));
+                    return Err(self.err(Syntax::TooDeep));
                 }
                 self.pos += 1;
                 self.skip_ws();
@@ -555,8 +233,8 @@ impl<'a> Scanner<'a> {
                             self.pos += 1;
                             return Ok(Kind::Array);
                         }
-                        None => return Err(self.err("unexpected end of JSON")),
-                        Some(_) => return Err(self.err("expected `,` or `]`")),
+                        None => return Err(self.err(Syntax::UnexpectedEnd)),
+                        Some(_) => return Err(self.err(Syntax::ExpectedCommaOrBracket)),
                     }
                 }
             }
@@ -570,53 +248,6 @@ impl<'a> Scanner<'a> {
             _ => Err(self.bad_value_start()),
         }
     }
-}
-
-/// An identity hasher for already-hashed `u64` keys.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Multiplies into 128 bits and folds the halves: every input bit reaches
-/// every output bit (the mixing step of wyhash/foldhash).
-#[inline]
-pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
-    let m = u128::from(a) * u128::from(b);
-    (m as u64) ^ ((m >> 64) as u64)
-}
-
-/// A fast 64-bit hash of a key, eight bytes at a time; a collision only
-/// costs a trip down the slow path.
-#[inline]
-pub(crate) fn key_hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = key.len() as u64;
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = fold_mul(h ^ u64::from_le_bytes(w), K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = fold_mul(h ^ u64::from_le_bytes(w), K);
-    }
-    h ^ (h >> 29)
 }
 
 /// The keys seen so far in one object being compacted.
@@ -680,7 +311,7 @@ impl Run<'_, '_> {
     /// Skips white space, copying the pending run first if there is any.
     #[inline]
     fn ws(&mut self) {
-        if self.s.pos < self.s.b.len() && is_ws(self.s.b[self.s.pos]) {
+        if self.s.pos < self.s.b.len() && token::is_ws(self.s.b[self.s.pos]) {
             self.out.extend_from_slice(&self.s.b[self.run..self.s.pos]);
             self.s.skip_ws();
             self.run = self.s.pos;
@@ -769,7 +400,7 @@ impl Compactor {
                 let key = self.key(&mut r, 0)?;
                 members += 1;
                 r.ws();
-                r.s.expect_byte(b':', "expected `:`")?;
+                r.s.expect_byte(b':', Syntax::ExpectedColon)?;
                 r.ws();
                 if key == special.key {
                     found = true;
@@ -787,8 +418,8 @@ impl Compactor {
                         r.s.pos += 1;
                         break;
                     }
-                    None => return Err(r.s.err("unexpected end of JSON").into()),
-                    Some(_) => return Err(r.s.err("expected `,` or `}`").into()),
+                    None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
+                    Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBrace).into()),
                 }
             }
         }
@@ -814,7 +445,7 @@ impl Compactor {
     #[inline]
     fn key<'b>(&mut self, r: &mut Run<'b, '_>, depth: usize) -> Result<&'b [u8], Fail> {
         if r.s.peek() != Some(b'"') {
-            return Err(r.s.err("expected a string key").into());
+            return Err(r.s.err(Syntax::ExpectedKey).into());
         }
         let start = r.s.pos;
         let escaped = r.s.skip_string()?;
@@ -837,7 +468,7 @@ impl Compactor {
             }
             Some(b'{') => {
                 if depth >= MAX_DEPTH {
-                    return Err(r.s.err("nested too deep").into());
+                    return Err(r.s.err(Syntax::TooDeep).into());
                 }
                 r.s.pos += 1;
                 self.frame(depth);
@@ -850,7 +481,7 @@ impl Compactor {
                     r.ws();
                     self.key(r, depth)?;
                     r.ws();
-                    r.s.expect_byte(b':', "expected `:`")?;
+                    r.s.expect_byte(b':', Syntax::ExpectedColon)?;
                     r.ws();
                     self.value(r, depth + 1)?;
                     r.ws();
@@ -860,14 +491,14 @@ impl Compactor {
                             r.s.pos += 1;
                             return Ok(Kind::Object);
                         }
-                        None => return Err(r.s.err("unexpected end of JSON").into()),
-                        Some(_) => return Err(r.s.err("expected `,` or `}`").into()),
+                        None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
+                        Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBrace).into()),
                     }
                 }
             }
             Some(b'[') => {
                 if depth >= MAX_DEPTH {
-                    return Err(r.s.err("nested too deep").into());
+                    return Err(r.s.err(Syntax::TooDeep).into());
                 }
                 r.s.pos += 1;
                 r.ws();
@@ -885,8 +516,8 @@ impl Compactor {
                             r.s.pos += 1;
                             return Ok(Kind::Array);
                         }
-                        None => return Err(r.s.err("unexpected end of JSON").into()),
-                        Some(_) => return Err(r.s.err("expected `,` or `]`").into()),
+                        None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
+                        Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBracket).into()),
                     }
                 }
             }
@@ -900,6 +531,153 @@ impl Compactor {
             _ => Err(r.s.bad_value_start().into()),
         }
     }
+}
+
+/// The general compaction, for what the copying one can't do: keys seen
+/// twice (jq keeps the first position and the last value) and keys written
+/// with escapes (compared decoded, written as first seen). Strings and
+/// number literals are copied as written, exactly as on the fast path, so
+/// both paths give the same bytes for the same input.
+pub(crate) fn compact_slow(b: &[u8], out: &mut Vec<u8>) -> Result<Kind, SyntaxError> {
+    let mut s = Scanner::new(b);
+    s.skip_ws();
+    let kind = slow_value(&mut s, out, 0, None)?;
+    s.expect_end()?;
+    Ok(kind)
+}
+
+/// [`compact_slow`] for a text that must be an object or `null`, setting
+/// `special` as [`Compactor::compact_with_key`] does. Other values:
+/// `Ok(Err(kind))`.
+pub(crate) fn compact_slow_with_key(
+    b: &[u8],
+    out: &mut Vec<u8>,
+    special: &Special<'_>,
+) -> Result<Result<(), Kind>, SyntaxError> {
+    let mut s = Scanner::new(b);
+    s.skip_ws();
+    let kind = match s.peek() {
+        Some(b'{') => slow_value(&mut s, out, 0, Some(special))?,
+        Some(b'n') => {
+            s.literal(b"null", Kind::Null)?;
+            out.push(b'{');
+            push_member(out, special);
+            out.push(b'}');
+            Kind::Object
+        }
+        _ => s.skip_value(0)?,
+    };
+    s.expect_end()?;
+    Ok(if kind == Kind::Object {
+        Ok(())
+    } else {
+        Err(kind)
+    })
+}
+
+fn slow_value(
+    s: &mut Scanner<'_>,
+    out: &mut Vec<u8>,
+    depth: usize,
+    special: Option<&Special<'_>>,
+) -> Result<Kind, SyntaxError> {
+    match s.peek() {
+        Some(b'{' | b'[') if depth >= MAX_DEPTH => Err(s.err(Syntax::TooDeep)),
+        Some(b'{') => slow_object(s, out, depth, special),
+        Some(b'[') => {
+            s.pos += 1;
+            out.push(b'[');
+            s.skip_ws();
+            if s.peek() == Some(b']') {
+                s.pos += 1;
+                out.push(b']');
+                return Ok(Kind::Array);
+            }
+            loop {
+                s.skip_ws();
+                slow_value(s, out, depth + 1, None)?;
+                let more = s.comma_or(b']')?;
+                out.push(if more { b',' } else { b']' });
+                if !more {
+                    return Ok(Kind::Array);
+                }
+            }
+        }
+        _ => {
+            // Scalars hold no white space: copied as written.
+            let start = s.pos;
+            let kind = s.skip_value(depth)?;
+            out.extend_from_slice(&s.b[start..s.pos]);
+            Ok(kind)
+        }
+    }
+}
+
+/// One member of an object being compacted the slow way.
+struct Member {
+    /// The key as first written, quotes included.
+    key: std::ops::Range<usize>,
+    value: Vec<u8>,
+}
+
+fn slow_object(
+    s: &mut Scanner<'_>,
+    out: &mut Vec<u8>,
+    depth: usize,
+    special: Option<&Special<'_>>,
+) -> Result<Kind, SyntaxError> {
+    s.pos += 1;
+    let mut members: Vec<Member> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    s.skip_ws();
+    let mut more = s.peek() != Some(b'}');
+    if !more {
+        s.pos += 1;
+    }
+    while more {
+        s.skip_ws();
+        if s.peek() != Some(b'"') {
+            return Err(s.err(Syntax::ExpectedKey));
+        }
+        let start = s.pos;
+        let mut name = Vec::new();
+        s.unescape_string(&mut name)?;
+        let key = start..s.pos;
+        s.skip_ws();
+        s.expect_byte(b':', Syntax::ExpectedColon)?;
+        s.skip_ws();
+        let mut value = Vec::new();
+        slow_value(s, &mut value, depth + 1, None)?;
+        match index.get(&name) {
+            Some(&i) => members[i].value = value,
+            None => {
+                index.insert(name, members.len());
+                members.push(Member { key, value });
+            }
+        }
+        more = s.comma_or(b'}')?;
+    }
+    let special_at = special.and_then(|sp| index.get(sp.key).copied());
+    out.push(b'{');
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&s.b[m.key.clone()]);
+        out.push(b':');
+        match special {
+            Some(sp) if special_at == Some(i) => out.extend_from_slice(sp.value),
+            _ => out.extend_from_slice(&m.value),
+        }
+    }
+    if let (Some(sp), None) = (special, special_at) {
+        if !members.is_empty() {
+            out.push(b',');
+        }
+        push_member(out, sp);
+    }
+    out.push(b'}');
+    Ok(Kind::Object)
 }
 
 fn push_member(out: &mut Vec<u8>, special: &Special<'_>) {
@@ -1029,17 +807,20 @@ mod tests {
         assert_eq!(compact(&obj).unwrap(), obj);
         let dup = format!("{{{},\"k5\":0}}", many.join(","));
         assert_eq!(compact(&dup), Err(Fail::Slow));
-        // Keys that differ in one byte don't collide (a collision would send
-        // the whole value down the slow path).
-        let mut seen = std::collections::HashSet::new();
-        for p in ["count", "url", "result", "k"] {
-            for i in 0..3000 {
-                assert!(
-                    seen.insert(key_hash(format!("{p}{i}").as_bytes())),
-                    "{p}{i}"
-                );
-            }
-        }
+    }
+
+    #[test]
+    fn the_slow_way_keeps_literals_and_strings_as_written() {
+        let mut out = Vec::new();
+        compact_slow(
+            br#" {"x": 1E5, "\u0061": "\u00e9", "x" : [1E6, -0.0, 1e-7], "a": {"b":1,"b":2}} "#,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"x":[1E6,-0.0,1e-7],"\u0061":{"b":2}}"#
+        );
     }
 
     #[test]
@@ -1068,65 +849,12 @@ mod tests {
     }
 
     #[test]
-    fn plain_runs_find_the_first_special_byte() {
-        let texts = [
-            "",
-            "abcdefghijklmnopq",
-            "é\u{1}",
-            "0123456789\"",
-            "01234567\\x",
-            "aaaaaaaa\u{1f}",
-            "\u{7f}\u{80}ÿ\u{ff}x\"yyyyyyyy",
-        ];
-        for text in texts {
-            let b = text.as_bytes();
-            for start in 0..=b.len() {
-                let want = b[start..]
-                    .iter()
-                    .position(|&c| STR_CLASS[c as usize] != 0)
-                    .map_or(b.len(), |p| p + start);
-                assert_eq!(plain_run(b, start), want, "{text:?} from {start}");
-            }
-        }
-    }
-
-    #[test]
     fn unescape() {
         let mut s = Scanner::new(br#""a\"b\\c\u00e9\ud83d\ude00\n" rest"#);
         let mut out = Vec::new();
         s.unescape_string(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "a\"b\\cé😀\n");
         assert_eq!(&s.b[s.pos..], b" rest");
-    }
-
-    #[test]
-    fn unescape_into_matches_unescape() {
-        let texts: [&[u8]; 8] = [
-            br#""""#,
-            br#""a\"b\\c\u00e9\ud83d\ude00\n\/\t0123456789abcdef\"" tail"#,
-            br#""0123456789abcdefghijklmnop""#,
-            br#""\u0000\u001f\b\f\r""#,
-            "\"é€😀 multi-byte runs longer than eight\"".as_bytes(),
-            br#""unterminated"#,
-            br#""bad \x escape""#,
-            b"\"",
-        ];
-        let mut buf = Vec::new();
-        for t in texts {
-            let mut a = Scanner::new(t);
-            let mut want = Vec::new();
-            let r1 = a.unescape_string(&mut want);
-            let mut b = Scanner::new(t);
-            let r2 = b.unescape_into(&mut buf);
-            match (r1, r2) {
-                (Ok(()), Ok(n)) => {
-                    assert_eq!(&buf[..n], &want[..], "{t:?}");
-                    assert_eq!(a.pos, b.pos);
-                }
-                (Err(_), Err(_)) => {}
-                (x, y) => panic!("{t:?}: {x:?} vs {y:?}"),
-            }
-        }
     }
 
     #[test]

@@ -8,10 +8,13 @@
 //! not depend on the machine (nor on how the input arrives).
 
 mod fused;
+mod hash;
 mod input;
 mod json;
 mod maps;
 mod process;
+mod record;
+mod reject;
 mod transform;
 
 use std::path::PathBuf;
@@ -20,9 +23,11 @@ use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
+pub use json::Kind;
 pub use maps::{Map, MapError, MapValue};
 pub use process::Counts;
-pub use transform::{Drop, Scratch, Transformer, Verdict};
+pub use reject::{FieldName, Rejection, Unmapped, Verdict};
+pub use transform::{Scratch, Transformer};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -97,7 +102,7 @@ pub enum Error {
     #[error("cannot write standard output")]
     Write(#[source] std::io::Error),
     #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
-    Document(#[source] serde_json::Error),
+    Document(#[source] segment_bridge_core::jsonl::token::SyntaxError),
     #[error("the input document has no `results` array")]
     NoResults,
     #[error("cannot read the CSV input")]

@@ -5,16 +5,18 @@
 //! The original slurped each file into jq (`--slurpfile`) and indexed its
 //! first value, so: an empty file is "no mappings" (every row is then
 //! dropped), only the first JSON value counts, and a value is used exactly
-//! as it is in the map (a numeric SSO id stays a number literal). Values are
-//! kept as compact JSON text, ready to be written out.
+//! as it is in the map (a numeric SSO id stays a number literal, `1E5`
+//! included). Values are kept as compact JSON text, written exactly as the
+//! file has them (white space removed; duplicate keys inside a value as jq
+//! treats them), ready to be written out.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::json::Kind;
+use crate::hash::Fast;
+use crate::json::{compact_slow, Kind, Scanner};
 
 /// One value of a map, as JSON text plus what the transform asks of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,28 +98,25 @@ impl Map {
 
     fn parse(bytes: &[u8]) -> Result<Map, ParseError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
-        let obj = match values.next() {
-            None | Some(Ok(Value::Null)) => return Ok(Map::none()),
+        let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Box<RawValue>>();
+        let first = match values.next() {
+            None => return Ok(Map::none()),
             Some(Err(e)) => return Err(ParseError::Invalid(e)),
-            Some(Ok(Value::Object(obj))) => obj,
-            Some(Ok(other)) => return Err(ParseError::NotObject(Kind::of(&other).name())),
+            Some(Ok(v)) => v,
         };
-        let mut entries = HashMap::with_capacity_and_hasher(obj.len(), Fast::default());
-        for (k, v) in obj {
-            let raw = serde_json::to_string(&v).map_err(ParseError::Invalid)?;
-            let value = MapValue {
-                raw: raw.into_boxed_str(),
-                kind: Kind::of(&v),
-                text: v.as_str().map(Box::from),
-            };
-            entries.insert(k.into_boxed_str(), value);
+        let text = first.get().as_bytes();
+        match text.first() {
+            Some(b'{') => {}
+            Some(b'n') => return Ok(Map::none()),
+            _ => {
+                let kind = Scanner::new(text).skip_value(0).unwrap_or(Kind::Null);
+                return Err(ParseError::NotObject(kind.name()));
+            }
         }
         Ok(Map {
-            entries: Some(entries),
+            entries: Some(members(text)),
         })
     }
-
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.as_ref().map_or(0, HashMap::len)
@@ -133,32 +132,52 @@ impl Map {
     }
 }
 
-/// A fast non-cryptographic hasher for the map keys: the keys come from our
-/// own clusters, and SipHash showed in profiles of three look-ups a row.
-pub(crate) type Fast = BuildHasherDefault<FastHasher>;
-
-#[derive(Default)]
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = crate::json::fold_mul(h ^ u64::from_le_bytes(w), K);
+/// The members of an object serde_json has already validated (duplicate
+/// keys: the last one wins, as in jq).
+fn members(text: &[u8]) -> HashMap<Box<str>, MapValue, Fast> {
+    let mut entries = HashMap::with_hasher(Fast::default());
+    let mut s = Scanner::new(text);
+    s.pos = 1;
+    let mut key = Vec::new();
+    loop {
+        s.skip_ws();
+        if s.peek() != Some(b'"') {
+            break;
         }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = crate::json::fold_mul(h ^ u64::from_le_bytes(w), K ^ rest.len() as u64);
-        self.0 = h;
+        key.clear();
+        if s.unescape_string(&mut key).is_err() {
+            break;
+        }
+        s.skip_ws();
+        s.pos += 1;
+        s.skip_ws();
+        let start = s.pos;
+        let Ok(kind) = s.skip_value(1) else {
+            break;
+        };
+        let value = map_value(&text[start..s.pos], kind);
+        entries.insert(String::from_utf8_lossy(&key).into(), value);
+        if !matches!(s.comma_or(b'}'), Ok(true)) {
+            break;
+        }
+    }
+    entries
+}
+
+fn map_value(text: &[u8], kind: Kind) -> MapValue {
+    let mut raw = Vec::with_capacity(text.len());
+    if compact_slow(text, &mut raw).is_err() {
+        raw = text.to_vec();
+    }
+    let text = (kind == Kind::String).then(|| {
+        let mut decoded = Vec::new();
+        let _ = Scanner::new(&raw).unescape_string(&mut decoded);
+        String::from_utf8_lossy(&decoded).into()
+    });
+    MapValue {
+        raw: String::from_utf8_lossy(&raw).into(),
+        kind,
+        text,
     }
 }
 
@@ -189,6 +208,10 @@ mod tests {
             .unwrap();
         assert_eq!(m.get("a").unwrap().json(), "12345678901234567890123");
         assert_eq!(m.get("b").unwrap().json(), "1.0");
+        let odd = Map::from_json(r#"{"a":1E5,"b":-0.0,"c":{"x":1e-7, "x":2E+1},"a":1E6}"#).unwrap();
+        assert_eq!(odd.get("a").unwrap().json(), "1E6");
+        assert_eq!(odd.get("b").unwrap().json(), "-0.0");
+        assert_eq!(odd.get("c").unwrap().json(), r#"{"x":2E+1}"#);
         assert_eq!(m.get("c").unwrap().text.as_deref(), Some("x"));
         assert!(m.get("d").unwrap().kind.truthy());
         assert!(!m.get("e").unwrap().kind.truthy());

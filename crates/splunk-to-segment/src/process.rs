@@ -1,20 +1,30 @@
-//! Ordered parallel processing of JSON lines, and where results go.
+//! Ordered parallel processing of a JSON text stream, and where results go.
 //!
-//! Lines are gathered into batches of about a megabyte. Workers (scoped
-//! threads, one per core) transform whole batches while the main thread
-//! reads the next ones; outputs, rejects and warnings are written in input
-//! order. Memory is `threads + 1` batches plus their output, whatever the
-//! input size (a single line longer than a batch makes its batch that
-//! long).
+//! The fast path takes the input as JSON lines: lines are gathered into
+//! batches of about a megabyte, and workers (scoped threads, one per core)
+//! transform whole batches while the main thread reads the next ones. The
+//! main thread takes the results from an ordered queue of batches in
+//! flight and writes outputs, rejects and warnings in input order. Memory
+//! is `threads + 1` batches plus their output, whatever the input size (a
+//! single line longer than a batch makes its batch that long).
+//!
+//! A line that is not one whole JSON value (a value spread over several
+//! lines, or several values on one line; docs/json-streams.md) is told
+//! apart by the worker at no extra cost (its walk of the line ends early or
+//! late) and handed, in order, to core's stream reader on the main thread,
+//! together with the lines after it until the stream is between values
+//! again; the values it finds are transformed there.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::Write;
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
-use segment_bridge_core::jsonl::LineReader;
+use segment_bridge_core::jsonl::{Framer, LineReader, Value};
 use segment_bridge_core::rejects::Rejects;
 
-use crate::transform::{Drop, Scratch, Transformer, Verdict};
+use crate::reject::{Rejection, Unmapped, Verdict};
+use crate::transform::{Scratch, Transformer};
 use crate::Error;
 
 /// Bytes of input per batch.
@@ -27,7 +37,7 @@ const PARALLEL_MIN_LINES: usize = 64;
 /// The figures of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Records read (non-blank lines, or CSV / document records).
+    /// Records read (JSON values, or CSV / document records).
     pub read: u64,
     pub emitted: u64,
     /// `null` lines and rows without a (truthy) `result`.
@@ -44,21 +54,11 @@ impl Counts {
         match v {
             Verdict::Emitted => self.emitted += 1,
             Verdict::Marker => self.markers += 1,
-            Verdict::Dropped(Drop::NoWorkspace) => self.no_workspace += 1,
-            Verdict::Dropped(Drop::NoOwnerId) => self.no_owner_id += 1,
-            Verdict::Dropped(Drop::NoUserId) => self.no_user_id += 1,
+            Verdict::Dropped(Unmapped::NoWorkspace) => self.no_workspace += 1,
+            Verdict::Dropped(Unmapped::NoOwnerId) => self.no_owner_id += 1,
+            Verdict::Dropped(Unmapped::NoUserId) => self.no_user_id += 1,
             Verdict::Rejected(_) => self.rejected += 1,
         }
-    }
-
-    fn merge(&mut self, o: &Counts) {
-        self.read += o.read;
-        self.emitted += o.emitted;
-        self.markers += o.markers;
-        self.no_workspace += o.no_workspace;
-        self.no_owner_id += o.no_owner_id;
-        self.no_user_id += o.no_user_id;
-        self.rejected += o.rejected;
     }
 
     /// All drops together.
@@ -82,6 +82,27 @@ impl Counts {
     }
 }
 
+/// Where a record was in the input, for messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At {
+    /// A JSON line, or a CSV record (its first line).
+    Line(u64),
+    /// A value of a JSON text stream: line and column where it starts.
+    Value(u64, u64),
+    /// A result of a `{"results":[…]}` document.
+    Record(u64),
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Line(n) => write!(f, "line {n}"),
+            At::Value(n, c) => write!(f, "line {n}, column {c}"),
+            At::Record(n) => write!(f, "record {n}"),
+        }
+    }
+}
+
 /// Where results go: stdout, the rejects file, warnings on stderr.
 pub(crate) struct Sink<'o> {
     output: &'o mut dyn Write,
@@ -102,30 +123,43 @@ impl<'o> Sink<'o> {
         self.output.write_all(out).map_err(Error::Write)
     }
 
-    fn reject(&mut self, label: &str, number: u64, reason: &str, raw: &[u8]) -> Result<(), Error> {
-        tracing::warn!(line = number, reason, "{label} {number}: {reason}");
-        self.rejects.reject(raw)?;
+    /// Reports a rejected record; `raw` goes to the rejects file as one
+    /// line (a value that spanned lines has its line breaks made spaces:
+    /// white space to JSON, as no string can hold a raw line break).
+    fn reject(&mut self, at: At, reason: &Rejection, raw: &[u8]) -> Result<(), Error> {
+        tracing::warn!("{at}: {reason}");
+        if raw.contains(&b'\n') {
+            let one: Vec<u8> = raw
+                .iter()
+                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
+                .collect();
+            self.rejects.reject(&one)?;
+        } else {
+            self.rejects.reject(raw)?;
+        }
         Ok(())
     }
 
     /// A record rejected before the transform (CSV problems).
     pub(crate) fn reject_counted(
         &mut self,
-        label: &str,
-        number: u64,
-        reason: &str,
+        at: At,
+        reason: Rejection,
         raw: &[u8],
     ) -> Result<(), Error> {
-        self.counts.add(&Verdict::Rejected(String::new()));
-        self.reject(label, number, reason, raw)
+        let v = Verdict::Rejected(reason);
+        self.counts.add(&v);
+        if let Verdict::Rejected(reason) = &v {
+            self.reject(at, reason, raw)?;
+        }
+        Ok(())
     }
 
     /// One record done on the caller's thread.
     pub(crate) fn record(
         &mut self,
         t: &Transformer,
-        label: &str,
-        number: u64,
+        at: At,
         raw: &[u8],
         part: &mut Part,
     ) -> Result<(), Error> {
@@ -133,10 +167,19 @@ impl<'o> Sink<'o> {
         let v = t.record(raw, &mut part.scratch, &mut part.out);
         self.counts.add(&v);
         if let Verdict::Rejected(reason) = &v {
-            self.reject(label, number, reason, raw)?;
+            self.reject(at, reason, raw)?;
         }
         let Part { out, .. } = part;
         self.write(out)
+    }
+
+    /// One value of the stream reader.
+    fn value(&mut self, t: &Transformer, v: Value<'_>, part: &mut Part) -> Result<(), Error> {
+        let at = At::Value(v.number, v.column);
+        match v.error {
+            Some(e) => self.reject_counted(at, Rejection::Stream(e), v.bytes),
+            None => self.record(t, at, v.bytes, part),
+        }
     }
 
     pub(crate) fn finish(self) -> Result<Counts, Error> {
@@ -150,9 +193,9 @@ impl<'o> Sink<'o> {
 pub(crate) struct Part {
     pub(crate) scratch: Scratch,
     out: Vec<u8>,
-    /// (line number, reason, start, end in the batch).
-    rejected: Vec<(u64, String, usize, usize)>,
-    counts: Counts,
+    /// Per line of the batch: its verdict and where its output ends in
+    /// `out`.
+    results: Vec<(Verdict, usize)>,
 }
 
 #[derive(Default)]
@@ -187,25 +230,54 @@ impl Batch {
 
 fn work(t: &Transformer, batch: &Batch, part: &mut Part) {
     part.out.clear();
-    part.rejected.clear();
-    part.counts = Counts::default();
-    for &(number, start, end) in &batch.lines {
+    part.results.clear();
+    for &(_, start, end) in &batch.lines {
         let v = t.record(&batch.data[start..end], &mut part.scratch, &mut part.out);
-        part.counts.add(&v);
-        if let Verdict::Rejected(reason) = v {
-            part.rejected.push((number, reason, start, end));
-        }
+        part.results.push((v, part.out.len()));
     }
 }
 
-/// JSON lines from `input`, `threads` workers.
-///
-/// The main thread reads batches and hands them out round robin; each
-/// worker transforms whole batches in the order it gets them; the main
-/// thread collects results in the order it handed batches out and writes
-/// them. At most `threads + 1` batches exist, so memory stays flat; the
-/// channels are unbounded, so nobody blocks but the main thread waiting
-/// for the oldest batch.
+/// Writes the results of a batch in order; lines the fast path could not
+/// take whole go to the stream reader (see the module doc).
+struct Emitter<'t> {
+    t: &'t Transformer,
+    framer: Framer,
+    /// For records transformed on the main thread.
+    part: Part,
+    last_line: u64,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, sink: &mut Sink<'_>, batch: &Batch, part: &Part) -> Result<(), Error> {
+        let mut from = 0;
+        for (&(number, start, end), (v, to)) in batch.lines.iter().zip(&part.results) {
+            let raw = &batch.data[start..end];
+            self.last_line = number;
+            if self.framer.in_value() || v.needs_stream() {
+                let (t, p) = (self.t, &mut self.part);
+                self.framer
+                    .feed_line(number, raw, &mut |value| sink.value(t, value, p))?;
+            } else {
+                sink.counts.add(v);
+                if let Verdict::Rejected(reason) = v {
+                    sink.reject(At::Line(number), reason, raw)?;
+                }
+                sink.write(&part.out[from..*to])?;
+            }
+            from = *to;
+        }
+        Ok(())
+    }
+
+    /// At the end of input: a value still open is cut off.
+    fn finish(&mut self, sink: &mut Sink<'_>) -> Result<(), Error> {
+        let (t, p) = (self.t, &mut self.part);
+        self.framer
+            .finish_input(self.last_line, &mut |value| sink.value(t, value, p))
+    }
+}
+
+/// A JSON text stream from `input`, `threads` workers.
 pub(crate) fn jsonl(
     t: &Transformer,
     input: &mut dyn std::io::BufRead,
@@ -217,91 +289,115 @@ pub(crate) fn jsonl(
     let mut reader = LineReader::new(&mut big as &mut dyn std::io::BufRead);
     let mut first = Batch::default();
     first.fill(&mut reader)?;
-    let mut part = Part::default();
+    let mut emitter = Emitter {
+        t,
+        framer: Framer::new(),
+        part: Part::default(),
+        last_line: 0,
+    };
     if threads <= 1 || (first.eof && first.lines.len() < PARALLEL_MIN_LINES) {
-        let mut batch = first;
-        loop {
-            work(t, &batch, &mut part);
-            emit(sink, &batch, &mut part)?;
-            if batch.eof {
-                return Ok(());
-            }
-            batch.fill(&mut reader)?;
-        }
+        sequential(&mut emitter, first, &mut reader, sink)?;
+    } else {
+        parallel(&mut emitter, first, &mut reader, sink, threads)?;
     }
-    std::thread::scope(|s| {
-        let mut to_workers = Vec::with_capacity(threads);
-        let mut from_workers = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let (tx, rx) = mpsc::channel::<(Batch, Part)>();
-            let (rtx, rrx) = mpsc::channel::<(Batch, Part)>();
-            s.spawn(move || {
-                for (batch, mut part) in rx {
-                    work(t, &batch, &mut part);
-                    if rtx.send((batch, part)).is_err() {
-                        break;
-                    }
-                }
-            });
-            to_workers.push(tx);
-            from_workers.push(rrx);
+    emitter.finish(sink)
+}
+
+fn sequential(
+    emitter: &mut Emitter<'_>,
+    mut batch: Batch,
+    reader: &mut LineReader<&mut dyn std::io::BufRead>,
+    sink: &mut Sink<'_>,
+) -> Result<(), Error> {
+    let mut part = Part::default();
+    loop {
+        work(emitter.t, &batch, &mut part);
+        emitter.emit(sink, &batch, &part)?;
+        if batch.eof {
+            return Ok(());
         }
-        let mut spare: Vec<(Batch, Part)> = (0..threads).map(|_| Default::default()).collect();
-        let mut pending: VecDeque<usize> = VecDeque::new();
-        let mut next = Some((first, part));
-        let mut seq = 0usize;
-        loop {
-            let (batch, part) = match next.take() {
-                Some(x) => x,
-                None => {
-                    let (mut batch, part) = match spare.pop() {
-                        Some(x) => x,
-                        None => {
-                            let Some(w) = pending.pop_front() else {
-                                break;
-                            };
-                            // A worker that panicked: the scope re-raises it.
-                            let Ok((done, mut part)) = from_workers[w].recv() else {
-                                break;
-                            };
-                            emit(sink, &done, &mut part)?;
-                            (done, part)
-                        }
-                    };
-                    batch.fill(&mut reader)?;
-                    (batch, part)
-                }
-            };
+        batch.fill(reader)?;
+    }
+}
+
+/// A batch handed to the workers, and where its results come back.
+type Job = (Batch, Part, mpsc::SyncSender<(Batch, Part)>);
+
+/// The main thread reads batches and queues them for the workers, keeping
+/// for each one the receiving end of its result; it writes results in the
+/// order of that queue. At most `threads + 1` batches are in flight, so
+/// memory stays flat.
+fn parallel(
+    emitter: &mut Emitter<'_>,
+    first: Batch,
+    reader: &mut LineReader<&mut dyn std::io::BufRead>,
+    sink: &mut Sink<'_>,
+    threads: usize,
+) -> Result<(), Error> {
+    let t = emitter.t;
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Mutex::new(queue);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let queue = &queue;
+            s.spawn(move || worker(t, queue));
+        }
+        let mut in_flight: VecDeque<mpsc::Receiver<(Batch, Part)>> = VecDeque::new();
+        let mut next = Some((first, Part::default()));
+        while let Some((batch, part)) = next.take() {
             let eof = batch.eof;
-            let w = seq % threads;
-            if to_workers[w].send((batch, part)).is_err() {
+            let (done, result) = mpsc::sync_channel(1);
+            if jobs.send((batch, part, done)).is_err() {
                 break;
             }
-            pending.push_back(w);
-            seq += 1;
+            in_flight.push_back(result);
             if eof {
                 break;
             }
-        }
-        drop(to_workers);
-        while let Some(w) = pending.pop_front() {
-            let Ok((done, mut part)) = from_workers[w].recv() else {
-                break;
+            let (mut batch, part) = if in_flight.len() > threads {
+                oldest(emitter, sink, &mut in_flight)?
+            } else {
+                Default::default()
             };
-            emit(sink, &done, &mut part)?;
+            batch.fill(reader)?;
+            next = Some((batch, part));
+        }
+        drop(jobs);
+        while !in_flight.is_empty() {
+            oldest(emitter, sink, &mut in_flight)?;
         }
         Ok(())
     })
 }
 
-fn emit(sink: &mut Sink<'_>, batch: &Batch, part: &mut Part) -> Result<(), Error> {
-    sink.counts.merge(&part.counts);
-    for (number, reason, start, end) in &part.rejected {
-        sink.reject("line", *number, reason, &batch.data[*start..*end])?;
+/// Waits for the oldest batch in flight, writes its results, and returns
+/// its buffers for reuse.
+fn oldest(
+    emitter: &mut Emitter<'_>,
+    sink: &mut Sink<'_>,
+    in_flight: &mut VecDeque<mpsc::Receiver<(Batch, Part)>>,
+) -> Result<(Batch, Part), Error> {
+    let result = in_flight.pop_front().map(|r| r.recv());
+    // A worker that panicked dropped its sender: the scope re-raises it.
+    let Some(Ok((batch, part))) = result else {
+        return Ok(Default::default());
+    };
+    emitter.emit(sink, &batch, &part)?;
+    Ok((batch, part))
+}
+
+fn worker(t: &Transformer, queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(q) => q.recv(),
+            Err(_) => return,
+        };
+        let Ok((batch, mut part, done)) = job else {
+            return;
+        };
+        work(t, &batch, &mut part);
+        if done.send((batch, part)).is_err() {
+            return;
+        }
     }
-    sink.write(&part.out)?;
-    part.counts = Counts::default();
-    part.rejected.clear();
-    part.out.clear();
-    Ok(())
 }

@@ -105,6 +105,31 @@ fn maps_dir(uid: &str, ws: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The values of one line as a JSON text stream reads them (several may
+/// share a line): each value's text, and what `--rejects` gets for it (the
+/// value; for a bad one, the rest of the line, where reading stops).
+fn values_of(line: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut values = serde_json::Deserializer::from_str(line).into_iter::<serde::de::IgnoredAny>();
+    loop {
+        let rest = line[values.byte_offset()..].trim_start();
+        if rest.is_empty() {
+            return out;
+        }
+        let start = line.len() - rest.len();
+        match values.next() {
+            Some(Ok(_)) => {
+                let text = &line[start..values.byte_offset()];
+                out.push((text, text));
+            }
+            _ => {
+                out.push((rest, rest));
+                return out;
+            }
+        }
+    }
+}
+
 fn count(counts: &[(&str, u64)], name: &str) -> u64 {
     counts
         .iter()
@@ -131,10 +156,7 @@ proptest! {
         let mut want_out = Vec::new();
         let (mut markers, mut nw, mut no, mut nu, mut rej, mut read) = (0, 0, 0, 0, 0, 0);
         let mut want_rejects = String::new();
-        for l in &lines {
-            if l.trim().is_empty() {
-                continue;
-            }
+        for (l, raw) in lines.iter().flat_map(|l| values_of(l)) {
             read += 1;
             match reference(l, &uid_v, &ws_v, &names) {
                 Ref::Emitted(e) => want_out.push(e),
@@ -144,7 +166,7 @@ proptest! {
                 Ref::NoUserId => nu += 1,
                 Ref::Rejected => {
                     rej += 1;
-                    want_rejects.push_str(l);
+                    want_rejects.push_str(raw);
                     want_rejects.push('\n');
                 }
             }
