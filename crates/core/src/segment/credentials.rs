@@ -78,7 +78,7 @@ pub fn resolve(
     }
     let file = Netrc::from_file(path)?;
     let entry = file
-        .lookup(&host)
+        .lookup(&host)?
         .ok_or_else(|| CredentialsError::Missing {
             host: host.clone(),
             path: Some(path.to_owned()),

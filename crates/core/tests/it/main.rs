@@ -1,0 +1,6 @@
+//! Integration tests of the core crate, one binary: the Splunk client
+//! against the stand-in, and curl as the reference for netrc, URLs and
+//! proxies.
+
+mod netrc_curl;
+mod recorder;
