@@ -356,7 +356,10 @@ mod tests {
     #[test]
     fn a_default_first_wins_and_an_empty_default_is_no_match() {
         assert_eq!(
-            creds("default login d password p\nmachine h login a password b\n", "h"),
+            creds(
+                "default login d password p\nmachine h login a password b\n",
+                "h"
+            ),
             pair("d", "p")
         );
         assert_eq!(
@@ -368,7 +371,8 @@ mod tests {
 
     #[test]
     fn macdef_bodies_are_skipped() {
-        let text = "macdef init\ncd /tmp\nmachine h login no password no\n\nmachine h login u password p";
+        let text =
+            "macdef init\ncd /tmp\nmachine h login no password no\n\nmachine h login u password p";
         assert_eq!(creds(text, "h"), pair("u", "p"));
     }
 

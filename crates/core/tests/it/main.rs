@@ -4,3 +4,4 @@
 
 mod netrc_curl;
 mod recorder;
+mod urls_curl;

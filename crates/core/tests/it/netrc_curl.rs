@@ -95,7 +95,10 @@ fn we_send(file: &std::path::Path) -> Result<Option<String>, String> {
     let entry = netrc.lookup("127.0.0.1").map_err(|e| e.to_string())?;
     Ok(entry.map(|e| {
         let user = e.login.unwrap_or_default();
-        let pass = e.password.map(|p| p.expose().to_owned()).unwrap_or_default();
+        let pass = e
+            .password
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
         format!("Basic {token}")
     }))
@@ -105,7 +108,10 @@ fn we_send(file: &std::path::Path) -> Result<Option<String>, String> {
 fn our_netrc_reading_sends_what_curl_sends() {
     let rec = Recorder::start("");
     let dir = tempfile::tempdir().unwrap();
-    let long = format!("machine 127.0.0.1 login long password {}\n", "x".repeat(5000));
+    let long = format!(
+        "machine 127.0.0.1 login long password {}\n",
+        "x".repeat(5000)
+    );
     let mut mismatches = Vec::new();
     for (n, text) in CORPUS.iter().enumerate() {
         let text = text
