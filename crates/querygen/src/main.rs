@@ -4,5 +4,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    segment_bridge_core::cli::main("querygen", querygen::run)
+    segment_bridge_core::cli::main("querygen", |args: querygen::GoArgs, input, output| {
+        querygen::run(args.0, input, output)
+    })
 }
