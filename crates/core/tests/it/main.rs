@@ -4,4 +4,6 @@
 
 mod netrc_curl;
 mod recorder;
+mod splunk_client;
+mod splunk_kvstore;
 mod urls_curl;
