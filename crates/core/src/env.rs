@@ -21,6 +21,11 @@ pub const SPLUNK_TOKEN: &str = "SPLUNK_TOKEN";
 /// --uid-lookup` queries use to map usernames to SSO ids inside Splunk.
 pub const SPLUNK_UID_LOOKUP: &str = "SPLUNK_UID_LOOKUP";
 pub const SPLUNK_RETRIES: &str = "SPLUNK_RETRIES";
+/// fetch-uj-records: queries run at the same time.
+pub const SPLUNK_PARALLEL: &str = "SPLUNK_PARALLEL";
+/// fetch-uj-records: bytes of waiting rows kept in memory before they go
+/// to a temporary file.
+pub const FETCH_BUFFER_BYTES: &str = "FETCH_BUFFER_BYTES";
 pub const QUERY_EARLIEST_TIME: &str = "QUERY_EARLIEST_TIME";
 pub const QUERY_EARLIEST_TIME_DEFAULT: &str = "-4hours";
 pub const QUERY_LATEST_TIME: &str = "QUERY_LATEST_TIME";

@@ -263,10 +263,11 @@ pub fn sanitize(name: &str) -> String {
 
 /// `{base}/metrics/job/{job}/{label}/{value}…`, each value path-encoded.
 pub fn group_url(base: &str, labels: &[(&str, &str)]) -> Result<reqwest::Url, PushError> {
-    let mut url = reqwest::Url::parse(base).map_err(|source| PushError::Url {
-        url: redact(base),
-        source: Box::new(source),
-    })?;
+    let mut url =
+        http::parse_url(crate::env::PUSHGATEWAY_URL, base).map_err(|source| PushError::Url {
+            url: redact(base),
+            source: Box::new(source),
+        })?;
     {
         let mut segs = url
             .path_segments_mut()
@@ -556,9 +557,12 @@ mod tests {
             group_url("not a url", &[]),
             Err(PushError::Url { .. })
         ));
+        // Without a scheme, as curl: http.
+        let u = group_url("gw:9091", &[]).unwrap();
+        assert_eq!(u.as_str(), "http://gw:9091/metrics/job/segment-bridge");
         assert!(matches!(
-            group_url("mailto:x@y", &[]),
-            Err(PushError::NotABase { .. })
+            group_url("ftp://gw/", &[]),
+            Err(PushError::Url { .. })
         ));
     }
 

@@ -6,13 +6,17 @@
 //! or, with `--queries -`, NUL-separated from stdin. They run `--parallel`
 //! at a time (2 by default: a default Splunk user may run 3 searches at
 //! once). Each worker thread streams its rows into one channel, and this
-//! thread alone writes them, whole lines only, so rows of different queries
-//! never interleave within a line. Rows go out as they arrive; when a query
+//! thread alone writes them, whole lines only, in query order: the rows of
+//! query 1, then of query 2, and so on, as the sequential original printed
+//! them, the first unfinished query streaming and later ones waiting in a
+//! bounded buffer that spills to a temporary file (see [`order`]). When a query
 //! is retried after a failure half-way, the rows that already went out are
 //! recognised and not written again (see `segment_bridge_core::splunk::client`).
 //! A query that still fails after its retries does not stop the others:
 //! their rows go out, then every failed query is named and the exit status
 //! is 1.
+
+pub mod order;
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -54,8 +58,14 @@ pub struct Args {
 
     /// Queries run at the same time (a default Splunk user may run 3
     /// searches at once; more gets 503, which is retried).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, env = env::SPLUNK_PARALLEL, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
+
+    /// Rows of queries that finished before their turn (output is in query
+    /// order) wait in memory up to this many bytes in all, then in a
+    /// temporary file.
+    #[arg(long, env = env::FETCH_BUFFER_BYTES, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub buffer_bytes: usize,
 
     /// Read the queries, NUL-separated, from FILE (`-`: stdin) instead of
     /// generating them (`querygen -0 | fetch-uj-records --queries -`).
@@ -91,8 +101,8 @@ pub enum Error {
     #[error("no queries in `{}` (expected NUL-separated searches, as `querygen -0` prints)", path.display())]
     NoQueries { path: PathBuf },
 
-    #[error("cannot write the rows")]
-    Write(#[source] io::Error),
+    #[error(transparent)]
+    Write(#[from] order::OrderError),
 }
 
 impl ToolError for Error {
@@ -177,8 +187,8 @@ fn jobs(args: &Args, input: Input<'_>) -> Result<Vec<Job>, Error> {
 }
 
 enum Msg {
-    /// Whole lines, each with its `\n`.
-    Lines(Vec<u8>),
+    /// Whole lines of query `.0`, each with its `\n`.
+    Lines(usize, Vec<u8>),
     Done(usize, QueryReport),
 }
 
@@ -195,6 +205,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
 
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::sync_channel::<Msg>(256);
+    let mut ordered = order::Ordered::new(output, jobs.len(), args.buffer_bytes);
     let (reports, write_err) = std::thread::scope(|s| {
         for _ in 0..parallel {
             let tx = tx.clone();
@@ -202,13 +213,14 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             s.spawn(move || worker(client, jobs, next, args, retries, &tx));
         }
         drop(tx);
-        write_all(rx, output, jobs.len())
+        write_all(rx, &mut ordered, jobs.len())
     });
     if let Some(e) = write_err {
         return Err(Error::Write(e));
     }
-    output.flush().map_err(Error::Write)?;
-    Ok(summarise(&jobs, reports))
+    ordered.flush()?;
+    let stats = ordered.stats();
+    Ok(summarise(&jobs, reports, stats))
 }
 
 /// Takes queries off the shared list until none is left.
@@ -234,7 +246,7 @@ fn worker(
                 let mut buf = Vec::with_capacity(line.len() + 1);
                 buf.extend_from_slice(line);
                 buf.push(b'\n');
-                tx.send(Msg::Lines(buf))
+                tx.send(Msg::Lines(i, buf))
                     .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "output closed"))
             },
             |e, n, delay| {
@@ -253,21 +265,21 @@ fn worker(
     }
 }
 
-/// Writes the lines as they come; flushes whenever the channel runs dry,
-/// so rows reach the next tool of the pipeline without waiting for a full
-/// buffer. Stops writing at the first write error (the workers then stop
-/// too: their sends fail).
+/// Writes the lines as they come, in query order; flushes whenever the
+/// channel runs dry, so rows reach the next tool of the pipeline without
+/// waiting for a full buffer. Stops at the first write error (the workers
+/// then stop too: their sends fail).
 fn write_all(
     rx: Receiver<Msg>,
-    output: Output<'_>,
+    out: &mut order::Ordered<'_>,
     n: usize,
-) -> (Vec<Option<QueryReport>>, Option<io::Error>) {
+) -> (Vec<Option<QueryReport>>, Option<order::OrderError>) {
     let mut reports: Vec<Option<QueryReport>> = (0..n).map(|_| None).collect();
     loop {
         let msg = match rx.try_recv() {
             Ok(m) => m,
             Err(TryRecvError::Empty) => {
-                if let Err(e) = output.flush() {
+                if let Err(e) = out.flush() {
                     return (reports, Some(e));
                 }
                 match rx.recv() {
@@ -277,24 +289,24 @@ fn write_all(
             }
             Err(TryRecvError::Disconnected) => return (reports, None),
         };
-        match msg {
-            Msg::Lines(buf) => {
-                if let Err(e) = output.write_all(&buf) {
-                    return (reports, Some(e));
-                }
-            }
+        let res = match msg {
+            Msg::Lines(i, buf) => out.lines(i, &buf),
             Msg::Done(i, report) => {
                 if let Some(slot) = reports.get_mut(i) {
                     *slot = Some(report);
                 }
+                out.done(i)
             }
+        };
+        if let Err(e) = res {
+            return (reports, Some(e));
         }
     }
 }
 
 /// Logs Splunk's notes and every failed query, then one summary line;
 /// the outcome carries the figures.
-fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
+fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>, order: order::Stats) -> Outcome {
     let (mut rows, mut previews, mut retries, mut dups) = (0u64, 0u64, 0u64, 0u64);
     let mut failed: Vec<&str> = Vec::new();
     let mut per_query = Vec::new();
@@ -342,10 +354,12 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
     tracing::info!(
         queries = jobs.len(), rows, previews_dropped = previews, retries,
         repeated_rows_skipped = dups, queries_failed = failed.len(),
-        "{} queries, {rows} rows, {previews} preview rows dropped, {retries} retries, {dups} repeated rows skipped, {} failed{failed_list}; rows per query: {}",
+        spilled_bytes = order.spilled_bytes,
+        "{} queries, {rows} rows, {previews} preview rows dropped, {retries} retries, {dups} repeated rows skipped, {} failed{failed_list}; rows per query: {}; {} bytes waited for their turn on disk",
         jobs.len(),
         failed.len(),
-        per_query.join(", ")
+        per_query.join(", "),
+        order.spilled_bytes
     );
     let status = if failed.is_empty() {
         ExitStatus::Ok
@@ -359,6 +373,7 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>) -> Outcome {
         .count("previews_dropped", previews)
         .count("retries", retries)
         .count("repeated_rows_skipped", dups)
+        .count("spilled_bytes", order.spilled_bytes)
 }
 
 #[cfg(test)]

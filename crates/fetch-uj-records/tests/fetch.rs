@@ -337,3 +337,149 @@ fn https_with_an_extra_ca_file() {
             "cannot read `/nonexistent/ca.pem`",
         ));
 }
+
+/// Configuration as the original's users wrote it: URLs without a scheme
+/// (curl's `http://`), URL problems reported as such, and the plain-HTTP
+/// warning.
+mod urls {
+    use super::*;
+
+    #[test]
+    fn a_scheme_less_url_is_http_as_with_curl() {
+        let s = standin_with(&served(), Config::default(), |_, r| r);
+        let bare = s.url().trim_start_matches("http://").to_owned();
+        assert!(!bare.contains("://"), "{bare}");
+        let out = cmd(&bare)
+            .arg("--name")
+            .arg("application")
+            .assert()
+            .success();
+        assert!(!out.get_output().stdout.is_empty());
+        assert_eq!(s.exports().len(), 1);
+    }
+
+    #[test]
+    fn a_url_problem_is_a_url_error_not_missing_credentials() {
+        for (url, says) in [
+            ("", "`SPLUNK_API_URL` is empty"),
+            ("ftp://splunk:21", "`SPLUNK_API_URL` uses the scheme `ftp`"),
+            ("splunk:99999", "`SPLUNK_API_URL` is not a valid URL"),
+        ] {
+            let out = cmd(url)
+                .env_remove("SPLUNK_TOKEN")
+                .assert()
+                .code(2)
+                .get_output()
+                .clone();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(says), "{url}: {stderr}");
+            assert!(!stderr.contains("credentials"), "{url}: {stderr}");
+        }
+    }
+
+    #[test]
+    fn credentials_over_plain_http_are_warned_about_once() {
+        // Nothing listens on the name; the warning comes before any request.
+        let out = cmd("splunk.invalid:8089")
+            .args(["--splunk-retries", "0", "--parallel", "3"])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let warning = "credentials will be sent over plain HTTP to `http://splunk.invalid:8089/`";
+        assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+        assert!(!stderr.contains(TOKEN), "{stderr}");
+        // A loopback stand-in gets no warning.
+        let s = standin_with(&served(), Config::default(), |_, r| r);
+        let out = cmd(&s.url()).assert().success().get_output().clone();
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("plain HTTP"));
+    }
+}
+
+/// Rows in query order, whatever order the queries finish in.
+mod query_order {
+    use super::*;
+    use std::time::Duration;
+
+    /// All served lines, query by query, as the sequential original printed
+    /// them.
+    fn in_query_order(served: &std::collections::BTreeMap<usize, Vec<String>>) -> String {
+        let mut out = String::new();
+        for rows in served.values() {
+            if rows.is_empty() {
+                out.push_str(standins::splunk::NO_RESULTS);
+                out.push('\n');
+            }
+            for r in rows {
+                out.push_str(r);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The first query answers last, the second streams slowly: every
+    /// later query finishes before them.
+    fn slow_head() -> SplunkStandin {
+        standin_with(&served(), Config::default(), |k, r| match k {
+            0 => r.delay(Duration::from_millis(400)),
+            1 => r.stream_delay(Duration::from_millis(200)),
+            _ => r,
+        })
+    }
+
+    #[test]
+    fn later_queries_finishing_first_still_print_in_query_order() {
+        let want = in_query_order(&served());
+        let mut runs = Vec::new();
+        for _ in 0..2 {
+            let s = slow_head();
+            let out = cmd(&s.url()).args(["--parallel", "8"]).assert().success();
+            let out = out.get_output();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(" 0 bytes waited for their turn on disk"),
+                "{stderr}"
+            );
+            runs.push(out.stdout.clone());
+        }
+        assert_eq!(String::from_utf8_lossy(&runs[0]), want);
+        assert!(runs[0] == runs[1], "two runs differ");
+    }
+
+    #[test]
+    fn past_the_memory_bound_waiting_rows_spill_to_disk_in_order() {
+        let s = slow_head();
+        let out = cmd(&s.url())
+            .env("SPLUNK_PARALLEL", "8")
+            .env("FETCH_BUFFER_BYTES", "300")
+            .assert()
+            .success();
+        let out = out.get_output();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            in_query_order(&served())
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let spilled: u64 = stderr
+            .split(" bytes waited for their turn on disk")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{stderr}"));
+        assert!(spilled > 1000, "{stderr}");
+    }
+
+    #[test]
+    fn parallel_has_its_environment_variable() {
+        let s = slow_head();
+        let out = cmd(&s.url()).env("SPLUNK_PARALLEL", "0").assert().code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("'0'") && stderr.contains("--parallel"),
+            "{stderr}"
+        );
+        assert!(s.requests().is_empty());
+    }
+}

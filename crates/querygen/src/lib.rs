@@ -238,6 +238,10 @@ such username) besides the usual fields, `userId` still being the cluster
 username. NAME is a Splunk lookup definition over the KV store collection
 that `get-uid-map --kvstore` fills (columns `username`, `sso_id`).
 
+The original binary's Go-style spellings work too: one or two dashes,
+a value after `=` or as the next argument, `-0=true`/`-0=false`, `-h`,
+`-help` (`querygen -index=test_index -0`).
+
 Examples:
   querygen -0 | fetch-uj-records --queries - | splunk-to-segment
   querygen --name component --index=test_index
@@ -272,6 +276,134 @@ pub struct Args {
     /// (adds the `sso_id` field; see below). Empty: no lookup.
     #[arg(long, env = env::SPLUNK_UID_LOOKUP, value_name = "NAME")]
     pub uid_lookup: Option<String>,
+}
+
+/// The arguments as the original Go binary took them (see [`go_flags`]),
+/// for the entry helper: parsing goes through [`go_flags`] first.
+#[derive(Debug)]
+pub struct GoArgs(pub Args);
+
+impl clap::FromArgMatches for GoArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Args::from_arg_matches(m).map(GoArgs)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+impl clap::CommandFactory for GoArgs {
+    fn command() -> clap::Command {
+        Args::command()
+    }
+    fn command_for_update() -> clap::Command {
+        Args::command_for_update()
+    }
+}
+
+impl clap::Parser for GoArgs {
+    fn try_parse() -> Result<Self, clap::Error> {
+        Self::try_parse_from(go_flags(std::env::args_os()))
+    }
+    fn parse() -> Self {
+        Self::try_parse().unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// Rewrites the Go flag package's spellings, which the original querygen
+/// took, into clap's: a flag may start with `-` or `--` (`-index`,
+/// `--index`); a value follows after `=` or as the next argument
+/// (`-index=X`, `-index X`); a boolean flag takes no separate value but
+/// may have one after `=` (`-0`, `--0`, `-0=true`, `-0=false`, with Go's
+/// spellings of true and false: `1 t T TRUE true True` and `0 f F FALSE
+/// false False`); `-h` and `-help` ask for help. As in Go, `--` or the
+/// first argument that is not a flag ends the flags. Anything else is left
+/// for clap to judge, so its errors still name the bad argument.
+pub fn go_flags(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory as _;
+    let cmd = Args::command();
+    let mut argv = argv.into_iter();
+    let mut out: Vec<std::ffi::OsString> = argv.next().into_iter().collect();
+    while let Some(arg) = argv.next() {
+        let Some(text) = arg.to_str().map(str::to_owned) else {
+            out.push(arg);
+            continue;
+        };
+        let body = text
+            .strip_prefix("--")
+            .or_else(|| text.strip_prefix('-'))
+            .filter(|b| !b.is_empty() && !b.starts_with(['-', '=']));
+        let Some(body) = body else {
+            // `--`, `-`, a positional argument: the flags end here.
+            let ends = text == "--" || !text.starts_with('-') || text == "-";
+            out.push(arg);
+            if ends {
+                out.extend(argv.by_ref());
+            }
+            continue;
+        };
+        let (name, value) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        match go_flag_kind(&cmd, name) {
+            Some(GoFlag::Help) => out.push("--help".into()),
+            Some(GoFlag::Bool(long)) => match value {
+                None => out.push(format!("--{long}").into()),
+                Some(v) => match go_bool(v) {
+                    Some(true) => out.push(format!("--{long}").into()),
+                    Some(false) => {}
+                    // Not a boolean: clap refuses the value, naming it.
+                    None => out.push(format!("--{long}={v}").into()),
+                },
+            },
+            Some(GoFlag::Value(long)) => match value {
+                Some(v) => out.push(format!("--{long}={v}").into()),
+                None => {
+                    out.push(format!("--{long}").into());
+                    out.extend(argv.next());
+                }
+            },
+            None => out.push(arg),
+        }
+    }
+    out
+}
+
+enum GoFlag {
+    Help,
+    Bool(String),
+    Value(String),
+}
+
+/// What the flag `name` (a long name, or a one-character short one) is.
+fn go_flag_kind(cmd: &clap::Command, name: &str) -> Option<GoFlag> {
+    if name == "h" || name == "help" {
+        return Some(GoFlag::Help);
+    }
+    let mut chars = name.chars();
+    let short = match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    let arg = cmd
+        .get_arguments()
+        .find(|a| a.get_long() == Some(name) || (short.is_some() && a.get_short() == short))?;
+    let long = arg.get_long()?.to_owned();
+    Some(match arg.get_action() {
+        clap::ArgAction::SetTrue => GoFlag::Bool(long),
+        a if a.takes_values() => GoFlag::Value(long),
+        _ => return None,
+    })
+}
+
+/// Go's `strconv.ParseBool`.
+fn go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 /// Prints the selected queries in the chosen format.
@@ -373,6 +505,41 @@ mod tests {
         let err = queries_named(&Options::default(), &["nope"]).unwrap_err();
         assert!(err.to_string().contains("pull-request-created"));
         assert_eq!(err.exit_status(), ExitStatus::Usage);
+    }
+
+    fn go(args: &[&str]) -> Vec<String> {
+        go_flags(
+            std::iter::once("querygen")
+                .chain(args.iter().copied())
+                .map(Into::into),
+        )
+        .into_iter()
+        .skip(1)
+        .map(|a| a.into_string().unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn go_flag_spellings_become_clap_ones() {
+        assert_eq!(go(&["-index=x"]), ["--index=x"]);
+        assert_eq!(go(&["--index=x"]), ["--index=x"]);
+        assert_eq!(go(&["-index", "x"]), ["--index", "x"]);
+        assert_eq!(go(&["--index", "x"]), ["--index", "x"]);
+        assert_eq!(go(&["-0"]), ["--null"]);
+        assert_eq!(go(&["--0"]), ["--null"]);
+        assert_eq!(go(&["-0=true"]), ["--null"]);
+        assert_eq!(go(&["-0=T"]), ["--null"]);
+        assert_eq!(go(&["-0=false"]), Vec::<String>::new());
+        assert_eq!(go(&["-0=maybe"]), ["--null=maybe"]);
+        assert_eq!(go(&["-h"]), ["--help"]);
+        assert_eq!(go(&["-help"]), ["--help"]);
+        assert_eq!(
+            go(&["-format", "json", "-name=component"]),
+            ["--format", "json", "--name=component"]
+        );
+        assert_eq!(go(&["-nope", "-0"]), ["-nope", "--null"]);
+        assert_eq!(go(&["--", "-0"]), ["--", "-0"]);
+        assert_eq!(go(&["stray", "-0"]), ["stray", "-0"]);
     }
 
     #[test]

@@ -275,3 +275,58 @@ fn in_process_run_matches_the_binary() {
     assert_eq!(outcome.status, segment_bridge_core::ExitStatus::Ok);
     assert_bytes_eq(&out, TEST_INDEX_NUL);
 }
+
+/// The Go flag package's spellings, which the original querygen binary
+/// took, give byte-identical output.
+mod go_flags {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_index_and_nul_gives_the_original_output() {
+        let indexes: [&[&str]; 4] = [
+            &["-index=test_index"],
+            &["-index", "test_index"],
+            &["--index=test_index"],
+            &["--index", "test_index"],
+        ];
+        let nuls: [&[&str]; 5] = [&["-0"], &["--0"], &["-0=true"], &["--0=1"], &["--null"]];
+        for index in indexes {
+            for nul in nuls {
+                for args in [[index, nul].concat(), [nul, index].concat()] {
+                    assert!(stdout_of(&args) == TEST_INDEX_NUL, "{args:?}");
+                }
+            }
+        }
+        for nul in nuls {
+            assert!(stdout_of(nul) == DEFAULT_NUL, "{nul:?}");
+        }
+    }
+
+    #[test]
+    fn nul_false_is_the_readable_listing() {
+        for args in [
+            &["-0=false"][..],
+            &["--0=f"],
+            &["-0=0", "-index=federated:rh_rhtap_stage_audit"],
+        ] {
+            assert!(stdout_of(args) == DEFAULT_PRETTY, "{args:?}");
+        }
+        assert!(stdout_of(&["-0=false", "-0"]) == DEFAULT_NUL);
+    }
+
+    #[test]
+    fn h_and_help_print_the_help() {
+        let help = stdout_of(&["--help"]);
+        assert!(String::from_utf8_lossy(&help).contains("--index"));
+        for args in [&["-h"][..], &["-help"], &["--h"], &["-index=x", "-help"]] {
+            assert_eq!(stdout_of(args), help, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_boolean_is_a_usage_error() {
+        let out = querygen().arg("-0=maybe").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("maybe"));
+    }
+}

@@ -27,7 +27,7 @@ use crate::secret::Secret;
 pub struct ClientArgs {
     /// Segment batch API URL (EU workspaces:
     /// https://events.eu1.segmentapis.com/v1/batch).
-    #[arg(long = "api-url", env = env::SEGMENT_BATCH_API, default_value = env::SEGMENT_BATCH_API_DEFAULT)]
+    #[arg(long = "api-url", env = env::SEGMENT_BATCH_API, default_value = env::SEGMENT_BATCH_API_DEFAULT, value_parser = |s: &str| http::parse_url(env::SEGMENT_BATCH_API, s))]
     pub api_url: reqwest::Url,
 
     /// Retries of a failed request after its first attempt.
@@ -65,6 +65,7 @@ impl ClientArgs {
             netrc.as_deref(),
             explicit.is_some(),
         )?;
+        http::warn_plain_http(&self.api_url, env::SEGMENT_BATCH_API);
         if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
             return Err(SetupError::Setup(crate::Error::config(format!(
                 "timeout must be a positive number of seconds (`{}`)",

@@ -67,7 +67,8 @@ pub fn resolve(
     if let Some(k) = write_key.filter(|k| !k.is_empty()) {
         return Ok(Credentials::from_write_key(k));
     }
-    let host = crate::http::host_of(api_url)
+    let host = api_url
+        .host_str()
         .ok_or(CredentialsError::NoHost)?
         .to_owned();
     let Some(path) = netrc else {
@@ -78,7 +79,7 @@ pub fn resolve(
     }
     let file = Netrc::from_file(path)?;
     let entry = file
-        .lookup(&host)
+        .lookup(&host)?
         .ok_or_else(|| CredentialsError::Missing {
             host: host.clone(),
             path: Some(path.to_owned()),

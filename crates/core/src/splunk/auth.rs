@@ -45,7 +45,10 @@ impl Credentials {
                 _ => None,
             },
         };
-        let entry = netrc.as_ref().and_then(|n| n.lookup(host));
+        let entry = match &netrc {
+            Some(n) => n.lookup(host)?,
+            None => None,
+        };
         match entry {
             Some(e) => Ok(Credentials::Basic {
                 user: e.login.clone().unwrap_or_default(),

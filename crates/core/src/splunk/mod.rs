@@ -71,17 +71,13 @@ impl ConnectionArgs {
     /// Resolves the credentials (`SPLUNK_TOKEN`, else the netrc entry of the
     /// API host) and builds the client configuration.
     pub fn client_config(&self) -> Result<ClientConfig, Error> {
-        let api_url = reqwest::Url::parse(&self.splunk_api_url).map_err(|e| {
-            Error::Config(format!(
-                "invalid Splunk API URL `{}`: {e}",
-                self.splunk_api_url
-            ))
-        })?;
+        let api_url = crate::http::parse_url(env::SPLUNK_API_URL, &self.splunk_api_url)?;
         let token = std::env::var(env::SPLUNK_TOKEN)
             .ok()
             .filter(|t| !t.is_empty())
             .map(crate::Secret::new);
         let credentials = Credentials::resolve(token, self.netrc.as_deref(), &api_url)?;
+        crate::http::warn_plain_http(&api_url, env::SPLUNK_API_URL);
         let mut cfg = ClientConfig::new(api_url, &self.splunk_app_name, credentials);
         cfg.retry = crate::retry::RetryPolicy::new(self.splunk_retries);
         cfg.http.ca_file = self.ca_file.clone();
@@ -99,6 +95,10 @@ pub enum Error {
 
     #[error(transparent)]
     Netrc(#[from] NetrcError),
+
+    /// `SPLUNK_API_URL` can't be used.
+    #[error(transparent)]
+    Url(#[from] crate::http::UrlError),
 
     #[error(transparent)]
     Setup(#[from] crate::Error),
@@ -151,7 +151,7 @@ pub enum Error {
 impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Config(_) | Error::Netrc(_) => ExitStatus::Usage,
+            Error::Config(_) | Error::Netrc(_) | Error::Url(_) => ExitStatus::Usage,
             Error::Setup(e) => e.exit_status(),
             _ => ExitStatus::Failed,
         }

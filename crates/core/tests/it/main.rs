@@ -1,0 +1,9 @@
+//! Integration tests of the core crate, one binary: the Splunk client
+//! against the stand-in, and curl as the reference for netrc, URLs and
+//! proxies.
+
+mod netrc_curl;
+mod recorder;
+mod splunk_client;
+mod splunk_kvstore;
+mod urls_curl;
