@@ -5,6 +5,7 @@
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
 
+use segment_bridge_core::retry::Retried;
 use segment_bridge_core::segment::{Batch, Client, SendError};
 
 /// How batches are delivered.
@@ -36,15 +37,14 @@ impl Failure {
 }
 
 impl Deliverer {
-    /// Delivers batch number `index` (1-based); returns the result and the
-    /// number of retries it took.
-    pub fn deliver(&self, index: u64, batch: &Batch) -> (Result<(), Failure>, u32) {
+    /// Delivers batch number `index` (1-based); the bytes that went out
+    /// (compressed ones with `--gzip`), and how many retries it took.
+    pub fn deliver(&self, index: u64, batch: &Batch) -> Retried<usize, Failure> {
         match self {
-            Deliverer::Http(client) => {
-                let sent = client.send(batch.body());
-                (sent.result.map_err(Failure::from), sent.retries)
+            Deliverer::Http(client) => client.send(batch.body()).map_err(Failure::from),
+            Deliverer::Filter(cmd) => {
+                Retried::once(run_filter(cmd, index, batch).map(|()| batch.body().len()))
             }
-            Deliverer::Filter(cmd) => (run_filter(cmd, index, batch), 0),
         }
     }
 }

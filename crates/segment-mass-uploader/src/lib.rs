@@ -343,10 +343,10 @@ fn send_all(
             // Same key, same answer: don't knock again with every batch.
             Some(why) => Some(format!("not sent: {why}")),
             None => {
-                let (result, retries) = deliverer.deliver(index, &batch);
-                st.retries += u64::from(retries);
-                match result {
-                    Ok(()) => None,
+                let sent = deliverer.deliver(index, &batch);
+                st.retries += u64::from(sent.retries);
+                match sent.result {
+                    Ok(_) => None,
                     Err(e) => {
                         let why = chain(&e);
                         if e.is_auth() {

@@ -145,7 +145,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         (Some(client), Some(batch)) => {
             let sent = client.send(batch.body());
             retries = sent.retries;
-            sent.result.map_err(|source| Error::Send {
+            sent.result.map(|_| ()).map_err(|source| Error::Send {
                 events,
                 url: client.url(),
                 source,
