@@ -1,12 +1,18 @@
 //! Where a finished batch goes: Segment's batch API (with retries), or, in
 //! the compatibility mode of the original `split --filter`, the standard
-//! input of a shell command, one event per line.
+//! input of a shell command, one event per line; and the sender thread that
+//! sends each batch and dead-letters what fails.
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 
+use indicatif::ProgressBar;
+use segment_bridge_core::error::chain;
 use segment_bridge_core::retry::Retried;
 use segment_bridge_core::segment::{Batch, Client, SendError};
+
+use crate::{Letters, Stats};
 
 /// How batches are delivered.
 #[derive(Debug)]
@@ -77,5 +83,86 @@ fn run_filter(cmd: &str, index: u64, batch: &Batch) -> Result<(), Failure> {
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Pipe(e)),
         _ => Ok(()),
+    }
+}
+
+/// What the reading thread hands the sender thread.
+pub enum Work {
+    Batch(Batch),
+    /// A rejected input line, as read, for the rejects file.
+    Reject(Vec<u8>),
+}
+
+/// The sender thread: delivers each batch, dead-letters what fails, and
+/// owns the files that undelivered events go to.
+pub struct Sender {
+    deliverer: Deliverer,
+    letters: Letters,
+    progress: ProgressBar,
+    stats: Stats,
+    /// Set once the write key was refused: same key, same answer.
+    refused: Option<String>,
+    index: u64,
+}
+
+impl Sender {
+    pub fn new(deliverer: Deliverer, letters: Letters, progress: ProgressBar) -> Sender {
+        Sender {
+            deliverer,
+            letters,
+            progress,
+            stats: Stats::default(),
+            refused: None,
+            index: 0,
+        }
+    }
+
+    /// Runs until the reading side hangs up.
+    pub fn run(mut self, rx: Receiver<Work>) -> (Stats, Letters) {
+        for work in rx {
+            match work {
+                Work::Reject(raw) => self.letters.reject(&raw),
+                Work::Batch(batch) => {
+                    self.index += 1;
+                    self.progress.inc(batch.len() as u64);
+                    self.batch(&batch);
+                    self.progress.set_message(format!(
+                        "{} events sent in {} batches",
+                        self.stats.events_sent, self.stats.batches
+                    ));
+                }
+            }
+        }
+        (self.stats, self.letters)
+    }
+
+    fn batch(&mut self, batch: &Batch) {
+        if let Some(why) = &self.refused {
+            let why = format!("not sent: {why}");
+            return self.failed(batch, &why);
+        }
+        let sent = self.deliverer.deliver(self.index, batch);
+        self.stats.retries += u64::from(sent.retries);
+        match sent.result {
+            Ok(wire) => {
+                self.stats.batches += 1;
+                self.stats.events_sent += batch.len() as u64;
+                self.stats.bytes += batch.body().len() as u64;
+                self.stats.wire_bytes += wire as u64;
+            }
+            Err(e) => {
+                let why = chain(&e);
+                if e.is_auth() {
+                    self.refused = Some(format!("an earlier batch was refused ({why})"));
+                }
+                self.failed(batch, &why);
+            }
+        }
+    }
+
+    fn failed(&mut self, batch: &Batch, why: &str) {
+        self.stats.batches_failed += 1;
+        self.stats.events_failed += batch.len() as u64;
+        self.letters.dead_letter(self.index, batch, why);
     }
 }

@@ -144,10 +144,6 @@ impl Packer {
         limits.max_body.min(MAX_BODY_BYTES + 1024)
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Adds an event (compact JSON). Returns the finished batch when the
     /// event did not fit in the current one (the event then starts the next).
     pub fn push(&mut self, line: u64, event: &[u8]) -> Result<Option<Batch>, DoesNotFit> {
@@ -167,11 +163,6 @@ impl Packer {
         };
         self.current.push(line, event);
         Ok(done)
-    }
-
-    /// Events waiting in the current batch.
-    pub fn pending(&self) -> usize {
-        self.current.len()
     }
 
     /// The last batch, if it holds any event.
