@@ -36,6 +36,11 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Segment refused the request whole (400): worth sending its halves.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Failure::Send(e) if e.is_refusal())
+    }
+
     /// The write key was refused: every other batch will be refused too.
     pub fn is_auth(&self) -> bool {
         matches!(self, Failure::Send(e) if e.is_auth())
@@ -141,23 +146,49 @@ impl Sender {
             let why = format!("not sent: {why}");
             return self.failed(batch, &why);
         }
+        self.send(batch, false);
+    }
+
+    /// Sends `batch`. When Segment refuses it whole (400) although every
+    /// event passed our checks, its halves are sent again, recursively, so
+    /// that only the events Segment refuses end up dead-lettered: about
+    /// 2·log2(batch size) extra requests per refused event.
+    fn send(&mut self, batch: &Batch, is_half: bool) {
         let sent = self.deliverer.deliver(self.index, batch);
         self.stats.retries += u64::from(sent.retries);
-        match sent.result {
+        if is_half {
+            self.stats.bisect_requests += 1 + u64::from(sent.retries);
+        }
+        let e = match sent.result {
             Ok(wire) => {
                 self.stats.batches += 1;
                 self.stats.events_sent += batch.len() as u64;
                 self.stats.bytes += batch.body().len() as u64;
                 self.stats.wire_bytes += wire as u64;
+                return;
             }
-            Err(e) => {
-                let why = chain(&e);
-                if e.is_auth() {
-                    self.refused = Some(format!("an earlier batch was refused ({why})"));
-                }
-                self.failed(batch, &why);
-            }
+            Err(e) => e,
+        };
+        if e.is_refusal() && batch.len() > 1 {
+            let (left, right) = batch.halves();
+            tracing::warn!(
+                "batch {}: {} events refused whole ({}); sending each half again",
+                self.index,
+                batch.len(),
+                chain(&e)
+            );
+            self.send(&left, true);
+            self.send(&right, true);
+            return;
         }
+        if e.is_refusal() {
+            self.stats.events_refused += 1;
+        }
+        let why = chain(&e);
+        if e.is_auth() {
+            self.refused = Some(format!("an earlier batch was refused ({why})"));
+        }
+        self.failed(batch, &why);
     }
 
     fn failed(&mut self, batch: &Batch, why: &str) {

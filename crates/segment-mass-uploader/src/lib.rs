@@ -119,6 +119,10 @@ pub struct Stats {
     /// Bytes that went on the wire for them (compressed with `--gzip`).
     pub wire_bytes: u64,
     pub retries: u64,
+    /// Events Segment refused one by one after bisection (dead-lettered).
+    pub events_refused: u64,
+    /// Requests made to send halves of refused batches.
+    pub bisect_requests: u64,
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
@@ -206,7 +210,7 @@ fn send_batches(input: Input<'_>, limits: Limits, sender: Sender) -> Result<Ran,
 fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
     let verb = if dry_run { "printed" } else { "sent" };
     tracing::info!(
-        "{} events read, {} {verb} in {} batches ({} bytes, {} on the wire), {} retries, {} rejected, {} failed in {} batches",
+        "{} events read, {} {verb} in {} batches ({} bytes, {} on the wire), {} retries, {} rejected, {} failed in {} batches ({} refused by Segment, found in {} bisection requests)",
         intake.events_read,
         s.events_sent,
         s.batches,
@@ -215,7 +219,9 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
         s.retries,
         intake.events_rejected,
         s.events_failed,
-        s.batches_failed
+        s.batches_failed,
+        s.events_refused,
+        s.bisect_requests
     );
     let status = if s.events_failed > 0 {
         ExitStatus::Failed
@@ -231,6 +237,8 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
         .count("events_failed", s.events_failed)
         .count("batches", s.batches)
         .count("retries", s.retries)
+        .count("events_refused", s.events_refused)
+        .count("bisect_requests", s.bisect_requests)
 }
 
 /// A spinner on stderr when it is a terminal; hidden otherwise.

@@ -154,6 +154,12 @@ fn fmt_body(body: &str) -> String {
 }
 
 impl SendError {
+    /// 400: Segment refused the request whole (for a batch that passed our
+    /// checks: something in one of its events it does not like).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, SendError::Status { status: 400, .. })
+    }
+
     /// 401/403: the write key is wrong; every other request will fail too.
     pub fn is_auth(&self) -> bool {
         matches!(
