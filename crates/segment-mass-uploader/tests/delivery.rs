@@ -147,6 +147,43 @@ fn a_refused_batch_is_bisected_and_only_the_refused_events_are_dead_lettered() {
 }
 
 #[test]
+fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
+    let lines = events(600, 4_000);
+    for (flag, env) in [
+        (Some("--gzip"), None),
+        (None, Some("true")),
+        (None, Some("1")),
+    ] {
+        let s = standin(&[]);
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = tool(BIN, home.path(), &s.url());
+        cmd.args(flag);
+        if let Some(v) = env {
+            cmd.env("SEGMENT_GZIP", v);
+        }
+        let out = cmd.write_stdin(input(&lines)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(s.message_ids(), ids(600));
+        let r = s.received();
+        // Five bodies of up to 500,000 bytes uncompressed, as without gzip:
+        // the limit is counted before compression.
+        assert_eq!((r.requests, r.gzip_requests), (5, 5), "{flag:?} {env:?}");
+        assert!(r.plain_bytes > 2_000_000 && r.wire_bytes * 4 < r.plain_bytes);
+    }
+    // SEGMENT_GZIP=false: plain bodies.
+    let s = standin(&[]);
+    let home = tempfile::tempdir().unwrap();
+    tool(BIN, home.path(), &s.url())
+        .env("SEGMENT_GZIP", "false")
+        .write_stdin(input(&lines))
+        .assert()
+        .code(0);
+    assert_eq!(s.received().gzip_requests, 0);
+    assert_eq!(s.received().wire_bytes, s.received().plain_bytes);
+}
+
+#[test]
 fn always_failing_server_everything_dead_lettered_to_the_rejects_file() {
     let lines = events(300, 4_000);
     let s = standin(&["500"]);
