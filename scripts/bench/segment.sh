@@ -7,7 +7,8 @@
 #     and vs the original's chunking, `split --line-bytes=501760`;
 #   - events/s vs the original's loop, `split --line-bytes=501760 --filter
 #     'jq -c -s {batch:.} | curl ...'` (budget >= 10x);
-#   - peak RSS (budget: flat, <= 30 MB), on the full input and on a tenth.
+#   - peak RSS (budget: flat, <= 30 MB), on the full input and on a tenth;
+#   - with --gzip: bytes on the wire vs uncompressed, events/s, peak RSS.
 #
 #   scripts/bench/segment.sh            # BENCH_MB=110 by default
 #   BENCH_BIN_DIR=target/release scripts/bench/segment.sh   # skip the build
@@ -87,6 +88,16 @@ start_standin "$work/small.standin"
 SEGMENT_BATCH_API=$url SEGMENT_WRITE_KEY=bench /usr/bin/time -v -o "$work/small.time" \
   "$bin/segment-mass-uploader" < "$small" 2> /dev/null
 stop_standin
+start_standin "$work/gzip.standin"
+t4=$(now)
+SEGMENT_BATCH_API=$url SEGMENT_WRITE_KEY=bench SEGMENT_GZIP=true /usr/bin/time -v -o "$work/gzip.time" \
+  "$bin/segment-mass-uploader" < "$events" 2> "$work/gzip.log"
+t5=$(now)
+stop_standin
+gz_requests=$(awk '/requests,/ { print $2 }' "$work/gzip.standin")
+gz_wire=$(sed -n 's/.*, \([0-9]*\) bytes on the wire, \([0-9]*\) uncompressed.*/\1/p' "$work/gzip.standin")
+gz_plain=$(sed -n 's/.*, \([0-9]*\) bytes on the wire, \([0-9]*\) uncompressed.*/\2/p' "$work/gzip.standin")
+gz_rss=$(awk '/Maximum resident/ { print $NF }' "$work/gzip.time")
 ours_requests=$(awk '/requests,/ { print $2 }' "$work/ours.standin")
 ours_batches=$(sed -n 's/.* sent in \([0-9]*\) batches.*/\1/p' "$work/ours.log")
 largest=$(sed -n 's/.*largest body \([0-9]*\) bytes.*/\1/p' "$work/ours.standin")
@@ -106,7 +117,9 @@ orig_accepted=$(awk '/requests,/ { print $4 }' "$work/orig.standin")
 
 awk -v bytes="$bytes" -v n="$nevents" -v req="$ours_requests" -v batches="$ours_batches" \
     -v largest="$largest" -v chunks="$split_chunks" -v oreq="$orig_requests" -v oacc="$orig_accepted" \
-    -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v rss="$rss" -v rss_small="$rss_small" 'BEGIN {
+    -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v rss="$rss" -v rss_small="$rss_small" \
+    -v t4="$t4" -v t5="$t5" -v gzreq="$gz_requests" -v gzwire="${gz_wire:-0}" -v gzplain="${gz_plain:-0}" \
+    -v gzrss="$gz_rss" 'BEGIN {
   lower = int((bytes + 499999) / 500000)
   ours = n / (t1 - t0); orig = n / (t3 - t2)
   printf "input: %d events, %.1f MB\n", n, bytes / 1e6
@@ -114,4 +127,7 @@ awk -v bytes="$bytes" -v n="$nevents" -v req="$ours_requests" -v batches="$ours_
   printf "          original split --line-bytes=501760: %d chunks (%.4fx the lower bound); %d of its %d requests refused by the 500,000-byte limit\n", chunks, chunks / lower, oreq - oacc, oreq
   printf "throughput: ours %.0f events/s (%.2f s); split|jq|curl %.0f events/s (%.2f s) -> %.1fx (budget >= 10x)\n", ours, t1 - t0, orig, t3 - t2, ours / orig
   printf "peak RSS: %.1f MB on the full input, %.1f MB on a tenth of it (budget: flat, <= 30 MB)\n", rss / 1024, rss_small / 1024
+  if (gzplain > 0) {
+    printf "gzip: %d requests, %.1f MB on the wire for %.1f MB uncompressed (%.1f%%); %.0f events/s (%.2f s), peak RSS %.1f MB\n", gzreq, gzwire / 1e6, gzplain / 1e6, 100 * gzwire / gzplain, n / (t5 - t4), t5 - t4, gzrss / 1024
+  }
 }'

@@ -38,6 +38,12 @@ pub const SEGMENT_RETRIES: &str = "SEGMENT_RETRIES";
 pub const SEGMENT_BATCH_DATA_SIZE: &str = "SEGMENT_BATCH_DATA_SIZE";
 /// Timeout of one Segment request attempt, in seconds.
 pub const SEGMENT_TIMEOUT: &str = "SEGMENT_TIMEOUT";
+/// Total time one Segment batch may take, its retries and waits included.
+pub const SEGMENT_MAX_RETRY_TIME: &str = "SEGMENT_MAX_RETRY_TIME";
+/// Gzip Segment request bodies (`true`/`false`).
+pub const SEGMENT_GZIP: &str = "SEGMENT_GZIP";
+/// File of messageIds already delivered (the delivery ledger).
+pub const SEGMENT_LEDGER: &str = "SEGMENT_LEDGER";
 
 /// Extra PEM CA bundle trusted in addition to the system roots.
 pub const CA_FILE: &str = "SEGMENT_BRIDGE_CA_FILE";

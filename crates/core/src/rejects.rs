@@ -32,14 +32,6 @@ impl Rejects {
         Ok(Rejects { file, count: 0 })
     }
 
-    /// A sink that only counts.
-    pub fn none() -> Rejects {
-        Rejects {
-            file: None,
-            count: 0,
-        }
-    }
-
     /// Counts one rejected record and writes its raw bytes to the file.
     pub fn reject(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.count += 1;

@@ -56,8 +56,10 @@ pub enum Reason {
 
 pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let mut reader = JsonStream::new(input);
-    let mut body = payload::BATCH_PREFIX.to_vec();
-    let mut events = 0u64;
+    // Every event, compact, one after the other; printed only once all are
+    // known to be valid.
+    let mut text = Vec::new();
+    let mut spans = Vec::new();
     while let Some(value) = reader.next_value().map_err(Error::Read)? {
         let invalid = |reason| Error::InvalidValue {
             line: value.number,
@@ -68,17 +70,17 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             return Err(invalid(Reason::Syntax(e)));
         }
         let json = payload::json_value(value.bytes).map_err(|e| invalid(Reason::Json(e)))?;
-        if events > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(&json);
-        events += 1;
+        let start = text.len();
+        text.extend_from_slice(&json);
+        spans.push(start..text.len());
     }
-    body.extend_from_slice(payload::BATCH_SUFFIX);
-    body.push(b'\n');
-    output.write_all(&body).map_err(Error::Write)?;
-    tracing::debug!("{events} events, {} bytes", body.len() - 1);
+    let events = spans.iter().map(|r| &text[r.clone()]);
+    let bytes = payload::body_len(spans.iter().map(ExactSizeIterator::len));
+    payload::write_payload(output, events)
+        .and_then(|()| output.write_all(b"\n"))
+        .map_err(Error::Write)?;
+    tracing::debug!("{} events, {bytes} bytes", spans.len());
     Ok(Outcome::ok()
-        .count("events_read", events)
-        .count("bytes", body.len() as u64 - 1))
+        .count("events_read", spans.len() as u64)
+        .count("bytes", bytes as u64))
 }

@@ -1,11 +1,18 @@
 //! Where a finished batch goes: Segment's batch API (with retries), or, in
 //! the compatibility mode of the original `split --filter`, the standard
-//! input of a shell command, one event per line.
+//! input of a shell command, one event per line; and the sender thread that
+//! sends each batch and dead-letters what fails.
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 
+use indicatif::ProgressBar;
+use segment_bridge_core::error::chain;
+use segment_bridge_core::retry::Retried;
 use segment_bridge_core::segment::{Batch, Client, SendError};
+
+use crate::{Letters, Stats};
 
 /// How batches are delivered.
 #[derive(Debug)]
@@ -29,6 +36,11 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Segment refused the request whole (400): worth sending its halves.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Failure::Send(e) if e.is_refusal())
+    }
+
     /// The write key was refused: every other batch will be refused too.
     pub fn is_auth(&self) -> bool {
         matches!(self, Failure::Send(e) if e.is_auth())
@@ -36,15 +48,14 @@ impl Failure {
 }
 
 impl Deliverer {
-    /// Delivers batch number `index` (1-based); returns the result and the
-    /// number of retries it took.
-    pub fn deliver(&self, index: u64, batch: &Batch) -> (Result<(), Failure>, u32) {
+    /// Delivers batch number `index` (1-based); the bytes that went out
+    /// (compressed ones with `--gzip`), and how many retries it took.
+    pub fn deliver(&self, index: u64, batch: &Batch) -> Retried<usize, Failure> {
         match self {
-            Deliverer::Http(client) => {
-                let sent = client.send(batch.body());
-                (sent.result.map_err(Failure::from), sent.retries)
+            Deliverer::Http(client) => client.send(batch.body()).map_err(Failure::from),
+            Deliverer::Filter(cmd) => {
+                Retried::once(run_filter(cmd, index, batch).map(|()| batch.body().len()))
             }
-            Deliverer::Filter(cmd) => (run_filter(cmd, index, batch), 0),
         }
     }
 }
@@ -77,5 +88,112 @@ fn run_filter(cmd: &str, index: u64, batch: &Batch) -> Result<(), Failure> {
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Pipe(e)),
         _ => Ok(()),
+    }
+}
+
+/// What the reading thread hands the sender thread.
+pub enum Work {
+    Batch(Batch),
+    /// A rejected input line, as read, for the rejects file.
+    Reject(Vec<u8>),
+}
+
+/// The sender thread: delivers each batch, dead-letters what fails, and
+/// owns the files that undelivered events go to.
+pub struct Sender {
+    deliverer: Deliverer,
+    letters: Letters,
+    progress: ProgressBar,
+    stats: Stats,
+    /// Set once the write key was refused: same key, same answer.
+    refused: Option<String>,
+    index: u64,
+}
+
+impl Sender {
+    pub fn new(deliverer: Deliverer, letters: Letters, progress: ProgressBar) -> Sender {
+        Sender {
+            deliverer,
+            letters,
+            progress,
+            stats: Stats::default(),
+            refused: None,
+            index: 0,
+        }
+    }
+
+    /// Runs until the reading side hangs up.
+    pub fn run(mut self, rx: Receiver<Work>) -> (Stats, Letters) {
+        for work in rx {
+            match work {
+                Work::Reject(raw) => self.letters.reject(&raw),
+                Work::Batch(batch) => {
+                    self.index += 1;
+                    self.progress.inc(batch.len() as u64);
+                    self.batch(&batch);
+                    self.progress.set_message(format!(
+                        "{} events sent in {} batches",
+                        self.stats.events_sent, self.stats.batches
+                    ));
+                }
+            }
+        }
+        (self.stats, self.letters)
+    }
+
+    fn batch(&mut self, batch: &Batch) {
+        if let Some(why) = &self.refused {
+            let why = format!("not sent: {why}");
+            return self.failed(batch, &why);
+        }
+        self.send(batch, false);
+    }
+
+    /// Sends `batch`. When Segment refuses it whole (400) although every
+    /// event passed our checks, its halves are sent again, recursively, so
+    /// that only the events Segment refuses end up dead-lettered: about
+    /// 2·log2(batch size) extra requests per refused event.
+    fn send(&mut self, batch: &Batch, is_half: bool) {
+        let sent = self.deliverer.deliver(self.index, batch);
+        self.stats.retries += u64::from(sent.retries);
+        if is_half {
+            self.stats.bisect_requests += 1 + u64::from(sent.retries);
+        }
+        let e = match sent.result {
+            Ok(wire) => {
+                self.stats.batches += 1;
+                self.stats.events_sent += batch.len() as u64;
+                self.stats.bytes += batch.body().len() as u64;
+                self.stats.wire_bytes += wire as u64;
+                return;
+            }
+            Err(e) => e,
+        };
+        if e.is_refusal() && batch.len() > 1 {
+            let (left, right) = batch.halves();
+            tracing::warn!(
+                "batch {}: {} events refused whole ({}); sending each half again",
+                self.index,
+                batch.len(),
+                chain(&e)
+            );
+            self.send(&left, true);
+            self.send(&right, true);
+            return;
+        }
+        if e.is_refusal() {
+            self.stats.events_refused += 1;
+        }
+        let why = chain(&e);
+        if e.is_auth() {
+            self.refused = Some(format!("an earlier batch was refused ({why})"));
+        }
+        self.failed(batch, &why);
+    }
+
+    fn failed(&mut self, batch: &Batch, why: &str) {
+        self.stats.batches_failed += 1;
+        self.stats.events_failed += batch.len() as u64;
+        self.letters.dead_letter(self.index, batch, why);
     }
 }

@@ -46,7 +46,7 @@ fn transient_faults_deliver_everything_exactly_once() {
         assert!(s.received().dropped.is_empty());
         assert_eq!(s.requests() > 3, *retried, "{faults:?}: {stderr}");
         assert_eq!(
-            stderr.contains("retry 1/"),
+            stderr.contains("retry 1 "),
             *retried,
             "{faults:?}: {stderr}"
         );
@@ -60,10 +60,10 @@ fn transient_faults_deliver_everything_exactly_once() {
 
 #[test]
 fn a_permanent_fault_dead_letters_exactly_the_undelivered_events() {
-    // Every second request is refused with 400 (not retried): batches 2
+    // Every second request is refused with 413 (not retried): batches 2
     // and 4 fail, 1, 3 and 5 go through.
     let lines = events(600, 4_000);
-    let s = standin(&["400@every=2"]);
+    let s = standin(&["413@every=2"]);
     let dir = tempfile::tempdir().unwrap();
     let dead = dir.path().join("dead.jsonl");
     let out = tool(BIN, dir.path(), &s.url())
@@ -82,9 +82,9 @@ fn a_permanent_fault_dead_letters_exactly_the_undelivered_events() {
     let mut all: Vec<String> = delivered.iter().chain(&dead_ids).cloned().collect();
     all.sort_by_key(|id| id[2..].parse::<u32>().unwrap());
     assert_eq!(all, ids(600));
-    assert_eq!(s.requests(), 5, "400 must not be retried");
+    assert_eq!(s.requests(), 5, "413 must not be retried");
     assert!(
-        stderr.contains("batch 2 (lines 125-248): 124 events not delivered: Segment answered 400"),
+        stderr.contains("batch 2 (lines 125-248): 124 events not delivered: Segment answered 413"),
         "{stderr}"
     );
     assert!(stderr.contains("failed in 2 batches"), "{stderr}");
@@ -96,6 +96,90 @@ fn a_permanent_fault_dead_letters_exactly_the_undelivered_events() {
         .assert()
         .code(0);
     assert_eq!(s2.message_ids(), dead_ids);
+}
+
+#[test]
+fn a_refused_batch_is_bisected_and_only_the_refused_events_are_dead_lettered() {
+    // Segment refuses (400) any batch holding a marked event; the marked
+    // events are valid as far as our checks go.
+    let marked = [7usize, 130, 131, 599];
+    let lines: Vec<String> = events(600, 4_000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if marked.contains(&i) {
+                l.replace(r#""n":1.50"#, r#""n":1.50,"bad":"MARKED""#)
+            } else {
+                l
+            }
+        })
+        .collect();
+    let mut cfg = standins::segment::Config::new(KEY);
+    cfg.refuse_marked = Some("MARKED".into());
+    let s = standins::segment::SegmentStandin::spawn(cfg).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let out = tool(BIN, dir.path(), &s.url())
+        .arg("--dead-letter")
+        .arg(&dead)
+        .write_stdin(input(&lines))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let mut delivered = s.message_ids();
+    delivered.sort_by_key(|id| id[2..].parse::<u32>().unwrap());
+    let unmarked: Vec<String> = (0..600)
+        .filter(|i| !marked.contains(i))
+        .map(|i| format!("m-{i}"))
+        .collect();
+    assert_eq!(delivered, unmarked, "every unmarked event, once");
+    let dead_ids = ids_of(&std::fs::read_to_string(&dead).unwrap());
+    let want: Vec<String> = marked.iter().map(|i| format!("m-{i}")).collect();
+    assert_eq!(dead_ids, want, "only the marked events");
+    assert!(
+        stderr.contains("4 failed in 4 batches (4 refused by Segment"),
+        "{stderr}"
+    );
+    // Bounded: about 2·log2(124) extra requests per refused event.
+    assert!(s.requests() <= 5 + 4 * 2 * 7, "{} requests", s.requests());
+}
+
+#[test]
+fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
+    let lines = events(600, 4_000);
+    for (flag, env) in [
+        (Some("--gzip"), None),
+        (None, Some("true")),
+        (None, Some("1")),
+    ] {
+        let s = standin(&[]);
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = tool(BIN, home.path(), &s.url());
+        cmd.args(flag);
+        if let Some(v) = env {
+            cmd.env("SEGMENT_GZIP", v);
+        }
+        let out = cmd.write_stdin(input(&lines)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(s.message_ids(), ids(600));
+        let r = s.received();
+        // Five bodies of up to 500,000 bytes uncompressed, as without gzip:
+        // the limit is counted before compression.
+        assert_eq!((r.requests, r.gzip_requests), (5, 5), "{flag:?} {env:?}");
+        assert!(r.plain_bytes > 2_000_000 && r.wire_bytes * 4 < r.plain_bytes);
+    }
+    // SEGMENT_GZIP=false: plain bodies.
+    let s = standin(&[]);
+    let home = tempfile::tempdir().unwrap();
+    tool(BIN, home.path(), &s.url())
+        .env("SEGMENT_GZIP", "false")
+        .write_stdin(input(&lines))
+        .assert()
+        .code(0);
+    assert_eq!(s.received().gzip_requests, 0);
+    assert_eq!(s.received().wire_bytes, s.received().plain_bytes);
 }
 
 #[test]

@@ -1,18 +1,18 @@
-//! segment-uploader (`docs/tools/segment-uploader.md`): sends the events on stdin to Segment's batch
+//! segment-uploader (SPEC §2.5): sends the events on stdin to Segment's batch
 //! API as one request. Events Segment would drop silently are rejected and
 //! reported instead (stderr, `--rejects`); the rest go out in one body that
-//! is built and counted exactly as segment-mass-uploader's. Input that does
+//! is built and counted exactly as segment-mass-uploader's (the front half
+//! they share, `core::segment::intake`). Input that does
 //! not fit in one request is refused before anything is sent (exit 2: the
 //! tool was handed a job that is segment-mass-uploader's).
 
 use std::path::PathBuf;
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::env;
-use segment_bridge_core::jsonl::LineReader;
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::segment::{
-    self, check_event_with, Client, ClientArgs, Limits, Packer, SendError, SetupError,
+    self, read_batches, BadLimit, Batch, BatchArgs, Client, ClientArgs, IntakeError, Limits,
+    SendError, SetupError, Step,
 };
 use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 
@@ -33,9 +33,8 @@ pub struct Args {
     #[command(flatten)]
     pub client: ClientArgs,
 
-    /// Largest request body in bytes (Segment refuses bodies over 500,000).
-    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = segment::MAX_BODY_BYTES)]
-    pub max_body: usize,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 
     /// Also write rejected input lines, as read, to this file.
     #[arg(long)]
@@ -54,15 +53,16 @@ pub enum Error {
     Core(#[from] segment_bridge_core::Error),
     #[error(
         "input does not fit in one batch (at most {max_body} bytes and {max_events} events): \
-         line {line} would pass it; nothing was sent. hint: segment-mass-uploader sends any amount"
+         line {line} would pass it; nothing was sent\n\
+         hint: segment-mass-uploader sends any amount"
     )]
     TooBig {
         line: u64,
         max_body: usize,
         max_events: usize,
     },
-    #[error("batch-data-size {0} is too small for any event")]
-    BadLimit(usize),
+    #[error(transparent)]
+    BadLimit(#[from] BadLimit),
     #[error("cannot deliver the batch of {events} events to {url}")]
     Send {
         events: usize,
@@ -86,11 +86,39 @@ impl ToolError for Error {
     }
 }
 
-pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let limits = Limits::with_max_body(args.max_body);
-    if !limits.fits_alone(2) {
-        return Err(Error::BadLimit(args.max_body));
+/// Reads the input into at most one batch; rejected lines go to `rejects`.
+fn one_batch(
+    input: Input<'_>,
+    limits: Limits,
+    rejects: &mut Rejects,
+) -> Result<(u64, Option<Batch>), Error> {
+    let mut batch = None;
+    let r = read_batches(input, limits, None, |step| match step {
+        // The packer hands a batch on only when the next event did not fit
+        // (or at the end): a second one means the input is too big.
+        Step::Batch(b) if batch.is_some() => Err(Error::TooBig {
+            line: b.line_range().map_or(0, |(first, _)| first),
+            max_body: limits.max_body,
+            max_events: limits.max_events,
+        }),
+        Step::Batch(b) => {
+            batch = Some(b);
+            Ok(())
+        }
+        Step::Rejected { line, raw, why } => {
+            tracing::warn!(line, reason = %why, "line {line}: {why}");
+            rejects.reject(raw).map_err(Error::from)
+        }
+    });
+    match r {
+        Ok(intake) => Ok((intake.events_read, batch)),
+        Err(IntakeError::Read(e)) => Err(Error::Read(e)),
+        Err(IntakeError::Consumer(e)) => Err(e),
     }
+}
+
+pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
+    let limits = args.batch.limits(!args.dry_run)?;
     let mut rejects = Rejects::open(args.rejects.as_deref())?;
     // Credentials before reading anything: a misconfiguration is exit 2 with
     // nothing done.
@@ -99,36 +127,8 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     } else {
         Some(Client::new(args.client.config()?)?)
     };
-
-    let mut reader = LineReader::new(input);
-    let mut packer = Packer::new(limits);
-    let mut read = 0u64;
-    while let Some(line) = reader.next_line().map_err(Error::Read)? {
-        if line.is_blank() {
-            continue;
-        }
-        read += 1;
-        let pushed = match check_event_with(line.bytes, limits.max_event) {
-            Ok(json) => packer.push(line.number, &json).map_err(|e| e.to_string()),
-            Err(reason) => Err(reason.to_string()),
-        };
-        match pushed {
-            Ok(None) => {}
-            Ok(Some(_full)) => {
-                return Err(Error::TooBig {
-                    line: line.number,
-                    max_body: limits.max_body,
-                    max_events: limits.max_events,
-                })
-            }
-            Err(reason) => {
-                tracing::warn!(line = line.number, reason = %reason, "line {}: {reason}", line.number);
-                rejects.reject(line.bytes)?;
-            }
-        }
-    }
+    let (read, batch) = one_batch(input, limits, &mut rejects)?;
     let rejected = rejects.finish()?;
-    let batch = packer.finish();
     let (events, bytes) = batch.as_ref().map_or((0, 0), |b| (b.len(), b.body().len()));
 
     let mut retries = 0;

@@ -9,6 +9,12 @@
 //! characters, not an object, past the 2,500th) are recorded as dropped, the
 //! rest as accepted, so that tests assert on what was actually delivered.
 //!
+//! A body sent with `Content-Encoding: gzip` is decompressed first; the
+//! size limit applies to the uncompressed JSON. With `refuse_marked`, a batch
+//! holding any event whose text contains the marker is refused whole with a
+//! 400, as Segment refuses a request it does not like (the uploader's
+//! bisection is tested against it).
+//!
 //! Faults are injected per request number (1-based, every request counts):
 //! any status with an optional `Retry-After`, a connection closed without an
 //! answer, or a slow answer; for the first N requests, every K-th, a seeded
@@ -46,6 +52,9 @@ pub enum FaultKind {
     Drop,
     /// Wait this long, then handle the request normally.
     Slow(Duration),
+    /// Answer with this status and `Retry-After` as an HTTP date this many
+    /// seconds from now; nothing is accepted.
+    StatusUntil { status: u16, in_secs: u64 },
 }
 
 /// One injected fault.
@@ -72,7 +81,8 @@ impl Fault {
     }
 
     /// Parses `KIND[@WHEN]`: KIND is a status (`503`), `429+RA` (status with
-    /// `Retry-After: RA` seconds), `drop`, or `slow=MS`; WHEN is `first=N`,
+    /// `Retry-After: RA` seconds), `429+date=S` (`Retry-After` as the HTTP
+    /// date S seconds from now), `drop`, or `slow=MS`; WHEN is `first=N`,
     /// `every=K`, `random=SHARE[,seed=S]` or `always` (the default).
     pub fn parse(spec: &str) -> Result<Fault, String> {
         let (kind, when) = spec.split_once('@').unwrap_or((spec, "always"));
@@ -83,6 +93,15 @@ impl Fault {
             FaultKind::Drop
         } else if let Some(ms) = kind.strip_prefix("slow=") {
             FaultKind::Slow(Duration::from_millis(ms.parse().map_err(|_| bad())?))
+        } else if let Some((status, secs)) = kind.split_once("+date=") {
+            let status: u16 = status.parse().map_err(|_| bad())?;
+            if !(100..=599).contains(&status) {
+                return Err(bad());
+            }
+            FaultKind::StatusUntil {
+                status,
+                in_secs: secs.parse().map_err(|_| bad())?,
+            }
         } else {
             let (status, ra) = match kind.split_once('+') {
                 Some((s, ra)) => (s, Some(ra.parse().map_err(|_| bad())?)),
@@ -121,6 +140,9 @@ pub struct Config {
     pub print_events: bool,
     /// Serve HTTPS with this configuration (see [`crate::tls::TestCa`]).
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// Refuse with 400 any batch holding an event whose JSON text contains
+    /// this string.
+    pub refuse_marked: Option<String>,
 }
 
 impl Config {
@@ -134,6 +156,7 @@ impl Config {
             record_events: true,
             print_events: false,
             tls: None,
+            refuse_marked: None,
         }
     }
 
@@ -159,6 +182,12 @@ pub struct Received {
     pub accepted_events: u64,
     /// Events Segment would have dropped silently, with the reason.
     pub dropped: Vec<(String, Box<RawValue>)>,
+    /// Bytes of the bodies as they came (compressed ones compressed).
+    pub wire_bytes: u64,
+    /// Bytes of the bodies uncompressed.
+    pub plain_bytes: u64,
+    /// Requests that came with `Content-Encoding: gzip`.
+    pub gzip_requests: u64,
 }
 
 impl Received {
@@ -308,12 +337,26 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(DropConnection),
     };
-    shared.received().body_sizes.push(body.len());
+    {
+        let mut r = shared.received();
+        r.body_sizes.push(body.len());
+        r.wire_bytes += body.len() as u64;
+    }
 
     for fault in shared.config.faults.iter().filter(|f| f.when.hits(n)) {
         match fault.kind {
             FaultKind::Slow(d) => tokio::time::sleep(d).await,
             FaultKind::Drop => return Err(DropConnection),
+            FaultKind::StatusUntil { status, in_secs } => {
+                let at = std::time::SystemTime::now() + Duration::from_secs(in_secs);
+                let mut r = Response::new(Full::new(Bytes::from_static(b"fault injected")));
+                *r.status_mut() =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                if let Ok(v) = hyper::header::HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+                    r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+                }
+                return Ok(r);
+            }
             FaultKind::Status {
                 status,
                 retry_after,
@@ -357,6 +400,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     if !json_type {
         return answer(StatusCode::BAD_REQUEST, "Bad Request");
     }
+    let Some(body) = decode(&parts.headers, body) else {
+        return answer(StatusCode::BAD_REQUEST, "Bad Request");
+    };
+    shared.received().plain_bytes += body.len() as u64;
     if body.len() > shared.config.max_body {
         return answer(StatusCode::BAD_REQUEST, "Bad Request");
     }
@@ -367,8 +414,35 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
         return answer(StatusCode::BAD_REQUEST, "Bad Request");
     };
-    accept(&shared, batch.batch);
+    if let Some(mark) = &shared.config.refuse_marked {
+        if batch.batch.iter().any(|e| e.get().contains(mark.as_str())) {
+            return answer(StatusCode::BAD_REQUEST, "Bad Request");
+        }
+    }
+    let gzip = parts.headers.contains_key(hyper::header::CONTENT_ENCODING);
+    accept(&shared, batch.batch, gzip);
     answer(StatusCode::OK, r#"{"success":true}"#)
+}
+
+/// The body uncompressed (`Content-Encoding: gzip`) or as it came; `None`
+/// for an encoding we don't take or a body that does not decompress.
+fn decode(headers: &hyper::HeaderMap, body: Bytes) -> Option<Bytes> {
+    let Some(enc) = headers.get(hyper::header::CONTENT_ENCODING) else {
+        return Some(body);
+    };
+    let enc = enc.to_str().ok()?.trim();
+    if enc.eq_ignore_ascii_case("identity") {
+        return Some(body);
+    }
+    if !enc.eq_ignore_ascii_case("gzip") {
+        return None;
+    }
+    use std::io::Read as _;
+    let mut out = Vec::with_capacity(body.len() * 4);
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(Bytes::from(out))
 }
 
 fn authorized(write_key: &str, header: Option<&hyper::header::HeaderValue>) -> bool {
@@ -414,11 +488,14 @@ fn drop_reason(e: &RawValue, index: usize, config: &Config) -> Option<&'static s
     None
 }
 
-fn accept(shared: &Shared, events: Vec<Box<RawValue>>) {
+fn accept(shared: &Shared, events: Vec<Box<RawValue>>, gzip: bool) {
     let config = &shared.config;
     let mut out = String::new();
     let mut r = shared.received();
     r.accepted_requests += 1;
+    if gzip {
+        r.gzip_requests += 1;
+    }
     for (i, e) in events.into_iter().enumerate() {
         if let Some(reason) = drop_reason(&e, i, config) {
             r.dropped.push((reason.to_owned(), e));

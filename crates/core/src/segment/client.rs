@@ -1,25 +1,32 @@
 //! Sending one request body to Segment's batch API, with the project's one
-//! retry policy (`crate::retry`): connection errors, timeouts, 408, 429 and
-//! 5xx but 501 are retried with jittered exponential backoff, `Retry-After`
-//! honoured; any other 4xx fails at once. A body is resent unchanged, so
-//! Segment's `messageId` dedup makes a retry after a lost answer harmless.
+//! retry policy (`crate::retry`, docs/delivery.md): connection errors,
+//! timeouts, 408, 410, 429, 460 and 5xx but 501/505 are retried with
+//! jittered exponential backoff; `Retry-After` (seconds or an HTTP date) is
+//! honoured on any of them without using up the retry budget, and one time
+//! ceiling per batch (`--max-retry-time`) bounds it all. Any other 4xx fails
+//! at once. A body is resent unchanged, so Segment's `messageId` dedup makes
+//! a retry after a lost answer harmless. With `--gzip` the body goes out
+//! compressed (`Content-Encoding: gzip`); its limits are still counted on
+//! the uncompressed JSON, as Segment's libraries count them.
 //!
 //! The write key goes on the wire in exactly one place, [`Client::authorize`],
 //! as a header value marked sensitive; any text the server sends back is
 //! scrubbed of it before it reaches an error message.
 
+use std::borrow::Cow;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 
 use super::credentials::{self, Credentials, CredentialsError};
 use crate::env;
 use crate::error::ToolError;
 use crate::exit::ExitStatus;
 use crate::http::{self, HttpConfig};
-use crate::retry::{self, Attempt, RetryPolicy, Verdict};
+use crate::retry::{self, Attempt, GaveUp, Retried, RetryPolicy, Verdict};
 use crate::secret::Secret;
 
 /// The command-line options every Segment-sending tool shares.
@@ -49,6 +56,17 @@ pub struct ClientArgs {
     #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value_t = 60.0)]
     pub timeout_secs: f64,
 
+    /// Total time one batch may take, in seconds, its retries and the waits
+    /// the server asks for included; then the batch fails.
+    #[arg(long = "max-retry-time", env = env::SEGMENT_MAX_RETRY_TIME, default_value_t = 600.0)]
+    pub max_retry_secs: f64,
+
+    /// Gzip request bodies (`Content-Encoding: gzip`). The size limits still
+    /// apply to the uncompressed body.
+    #[arg(long, env = env::SEGMENT_GZIP, value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    pub gzip: bool,
+
     /// The write key from `SEGMENT_WRITE_KEY` (environment only).
     #[arg(skip = credentials::write_key_from_env())]
     pub write_key: Option<Secret>,
@@ -66,18 +84,24 @@ impl ClientArgs {
             explicit.is_some(),
         )?;
         http::warn_plain_http(&self.api_url, env::SEGMENT_BATCH_API);
-        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
-            return Err(SetupError::Setup(crate::Error::config(format!(
-                "timeout must be a positive number of seconds (`{}`)",
-                self.timeout_secs
-            ))));
-        }
+        let seconds = |what: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(SetupError::Setup(crate::Error::config(format!(
+                    "{what} must be a positive number of seconds (`{v}`)"
+                ))))
+            }
+        };
+        let timeout = seconds("timeout", self.timeout_secs)?;
+        let ceiling = seconds("max-retry-time", self.max_retry_secs)?;
         Ok(ClientConfig {
             url: self.api_url.clone(),
             credentials,
-            policy: RetryPolicy::new(self.retries),
+            policy: RetryPolicy::new(self.retries).with_ceiling(ceiling),
+            gzip: self.gzip,
             http: HttpConfig {
-                timeout: Some(Duration::from_secs_f64(self.timeout_secs)),
+                timeout: Some(timeout),
                 ca_file: self.ca_file.clone(),
                 ..HttpConfig::default()
             },
@@ -91,6 +115,8 @@ pub struct ClientConfig {
     pub url: reqwest::Url,
     pub credentials: Credentials,
     pub policy: RetryPolicy,
+    /// Gzip request bodies.
+    pub gzip: bool,
     pub http: HttpConfig,
 }
 
@@ -116,6 +142,8 @@ pub enum SendError {
     Status { status: u16, body: String },
     #[error("request to Segment failed")]
     Transport(#[source] reqwest::Error),
+    #[error("cannot gzip the request body")]
+    Gzip(#[source] std::io::Error),
 }
 
 fn fmt_body(body: &str) -> String {
@@ -127,6 +155,12 @@ fn fmt_body(body: &str) -> String {
 }
 
 impl SendError {
+    /// 400: Segment refused the request whole (for a batch that passed our
+    /// checks: something in one of its events it does not like).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, SendError::Status { status: 400, .. })
+    }
+
     /// 401/403: the write key is wrong; every other request will fail too.
     pub fn is_auth(&self) -> bool {
         matches!(
@@ -139,12 +173,9 @@ impl SendError {
     }
 }
 
-/// The result of [`Client::send`] and how many retries it took.
-#[derive(Debug)]
-pub struct Sent {
-    pub result: Result<(), SendError>,
-    pub retries: u32,
-}
+/// What [`Client::send`] returns: the bytes that went on the wire (the
+/// body, compressed with `--gzip`) and how many retries it took.
+pub type Sent = Retried<usize, SendError>;
 
 /// A Segment batch API client.
 #[derive(Debug)]
@@ -155,6 +186,7 @@ pub struct Client {
     /// To scrub it from server-sent text.
     write_key: Secret,
     policy: RetryPolicy,
+    gzip: bool,
 }
 
 impl Client {
@@ -174,6 +206,7 @@ impl Client {
             auth,
             write_key: cfg.credentials.write_key,
             policy: cfg.policy,
+            gzip: cfg.gzip,
         })
     }
 
@@ -197,14 +230,22 @@ impl Client {
         body: &[u8],
         mut on_retry: impl FnMut(&SendError, u32, Duration),
     ) -> Sent {
+        let wire = match self.encode(body) {
+            Ok(w) => w,
+            Err(e) => return Retried::once(Err(SendError::Gzip(e))),
+        };
         let r = retry::run(
             &self.policy,
-            |_| self.attempt(body),
+            |_| self.attempt(&wire),
             |e, n, d| on_retry(e, n, d),
         );
-        Sent {
-            result: r.result,
+        if let Some(why @ GaveUp::Ceiling { .. }) = r.gave_up {
+            tracing::warn!("{why} (--max-retry-time)");
+        }
+        Retried {
+            result: r.result.map(|()| wire.len()),
             retries: r.retries,
+            gave_up: r.gave_up,
         }
     }
 
@@ -214,19 +255,35 @@ impl Client {
         self.send_with(body, |e, n, d| {
             tracing::warn!(
                 retry = n, error = %crate::error::chain(e), delay_seconds = d.as_secs_f64(),
-                "{}; retry {n}/{max} in {:.1}s",
+                "{}; retry {n} (budget {max}) in {:.1}s",
                 crate::error::chain(e),
                 d.as_secs_f64()
             );
         })
     }
 
+    /// The bytes that go on the wire for `body`.
+    fn encode<'a>(&self, body: &'a [u8]) -> std::io::Result<Cow<'a, [u8]>> {
+        if !self.gzip {
+            return Ok(Cow::Borrowed(body));
+        }
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 4),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(body)?;
+        gz.finish().map(Cow::Owned)
+    }
+
     fn attempt(&self, body: &[u8]) -> Attempt<(), SendError> {
-        let req = self
+        let mut req = self
             .http
             .post(self.url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
+        if self.gzip {
+            req = req.header(CONTENT_ENCODING, "gzip");
+        }
         let started = std::time::Instant::now();
         let resp = match self.authorize(req).send() {
             Ok(r) => r,
@@ -296,6 +353,7 @@ mod tests {
             url: reqwest::Url::parse("http://127.0.0.1:9/v1/batch").unwrap(),
             credentials: Credentials::from_write_key(Secret::new("SEKRIT-KEY")),
             policy: RetryPolicy::new(0),
+            gzip: false,
             http: HttpConfig::default(),
         })
         .unwrap();

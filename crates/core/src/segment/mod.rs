@@ -7,17 +7,22 @@
 //! [`payload`] builds the `{"batch":[…]}` body byte for byte (number literals
 //! kept as written), [`validate`] catches locally what Segment would drop,
 //! [`packer`] fills request bodies as close to the limit as allowed,
-//! [`credentials`] finds the write key (env or netrc), and [`client`] sends a
-//! body with the project's one retry policy.
+//! [`credentials`] finds the write key (env or netrc), [`client`] sends a
+//! body with the project's one retry policy, and [`intake`] is the front
+//! half every Segment tool shares (read → validate → skip → pack → reject).
 
 pub mod client;
 pub mod credentials;
+pub mod intake;
 pub mod packer;
 pub mod payload;
 pub mod validate;
 
 pub use client::{Client, ClientArgs, ClientConfig, SendError, Sent, SetupError};
 pub use credentials::{Credentials, CredentialsError};
+pub use intake::{
+    read_batches, BadLimit, BatchArgs, Delivered, Intake, IntakeError, Rejection, Step,
+};
 pub use packer::{Batch, DoesNotFit, Limits, Packer};
 pub use payload::{compact, payload, BATCH_PREFIX, BATCH_SUFFIX, WRAPPER_BYTES};
 pub use validate::{check_event, check_event_with, message_id, Invalid};

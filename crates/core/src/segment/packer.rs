@@ -88,6 +88,20 @@ impl Batch {
             .map(|&(line, s, e)| (line, &self.body[s..e]))
     }
 
+    /// The two halves of this batch (by event count, in order), each a
+    /// complete body; for sending again what a server refused whole.
+    pub fn halves(&self) -> (Batch, Batch) {
+        let mid = self.events.len() / 2;
+        let part = |events: &[(u64, usize, usize)]| {
+            let mut b = Batch::new(self.body.len());
+            for &(line, s, e) in events {
+                b.push(line, &self.body[s..e]);
+            }
+            b.finish()
+        };
+        (part(&self.events[..mid]), part(&self.events[mid..]))
+    }
+
     /// Input line numbers of the first and last event.
     pub fn line_range(&self) -> Option<(u64, u64)> {
         Some((self.events.first()?.0, self.events.last()?.0))
@@ -144,10 +158,6 @@ impl Packer {
         limits.max_body.min(MAX_BODY_BYTES + 1024)
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Adds an event (compact JSON). Returns the finished batch when the
     /// event did not fit in the current one (the event then starts the next).
     pub fn push(&mut self, line: u64, event: &[u8]) -> Result<Option<Batch>, DoesNotFit> {
@@ -167,11 +177,6 @@ impl Packer {
         };
         self.current.push(line, event);
         Ok(done)
-    }
-
-    /// Events waiting in the current batch.
-    pub fn pending(&self) -> usize {
-        self.current.len()
     }
 
     /// The last batch, if it holds any event.
@@ -225,6 +230,17 @@ mod tests {
             }
         );
         assert!(Packer::new(Limits::default()).finish().is_none());
+    }
+
+    #[test]
+    fn halves_are_complete_bodies_in_order() {
+        let (b, events) = pack(Limits::default(), &[8, 9, 10, 11, 12]);
+        let (l, r) = b[0].halves();
+        assert_eq!((l.len(), r.len()), (2, 3));
+        let body = |evs: &[Vec<u8>]| super::super::payload::payload(evs.iter().map(|e| &e[..]));
+        assert_eq!(l.body(), body(&events[..2]));
+        assert_eq!(r.body(), body(&events[2..]));
+        assert_eq!(r.line_range(), Some((3, 5)));
     }
 
     #[test]

@@ -50,6 +50,9 @@ struct Args {
     /// On exit (stdin closed), print request and event counts to stderr.
     #[arg(long)]
     until_stdin_closes: bool,
+    /// Refuse with 400 any batch holding an event that contains this text.
+    #[arg(long, value_name = "TEXT")]
+    refuse_marked: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     config.faults = args.faults;
     config.print_events = args.print_events;
     config.record_events = !args.no_record;
+    config.refuse_marked = args.refuse_marked;
     let standin = match SegmentStandin::spawn_on(config, args.listen) {
         Ok(s) => s,
         Err(e) => {
@@ -92,12 +96,15 @@ fn main() -> ExitCode {
         let r = standin.received();
         let _ = writeln!(
             std::io::stderr(),
-            "segment-standin: {} requests, {} accepted, {} events accepted, {} dropped, largest body {} bytes",
+            "segment-standin: {} requests, {} accepted, {} events accepted, {} dropped, largest body {} bytes, {} bytes on the wire, {} uncompressed, {} gzip requests",
             r.requests,
             r.accepted_requests,
             r.accepted_events,
             r.dropped.len(),
-            r.body_sizes.iter().max().copied().unwrap_or(0)
+            r.body_sizes.iter().max().copied().unwrap_or(0),
+            r.wire_bytes,
+            r.plain_bytes,
+            r.gzip_requests
         );
         return ExitCode::SUCCESS;
     }

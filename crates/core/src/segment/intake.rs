@@ -1,0 +1,234 @@
+//! The front half every Segment-sending tool shares: read events, check
+//! each one as Segment would ([`super::validate`]), skip the ones a delivery
+//! ledger says were delivered already, and pack the rest into request bodies
+//! ([`super::packer`]). What comes out is a stream of [`Step`]s: finished
+//! batches, and rejected lines with a typed reason. What a tool does with
+//! them (send, print, refuse a second batch) is its own business.
+//!
+//! The input is read here and nowhere else in the Segment tools.
+
+use std::io;
+
+use super::packer::{Batch, DoesNotFit, Limits, Packer};
+use super::validate::{check_event_with, message_id, Invalid};
+use super::MAX_BODY_BYTES;
+use crate::cli::Input;
+use crate::env;
+use crate::jsonl::LineReader;
+
+/// The batch-size option of every Segment-sending tool.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BatchArgs {
+    /// Largest request body in bytes (Segment refuses bodies over 500,000).
+    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = MAX_BODY_BYTES)]
+    pub max_body: usize,
+}
+
+/// `--batch-data-size` too small for any event.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("batch-data-size {0} is too small for any event")]
+pub struct BadLimit(pub usize);
+
+impl BatchArgs {
+    /// The limits, checked: a body must hold at least `{}`. `to_segment`:
+    /// the bodies go to Segment, so a size over its limit is warned about.
+    pub fn limits(&self, to_segment: bool) -> Result<Limits, BadLimit> {
+        let limits = Limits::with_max_body(self.max_body);
+        if !limits.fits_alone(2) {
+            return Err(BadLimit(self.max_body));
+        }
+        if to_segment && self.max_body > MAX_BODY_BYTES {
+            tracing::warn!(
+                "batch-data-size {} is over Segment's limit of {MAX_BODY_BYTES} bytes: requests may be refused",
+                self.max_body
+            );
+        }
+        Ok(limits)
+    }
+}
+
+/// Why an input line is not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Segment would refuse or drop it.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// It can't fit in any request body under the configured limit.
+    #[error(transparent)]
+    DoesNotFit(#[from] DoesNotFit),
+}
+
+/// What the front half hands on, in input order.
+pub enum Step<'a> {
+    /// A full request body (or the last one).
+    Batch(Batch),
+    /// A line that won't be sent, as read.
+    Rejected {
+        line: u64,
+        raw: &'a [u8],
+        why: Rejection,
+    },
+}
+
+/// The figures of the front half.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    /// Non-blank input lines.
+    pub events_read: u64,
+    /// Lines rejected (each handed on as [`Step::Rejected`]).
+    pub events_rejected: u64,
+    /// Events skipped because the ledger holds their `messageId`.
+    pub already_delivered: u64,
+}
+
+/// Why the front half stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError<E> {
+    /// Reading the input failed; the events read before it were handed on.
+    #[error("cannot read standard input")]
+    Read(#[source] io::Error),
+    /// The consumer of the steps failed.
+    #[error(transparent)]
+    Consumer(E),
+}
+
+/// Which events were delivered before (the delivery ledger).
+pub trait Delivered {
+    fn contains(&self, message_id: &str) -> bool;
+}
+
+/// Reads `input` to its end, handing each finished batch and each rejected
+/// line to `on` in order; events whose `messageId` `delivered` holds are
+/// skipped. After a read error, what was read before it is still handed on
+/// (the last batch included), then the error is returned.
+pub fn read_batches<E>(
+    input: Input<'_>,
+    limits: Limits,
+    delivered: Option<&dyn Delivered>,
+    mut on: impl FnMut(Step<'_>) -> Result<(), E>,
+) -> Result<Intake, IntakeError<E>> {
+    let mut reader = LineReader::new(input);
+    let mut packer = Packer::new(limits);
+    let mut counts = Intake::default();
+    let read_error = loop {
+        let line = match reader.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        };
+        if line.is_blank() {
+            continue;
+        }
+        counts.events_read += 1;
+        let pushed = match check_event_with(line.bytes, limits.max_event) {
+            Ok(json) if is_delivered(delivered, &json) => {
+                counts.already_delivered += 1;
+                continue;
+            }
+            Ok(json) => packer.push(line.number, &json).map_err(Rejection::from),
+            Err(why) => Err(Rejection::from(why)),
+        };
+        let step = match pushed {
+            Ok(None) => continue,
+            Ok(Some(batch)) => Step::Batch(batch),
+            Err(why) => {
+                counts.events_rejected += 1;
+                Step::Rejected {
+                    line: line.number,
+                    raw: line.bytes,
+                    why,
+                }
+            }
+        };
+        on(step).map_err(IntakeError::Consumer)?;
+    };
+    if let Some(batch) = packer.finish() {
+        on(Step::Batch(batch)).map_err(IntakeError::Consumer)?;
+    }
+    match read_error {
+        Some(e) => Err(IntakeError::Read(e)),
+        None => Ok(counts),
+    }
+}
+
+fn is_delivered(delivered: Option<&dyn Delivered>, event: &[u8]) -> bool {
+    let Some(ledger) = delivered else {
+        return false;
+    };
+    message_id(event).is_some_and(|id| ledger.contains(&id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    impl Delivered for HashSet<String> {
+        fn contains(&self, id: &str) -> bool {
+            HashSet::contains(self, id)
+        }
+    }
+
+    fn ev(id: &str) -> String {
+        format!(r#"{{"messageId":"{id}","userId":"u","type":"track","event":"e"}}"#)
+    }
+
+    #[test]
+    fn batches_rejections_and_ledger_skips_in_order() {
+        let text = format!(
+            "{}\n\n{{\"event\":\"x\"}}\n{}\n{}\n",
+            ev("a"),
+            ev("b"),
+            ev("c")
+        );
+        let ledger: HashSet<String> = ["b".to_owned()].into();
+        let mut seen = Vec::new();
+        let counts = read_batches::<()>(
+            &mut text.as_bytes(),
+            Limits::default(),
+            Some(&ledger),
+            |step| {
+                seen.push(match step {
+                    Step::Batch(b) => format!("batch of {}", b.len()),
+                    Step::Rejected { line, why, .. } => format!("line {line}: {why}"),
+                });
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                "line 3: no `userId` or `anonymousId` (Segment would drop it)",
+                "batch of 2"
+            ]
+        );
+        assert_eq!(
+            counts,
+            Intake {
+                events_read: 4,
+                events_rejected: 1,
+                already_delivered: 1
+            }
+        );
+    }
+
+    #[test]
+    fn an_event_too_big_for_the_body_is_a_typed_rejection() {
+        let text = ev("a");
+        let mut whys = Vec::new();
+        read_batches::<()>(
+            &mut text.as_bytes(),
+            Limits::with_max_body(20),
+            None,
+            |step| {
+                if let Step::Rejected { why, .. } = step {
+                    whys.push(why);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(matches!(whys[..], [Rejection::DoesNotFit(_)]), "{whys:?}");
+    }
+}
