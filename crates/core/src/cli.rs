@@ -78,6 +78,21 @@ where
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
+    main_with_argv(tool, std::env::args_os().collect(), run)
+}
+
+/// [`main`] with the arguments given, for a tool that rewrites its command
+/// line first (querygen takes the Go flag package's spellings).
+pub fn main_with_argv<A, E, F>(
+    tool: &'static str,
+    argv: Vec<std::ffi::OsString>,
+    run: F,
+) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    E: ToolError,
+    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
+{
     if let Err(e) = logging::init(tool) {
         let err: &(dyn std::error::Error + 'static) = &e;
         report_error(err);
@@ -87,7 +102,7 @@ where
     if let Some(status) = generate(&mut cmd) {
         return status.into();
     }
-    let args = match parse::<A>(cmd) {
+    let args = match parse::<A>(cmd, argv) {
         Ok(a) => a,
         Err(status) => return status.into(),
     };
@@ -140,9 +155,12 @@ pub fn command<A: CommandFactory>(tool: &'static str) -> clap::Command {
 
 /// Parses the process arguments; on a usage error, reports it (in the log
 /// format) and returns the exit status to end with.
-fn parse<A: clap::Parser>(mut cmd: clap::Command) -> Result<A, ExitStatus> {
+fn parse<A: clap::Parser>(
+    mut cmd: clap::Command,
+    argv: Vec<std::ffi::OsString>,
+) -> Result<A, ExitStatus> {
     let parsed = cmd
-        .try_get_matches_from_mut(std::env::args_os())
+        .try_get_matches_from_mut(argv)
         .and_then(|mut m| A::from_arg_matches_mut(&mut m))
         .map_err(|e| e.format(&mut cmd));
     parsed.map_err(|e| {

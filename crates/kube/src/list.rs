@@ -69,6 +69,10 @@ pub enum ListError {
 /// Whether a failed page request is worth retrying.
 pub fn classify(e: &ApiError) -> Verdict {
     match e {
+        // In Kubernetes 410 Gone means the continue token expired: the same
+        // request can't succeed again, the caller restarts the list instead
+        // (Segment's policy, which the shared table follows, retries 410).
+        ApiError::Status { code: 410, .. } => Verdict::Fail,
         ApiError::Status { code, .. } => classify_status(*code),
         ApiError::Transport(err) => classify_transport(err),
     }

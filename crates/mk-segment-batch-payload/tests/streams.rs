@@ -44,8 +44,8 @@ fn ours(input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn pretty_printed_and_packed_streams_give_the_originals_payload() {
-    let input = std::fs::read("tests/fixtures/sample/input.jsonl").unwrap();
-    let expected = std::fs::read("tests/fixtures/sample/expected.json").unwrap();
+    let input = testkit::fixture_bytes("payload/sample/input.jsonl");
+    let expected = testkit::fixture_bytes("payload/sample/expected.json");
     let pretty = jq(&["."], &input);
     let tabbed = jq(&["--tab", "."], &input);
     // Several values per line, blank lines between.

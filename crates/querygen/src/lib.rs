@@ -278,38 +278,6 @@ pub struct Args {
     pub uid_lookup: Option<String>,
 }
 
-/// The arguments as the original Go binary took them (see [`go_flags`]),
-/// for the entry helper: parsing goes through [`go_flags`] first.
-#[derive(Debug)]
-pub struct GoArgs(pub Args);
-
-impl clap::FromArgMatches for GoArgs {
-    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        Args::from_arg_matches(m).map(GoArgs)
-    }
-    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(m)
-    }
-}
-
-impl clap::CommandFactory for GoArgs {
-    fn command() -> clap::Command {
-        Args::command()
-    }
-    fn command_for_update() -> clap::Command {
-        Args::command_for_update()
-    }
-}
-
-impl clap::Parser for GoArgs {
-    fn try_parse() -> Result<Self, clap::Error> {
-        Self::try_parse_from(go_flags(std::env::args_os()))
-    }
-    fn parse() -> Self {
-        Self::try_parse().unwrap_or_else(|e| e.exit())
-    }
-}
-
 /// Rewrites the Go flag package's spellings, which the original querygen
 /// took, into clap's: a flag may start with `-` or `--` (`-index`,
 /// `--index`); a value follows after `=` or as the next argument

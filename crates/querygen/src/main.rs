@@ -1,10 +1,11 @@
 //! `querygen`: everything is in the library (`querygen::run`), so that tests can
-//! call it in-process; the entry helper does the rest.
+//! call it in-process; the entry helper does the rest, on the command line as
+//! the Go flag package reads it (`querygen::go_flags`).
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), |args: querygen::GoArgs, input, output| {
-        querygen::run(args.0, input, output)
-    })
+fn main() -> std::process::ExitCode {
+    segment_bridge_core::cli::main_with_argv(
+        env!("CARGO_BIN_NAME"),
+        querygen::go_flags(std::env::args_os()),
+        querygen::run,
+    )
 }
