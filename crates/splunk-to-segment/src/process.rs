@@ -127,7 +127,12 @@ impl<'o> Sink<'o> {
     /// line (a value that spanned lines has its line breaks made spaces:
     /// white space to JSON, as no string can hold a raw line break).
     fn reject(&mut self, at: At, reason: &Rejection, raw: &[u8]) -> Result<(), Error> {
-        tracing::warn!("{at}: {reason}");
+        let (line, column, record) = match at {
+            At::Line(n) => (Some(n), None, None),
+            At::Value(n, c) => (Some(n), Some(c), None),
+            At::Record(n) => (None, None, Some(n)),
+        };
+        tracing::warn!(line, column, record, reason = %reason, "{at}: {reason}");
         if raw.contains(&b'\n') {
             let one: Vec<u8> = raw
                 .iter()
