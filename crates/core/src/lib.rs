@@ -17,6 +17,7 @@ pub mod http;
 pub mod jsonl;
 pub mod metrics;
 pub mod netrc;
+pub mod proxy;
 pub mod rejects;
 pub mod retry;
 pub mod secret;

@@ -483,3 +483,84 @@ mod query_order {
         assert!(s.requests().is_empty());
     }
 }
+
+/// HTTPS_PROXY / NO_PROXY (either case), as curl honours them, through a
+/// real CONNECT proxy on loopback.
+mod proxies {
+    use super::*;
+    use standins::proxy::ConnectProxy;
+
+    fn tls_standin() -> (SplunkStandin, tempfile::TempDir, std::path::PathBuf) {
+        let ca = standins::kube::TestCa::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+        let cfg = Config {
+            rules: KINDS
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| standins::splunk::Rule::new(kind.marker, served()[&k].clone()))
+                .collect(),
+            ..Config::default()
+        };
+        (SplunkStandin::start_tls(cfg, &ca).unwrap(), dir, ca_file)
+    }
+
+    #[test]
+    fn https_goes_through_the_proxy_unless_no_proxy_covers_the_host() {
+        let (s, _dir, ca_file) = tls_standin();
+        let hostport = s.url().trim_start_matches("https://").to_owned();
+        let port = hostport.rsplit(':').next().unwrap().to_owned();
+        let want = in_query_order_lines();
+        for var in ["HTTPS_PROXY", "https_proxy"] {
+            let proxy = ConnectProxy::start().unwrap();
+            let out = cmd(&s.url())
+                .arg("--ca-file")
+                .arg(&ca_file)
+                .env(var, proxy.url())
+                .assert()
+                .success();
+            assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), want);
+            let tunnels = proxy.tunnels();
+            assert!(!tunnels.is_empty(), "{var}: the proxy was not used");
+            assert!(tunnels.iter().all(|t| t.target == hostport), "{tunnels:?}");
+        }
+        for no_proxy in ["127.0.0.1", "localhost,127.0.0.0/8", "*"] {
+            let proxy = ConnectProxy::start().unwrap();
+            cmd(&s.url())
+                .arg("--ca-file")
+                .arg(&ca_file)
+                .env("HTTPS_PROXY", proxy.url())
+                .env("no_proxy", no_proxy)
+                .assert()
+                .success();
+            assert_eq!(proxy.tunnels(), vec![], "NO_PROXY={no_proxy}");
+        }
+        // A proxy that refuses the tunnel: the queries fail, as with curl.
+        let proxy = ConnectProxy::start().unwrap();
+        let url = format!("https://127.0.0.1:{port}");
+        cmd(&url)
+            .args(["--splunk-retries", "0", "--name", "application"])
+            .env(
+                "HTTPS_PROXY",
+                proxy.url().replace("127.0.0.1", "127.0.0.1:1"),
+            )
+            .assert()
+            .code(1);
+    }
+
+    fn in_query_order_lines() -> String {
+        let mut out = String::new();
+        for rows in served().values() {
+            if rows.is_empty() {
+                out.push_str(standins::splunk::NO_RESULTS);
+                out.push('\n');
+            }
+            for r in rows {
+                out.push_str(r);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}

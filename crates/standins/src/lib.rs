@@ -8,5 +8,6 @@
 pub mod server;
 
 pub mod kube;
+pub mod proxy;
 pub mod segment;
 pub mod splunk;
