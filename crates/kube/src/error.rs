@@ -96,6 +96,16 @@ pub enum Error {
         source: kube::Error,
     },
 
+    /// The proxy chosen for the cluster (its `proxy-url`, or
+    /// `HTTPS_PROXY`/`HTTP_PROXY`) is not a URL.
+    #[error("context `{context}`: invalid proxy URL `{url}`")]
+    Proxy {
+        context: String,
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// Listing failed for good (after retries).
     #[error("context `{context}`: cannot list {what}")]
     List {
@@ -158,7 +168,8 @@ impl ToolError for Error {
             | Error::ContextWithoutKubeconfig { .. }
             | Error::NoContexts(_)
             | Error::ContextConfig { .. }
-            | Error::Client { .. } => ExitStatus::Usage,
+            | Error::Client { .. }
+            | Error::Proxy { .. } => ExitStatus::Usage,
             Error::List { .. }
             | Error::ListExpired { .. }
             | Error::ContextsFailed { .. }
