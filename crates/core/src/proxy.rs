@@ -101,7 +101,8 @@ fn name_covers(token: &str, name: &str) -> bool {
         && name[name.len() - token.len()..].eq_ignore_ascii_case(token)
 }
 
-/// `ADDR` or `ADDR/BITS`; bits 0 (or none) means the whole address.
+/// `ADDR` or `ADDR/BITS`; as in curl, bits 0 (or none) means the whole
+/// address.
 fn ip_covers(token: &str, ip: IpAddr) -> bool {
     let (addr, bits) = match token.split_once('/') {
         Some((a, b)) => (a, b.parse::<u32>().unwrap_or(0)),
@@ -110,6 +111,14 @@ fn ip_covers(token: &str, ip: IpAddr) -> bool {
     let Ok(net) = addr.parse::<IpAddr>() else {
         return false;
     };
+    let width = if net.is_ipv4() { 32 } else { 128 };
+    in_cidr(ip, net, if bits == 0 { width } else { bits })
+}
+
+/// Whether `ip` is in the block `net/bits` (`bits` 0: every address of
+/// that family). Different families never match; `bits` past the address
+/// width never match.
+pub fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
     let (a, b, width) = match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
         (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
@@ -118,7 +127,7 @@ fn ip_covers(token: &str, ip: IpAddr) -> bool {
     if bits > width {
         return false;
     }
-    let shift = if bits == 0 { 0 } else { width - bits };
+    let shift = width - bits;
     a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
 }
 

@@ -404,7 +404,9 @@ mod query_order {
 
     /// All served lines, query by query, as the sequential original printed
     /// them.
-    fn in_query_order(served: &std::collections::BTreeMap<usize, Vec<String>>) -> String {
+    pub(super) fn in_query_order(
+        served: &std::collections::BTreeMap<usize, Vec<String>>,
+    ) -> String {
         let mut out = String::new();
         for rows in served.values() {
             if rows.is_empty() {
@@ -511,7 +513,7 @@ mod proxies {
         let (s, _dir, ca_file) = tls_standin();
         let hostport = s.url().trim_start_matches("https://").to_owned();
         let port = hostport.rsplit(':').next().unwrap().to_owned();
-        let want = in_query_order_lines();
+        let want = super::query_order::in_query_order(&served());
         for var in ["HTTPS_PROXY", "https_proxy"] {
             let proxy = ConnectProxy::start().unwrap();
             let out = cmd(&s.url())
@@ -547,20 +549,5 @@ mod proxies {
             )
             .assert()
             .code(1);
-    }
-
-    fn in_query_order_lines() -> String {
-        let mut out = String::new();
-        for rows in served().values() {
-            if rows.is_empty() {
-                out.push_str(standins::splunk::NO_RESULTS);
-                out.push('\n');
-            }
-            for r in rows {
-                out.push_str(r);
-                out.push('\n');
-            }
-        }
-        out
     }
 }

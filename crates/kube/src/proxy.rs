@@ -21,6 +21,8 @@
 
 use std::net::IpAddr;
 
+use segment_bridge_core::proxy::in_cidr;
+
 /// Where the decision reads variables from (the process environment, or a
 /// map in tests).
 pub trait Env {
@@ -100,7 +102,7 @@ fn covers(entry: &str, host: &str, ip: Option<IpAddr>, port: &str) -> bool {
         return true;
     }
     if let Some((net, bits)) = entry.split_once('/') {
-        return match (net.parse::<IpAddr>(), bits.parse::<u8>(), ip) {
+        return match (net.parse::<IpAddr>(), bits.parse::<u32>(), ip) {
             (Ok(net), Ok(bits), Some(ip)) => in_cidr(ip, net, bits),
             _ => false,
         };
@@ -133,19 +135,6 @@ fn split_host_port(entry: &str) -> (&str, Option<&str>) {
         Some((h, p)) if !h.contains(':') => (h, Some(p)),
         _ => (entry, None),
     }
-}
-
-fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    let (a, b, width) = match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
-        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
-        _ => return false,
-    };
-    if u32::from(bits) > width {
-        return false;
-    }
-    let shift = width - u32::from(bits);
-    a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
 }
 
 #[cfg(test)]
