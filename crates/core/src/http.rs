@@ -60,6 +60,9 @@ pub fn client(cfg: &HttpConfig) -> Result<reqwest::blocking::Client, Error> {
         .use_rustls_tls();
     // Proxies as curl picks them (`crate::proxy`), not reqwest's own rules.
     let proxies = crate::proxy::ProxyEnv::from_env();
+    proxies
+        .validate()
+        .map_err(|e| Error::config(e.to_string()))?;
     if !proxies.is_empty() {
         b = b.proxy(reqwest::Proxy::custom(move |url| proxies.proxy_for(url)));
     } else {

@@ -23,10 +23,20 @@ use std::net::IpAddr;
 /// The proxy settings of the environment, read once.
 #[derive(Debug, Clone, Default)]
 pub struct ProxyEnv {
-    http: Option<String>,
-    https: Option<String>,
-    all: Option<String>,
+    /// Each proxy with the name of the variable it came from.
+    http: Option<(&'static str, String)>,
+    https: Option<(&'static str, String)>,
+    all: Option<(&'static str, String)>,
     no_proxy: String,
+}
+
+/// A proxy variable that holds no usable URL.
+#[derive(Debug, thiserror::Error)]
+#[error("`{var}` is not a valid proxy URL (`{url}`): {reason}")]
+pub struct ProxyUrlError {
+    pub var: &'static str,
+    pub url: String,
+    pub reason: url::ParseError,
 }
 
 impl ProxyEnv {
@@ -38,12 +48,18 @@ impl ProxyEnv {
     /// Reads through `var` (tests).
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> ProxyEnv {
         // As curl's getenv: a variable set to nothing is not set.
-        let first = |names: &[&str]| names.iter().find_map(|n| var(n).filter(|v| !v.is_empty()));
+        let first = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|&n| var(n).filter(|v| !v.is_empty()).map(|v| (n, v)))
+        };
         ProxyEnv {
             http: first(&["http_proxy"]),
             https: first(&["https_proxy", "HTTPS_PROXY"]),
             all: first(&["all_proxy", "ALL_PROXY"]),
-            no_proxy: first(&["no_proxy", "NO_PROXY"]).unwrap_or_default(),
+            no_proxy: first(&["no_proxy", "NO_PROXY"])
+                .map(|(_, v)| v)
+                .unwrap_or_default(),
         }
     }
 
@@ -52,10 +68,24 @@ impl ProxyEnv {
         self.http.is_none() && self.https.is_none() && self.all.is_none()
     }
 
+    /// Checks that every configured proxy is a URL (curl refuses to run
+    /// with a bad one; without this check the client would silently go
+    /// direct).
+    pub fn validate(&self) -> Result<(), ProxyUrlError> {
+        for (var, value) in [&self.http, &self.https, &self.all].into_iter().flatten() {
+            reqwest::Url::parse(&with_scheme(value)).map_err(|reason| ProxyUrlError {
+                var,
+                url: crate::http::redact_url_text(value),
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
     /// The proxy URL (text, scheme added) for `url`, or `None` for a direct
     /// connection.
     pub fn proxy_for(&self, url: &reqwest::Url) -> Option<String> {
-        let proxy = match url.scheme() {
+        let (_, proxy) = match url.scheme() {
             "https" => self.https.as_ref(),
             "http" => self.http.as_ref(),
             _ => None,
@@ -65,11 +95,16 @@ impl ProxyEnv {
         if no_proxy_covers(&self.no_proxy, host) {
             return None;
         }
-        Some(if proxy.contains("://") {
-            proxy.clone()
-        } else {
-            format!("http://{proxy}")
-        })
+        Some(with_scheme(proxy))
+    }
+}
+
+/// A proxy without a scheme is an `http://` proxy.
+fn with_scheme(proxy: &str) -> String {
+    if proxy.contains("://") {
+        proxy.to_owned()
+    } else {
+        format!("http://{proxy}")
     }
 }
 
@@ -168,6 +203,16 @@ mod tests {
         ]);
         assert_eq!(via(&e, "https://h/").as_deref(), Some("http://low:1"));
         assert!(env(&[("https_proxy", "")]).is_empty());
+        let e = env(&[("HTTPS_PROXY", "http://u:secret@[bad")])
+            .validate()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("`HTTPS_PROXY` is not a valid proxy URL"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("secret"), "{e}");
+        env(&[("all_proxy", "proxy:3128")]).validate().unwrap();
     }
 
     #[test]
