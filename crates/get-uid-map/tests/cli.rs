@@ -654,6 +654,31 @@ mod proxies {
             .map(|(k, v)| (*k, v.replace("PROXY", &proxy.url())))
     }
 
+    /// A known difference: kube-rs refuses a `NO_PROXY` with an empty
+    /// entry, which kubectl accepts; the tool says how to fix it.
+    #[test]
+    fn a_no_proxy_with_an_empty_entry_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host();
+        let proxy = ConnectProxy::start().unwrap();
+        let case = &CASES[5];
+        let kc = write_kc(dir.path(), &host, case, &proxy);
+        let out = tool(dir.path())
+            .env("KUBECONFIG", &kc)
+            .env("HTTPS_PROXY", proxy.url())
+            .env("NO_PROXY", "127.0.0.1,")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot read `NO_PROXY`"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
+        assert!(proxy.tunnels().is_empty());
+    }
+
     #[test]
     fn through_the_proxy_exactly_when_kubectl_goes() {
         let dir = tempfile::tempdir().unwrap();

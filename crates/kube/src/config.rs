@@ -220,9 +220,17 @@ impl Source {
                 };
                 Config::from_custom_kubeconfig((**kubeconfig).clone(), &opts)
                     .await
-                    .map_err(|source| Error::ContextConfig {
-                        context: label.clone(),
-                        source,
+                    .map_err(|source| match source {
+                        // kube-rs parses NO_PROXY itself, more strictly than
+                        // kubectl (an empty entry is an error there).
+                        kube::config::KubeconfigError::ParseNoProxy(source) => Error::NoProxy {
+                            context: label.clone(),
+                            source,
+                        },
+                        source => Error::ContextConfig {
+                            context: label.clone(),
+                            source,
+                        },
                     })?
             }
         };

@@ -106,6 +106,14 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// `NO_PROXY` can't be read by the Kubernetes client library.
+    #[error("context `{context}`: cannot read `NO_PROXY`\nhint: write it as a comma-separated list of hosts, IP addresses and CIDR blocks, without empty entries (no `,,` or trailing comma)")]
+    NoProxy {
+        context: String,
+        #[source]
+        source: kube::config::NoProxyError,
+    },
+
     /// Listing failed for good (after retries).
     #[error("context `{context}`: cannot list {what}")]
     List {
@@ -169,7 +177,8 @@ impl ToolError for Error {
             | Error::NoContexts(_)
             | Error::ContextConfig { .. }
             | Error::Client { .. }
-            | Error::Proxy { .. } => ExitStatus::Usage,
+            | Error::Proxy { .. }
+            | Error::NoProxy { .. } => ExitStatus::Usage,
             Error::List { .. }
             | Error::ListExpired { .. }
             | Error::ContextsFailed { .. }
