@@ -538,16 +538,24 @@ mod proxies {
                 .success();
             assert_eq!(proxy.tunnels(), vec![], "NO_PROXY={no_proxy}");
         }
-        // A proxy that refuses the tunnel: the queries fail, as with curl.
-        let proxy = ConnectProxy::start().unwrap();
+        // A proxy nobody answers on: the queries fail, as with curl.
         let url = format!("https://127.0.0.1:{port}");
         cmd(&url)
             .args(["--splunk-retries", "0", "--name", "application"])
-            .env(
-                "HTTPS_PROXY",
-                proxy.url().replace("127.0.0.1", "127.0.0.1:1"),
-            )
+            .env("HTTPS_PROXY", "http://127.0.0.1:1")
             .assert()
             .code(1);
+        // A proxy that is not a URL: a configuration error, nothing sent.
+        let before = s.requests().len();
+        let out = cmd(&url)
+            .env("HTTPS_PROXY", "http://127.0.0.1:1:2")
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("`HTTPS_PROXY` is not a valid proxy URL"),
+            "{stderr}"
+        );
+        assert_eq!(s.requests().len(), before);
     }
 }
