@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release binaries of every tool (not the test stand-ins) and
-# copies them to an output directory. Used by deploy/Containerfile.
+# copies them to an output directory, with a link under each original
+# script's name (segment-uploader.sh -> segment-uploader, see
+# scripts/script-names.sh). Used by deploy/Containerfile.
 #   scripts/build-release.sh [--target TRIPLE] [--out DIR]
 # --target x86_64-unknown-linux-musl gives static binaries (needs the target
 # added with rustup and musl-gcc from Debian's musl-tools); without it, the
@@ -37,3 +39,4 @@ for b in "${bins[@]}"; do
   install -m 0755 "$dir/$b" "$out/$b"
 done
 echo "build-release: ${#bins[@]} binaries in $out: ${bins[*]}" >&2
+scripts/script-names.sh "$out"

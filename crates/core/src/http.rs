@@ -1,6 +1,6 @@
 //! The blocking HTTP client every tool uses: rustls with verified TLS
-//! (system roots, `SSL_CERT_FILE`, and an extra CA file), timeouts, and our
-//! user agent; and the one way every tool reads a URL from its
+//! (system roots, `SSL_CERT_FILE`, and an extra CA file), timeouts, proxies
+//! as curl picks them ([`crate::proxy`]), and our user agent; and the one way every tool reads a URL from its
 //! configuration ([`parse_url`]). Building requests and deciding about
 //! retries belong to the per-API modules.
 //!
@@ -58,6 +58,16 @@ pub fn client(cfg: &HttpConfig) -> Result<reqwest::blocking::Client, Error> {
         .timeout(cfg.timeout)
         .https_only(false)
         .use_rustls_tls();
+    // Proxies as curl picks them (`crate::proxy`), not reqwest's own rules.
+    let proxies = crate::proxy::ProxyEnv::from_env();
+    proxies
+        .validate()
+        .map_err(|e| Error::config(e.to_string()))?;
+    if !proxies.is_empty() {
+        b = b.proxy(reqwest::Proxy::custom(move |url| proxies.proxy_for(url)));
+    } else {
+        b = b.no_proxy();
+    }
     let env_ca = std::env::var_os(crate::env::SSL_CERT_FILE).map(PathBuf::from);
     for path in cfg.ca_file.iter().chain(env_ca.iter()) {
         for cert in load_pem_bundle(path)? {
@@ -129,7 +139,7 @@ pub fn parse_url(var: &'static str, text: &str) -> Result<reqwest::Url, UrlError
     if text.is_empty() {
         return Err(UrlError::Empty { var });
     }
-    let shown = || redact_text(text);
+    let shown = || redact_url_text(text);
     let full = if has_scheme(text) {
         text.to_owned()
     } else {
@@ -169,7 +179,7 @@ fn has_scheme(text: &str) -> bool {
 }
 
 /// A URL from configuration, as it may be printed: any userinfo replaced.
-fn redact_text(text: &str) -> String {
+pub fn redact_url_text(text: &str) -> String {
     let (scheme, rest) = match text.find("://") {
         Some(i) => text.split_at(i + 3),
         None => ("", text),

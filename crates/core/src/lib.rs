@@ -18,6 +18,7 @@ pub mod jsonl;
 pub mod logging;
 pub mod metrics;
 pub mod netrc;
+pub mod proxy;
 pub mod rejects;
 pub mod retry;
 pub mod secret;

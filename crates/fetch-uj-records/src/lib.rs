@@ -31,6 +31,12 @@ use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 /// Run the user-journey searches through Splunk's export API and stream the
 /// result rows (JSON lines) to stdout.
 ///
+/// The queries run concurrently, and the rows still come out in query
+/// order: all rows of the first query, then of the second, and so on, so
+/// two runs over the same data print the same bytes. Rows of a query that
+/// finishes before its turn wait in memory (`--buffer-bytes`), then in a
+/// temporary file.
+///
 /// Credentials: `SPLUNK_TOKEN` (sent as a Bearer token) if set, else the
 /// netrc entry for the Splunk host (`--netrc`/`CURL_NETRC`, default
 /// `~/.netrc`).
@@ -38,7 +44,7 @@ use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 #[command(
     name = "fetch-uj-records",
     version,
-    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag) and the variables listed above."
+    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them.\n\nExit status: 0 every query delivered all its rows; 1 a query failed after its retries (the others' rows still went out; the failed ones are named on stderr); 2 configuration error, nothing sent."
 )]
 pub struct Args {
     #[command(flatten)]

@@ -404,7 +404,9 @@ mod query_order {
 
     /// All served lines, query by query, as the sequential original printed
     /// them.
-    fn in_query_order(served: &std::collections::BTreeMap<usize, Vec<String>>) -> String {
+    pub(super) fn in_query_order(
+        served: &std::collections::BTreeMap<usize, Vec<String>>,
+    ) -> String {
         let mut out = String::new();
         for rows in served.values() {
             if rows.is_empty() {
@@ -481,5 +483,79 @@ mod query_order {
             "{stderr}"
         );
         assert!(s.requests().is_empty());
+    }
+}
+
+/// HTTPS_PROXY / NO_PROXY (either case), as curl honours them, through a
+/// real CONNECT proxy on loopback.
+mod proxies {
+    use super::*;
+    use standins::proxy::ConnectProxy;
+
+    fn tls_standin() -> (SplunkStandin, tempfile::TempDir, std::path::PathBuf) {
+        let ca = standins::kube::TestCa::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+        let cfg = Config {
+            rules: KINDS
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| standins::splunk::Rule::new(kind.marker, served()[&k].clone()))
+                .collect(),
+            ..Config::default()
+        };
+        (SplunkStandin::start_tls(cfg, &ca).unwrap(), dir, ca_file)
+    }
+
+    #[test]
+    fn https_goes_through_the_proxy_unless_no_proxy_covers_the_host() {
+        let (s, _dir, ca_file) = tls_standin();
+        let hostport = s.url().trim_start_matches("https://").to_owned();
+        let port = hostport.rsplit(':').next().unwrap().to_owned();
+        let want = super::query_order::in_query_order(&served());
+        for var in ["HTTPS_PROXY", "https_proxy"] {
+            let proxy = ConnectProxy::start().unwrap();
+            let out = cmd(&s.url())
+                .arg("--ca-file")
+                .arg(&ca_file)
+                .env(var, proxy.url())
+                .assert()
+                .success();
+            assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), want);
+            let tunnels = proxy.tunnels();
+            assert!(!tunnels.is_empty(), "{var}: the proxy was not used");
+            assert!(tunnels.iter().all(|t| t.target == hostport), "{tunnels:?}");
+        }
+        for no_proxy in ["127.0.0.1", "localhost,127.0.0.0/8", "*"] {
+            let proxy = ConnectProxy::start().unwrap();
+            cmd(&s.url())
+                .arg("--ca-file")
+                .arg(&ca_file)
+                .env("HTTPS_PROXY", proxy.url())
+                .env("no_proxy", no_proxy)
+                .assert()
+                .success();
+            assert_eq!(proxy.tunnels(), vec![], "NO_PROXY={no_proxy}");
+        }
+        // A proxy nobody answers on: the queries fail, as with curl.
+        let url = format!("https://127.0.0.1:{port}");
+        cmd(&url)
+            .args(["--splunk-retries", "0", "--name", "application"])
+            .env("HTTPS_PROXY", "http://127.0.0.1:1")
+            .assert()
+            .code(1);
+        // A proxy that is not a URL: a configuration error, nothing sent.
+        let before = s.requests().len();
+        let out = cmd(&url)
+            .env("HTTPS_PROXY", "http://127.0.0.1:1:2")
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("`HTTPS_PROXY` is not a valid proxy URL"),
+            "{stderr}"
+        );
+        assert_eq!(s.requests().len(), before);
     }
 }

@@ -525,3 +525,189 @@ fn which(name: &str) -> Option<PathBuf> {
         .map(|d| d.join(name))
         .find(|p| p.is_file())
 }
+
+/// Proxies as kubectl uses them (a cluster's `proxy-url`; `HTTPS_PROXY`
+/// with `NO_PROXY`, loopback going direct), shown side by side with the
+/// real kubectl through a recording CONNECT proxy: both go through it, or
+/// both don't, and both succeed or both fail.
+mod proxies {
+    use super::*;
+    use standins::proxy::ConnectProxy;
+
+    /// A name only the proxy resolves (to 127.0.0.1); the certificate is
+    /// checked against `localhost` (`tls-server-name`).
+    const HIDDEN: &str = "kube.proxied.test";
+
+    struct Case {
+        name: &'static str,
+        hidden_host: bool,
+        proxy_url: bool,
+        env: &'static [(&'static str, &'static str)],
+        tunnel: bool,
+        success: bool,
+    }
+
+    const CASES: &[Case] = &[
+        Case {
+            name: "proxy-url",
+            hidden_host: false,
+            proxy_url: true,
+            env: &[],
+            tunnel: true,
+            success: true,
+        },
+        Case {
+            name: "proxy-url ignores NO_PROXY",
+            hidden_host: true,
+            proxy_url: true,
+            env: &[("NO_PROXY", "*")],
+            tunnel: true,
+            success: true,
+        },
+        Case {
+            name: "HTTPS_PROXY",
+            hidden_host: true,
+            proxy_url: false,
+            env: &[("HTTPS_PROXY", "PROXY")],
+            tunnel: true,
+            success: true,
+        },
+        Case {
+            name: "https_proxy",
+            hidden_host: true,
+            proxy_url: false,
+            env: &[("https_proxy", "PROXY")],
+            tunnel: true,
+            success: true,
+        },
+        Case {
+            name: "NO_PROXY covers the host",
+            hidden_host: true,
+            proxy_url: false,
+            env: &[
+                ("HTTPS_PROXY", "PROXY"),
+                ("NO_PROXY", "other,.proxied.test"),
+            ],
+            tunnel: false,
+            success: false,
+        },
+        Case {
+            name: "NO_PROXY covers 127.0.0.1",
+            hidden_host: false,
+            proxy_url: false,
+            env: &[("HTTPS_PROXY", "PROXY"), ("NO_PROXY", "127.0.0.1")],
+            tunnel: false,
+            success: true,
+        },
+        Case {
+            name: "loopback goes direct",
+            hidden_host: false,
+            proxy_url: false,
+            env: &[("HTTPS_PROXY", "PROXY")],
+            tunnel: false,
+            success: true,
+        },
+    ];
+
+    fn write_kc(dir: &Path, host: &TlsCluster, case: &Case, proxy: &ConnectProxy) -> PathBuf {
+        let mut doc = standins::kube::kubeconfig(&[host.entry("host", "host-cluster")], None);
+        let cluster = &mut doc["clusters"][0]["cluster"];
+        if case.hidden_host {
+            let port = host.server.url().rsplit(':').next().unwrap().to_owned();
+            cluster["server"] = json!(format!("https://{HIDDEN}:{port}"));
+            cluster["tls-server-name"] = json!("localhost");
+        }
+        if case.proxy_url {
+            cluster["proxy-url"] = json!(proxy.url());
+        }
+        let p = dir.join(format!("kc-{}", case.name.replace(' ', "-")));
+        std::fs::write(&p, serde_json::to_string(&doc).unwrap()).unwrap();
+        p
+    }
+
+    fn envs<'a>(
+        case: &'a Case,
+        proxy: &'a ConnectProxy,
+    ) -> impl Iterator<Item = (&'a str, String)> {
+        case.env
+            .iter()
+            .map(|(k, v)| (*k, v.replace("PROXY", &proxy.url())))
+    }
+
+    /// A known difference: kube-rs refuses a `NO_PROXY` with an empty
+    /// entry, which kubectl accepts; the tool says how to fix it.
+    #[test]
+    fn a_no_proxy_with_an_empty_entry_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host();
+        let proxy = ConnectProxy::start().unwrap();
+        let case = &CASES[5];
+        let kc = write_kc(dir.path(), &host, case, &proxy);
+        let out = tool(dir.path())
+            .env("KUBECONFIG", &kc)
+            .env("HTTPS_PROXY", proxy.url())
+            .env("NO_PROXY", "127.0.0.1,")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot read `NO_PROXY`"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
+        assert!(proxy.tunnels().is_empty());
+    }
+
+    #[test]
+    fn through_the_proxy_exactly_when_kubectl_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host();
+        let kubectl = which("kubectl");
+        for case in CASES {
+            let proxy = ConnectProxy::start().unwrap();
+            let kc = write_kc(dir.path(), &host, case, &proxy);
+            let out = tool(dir.path())
+                .env("KUBECONFIG", &kc)
+                .envs(envs(case, &proxy))
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.success(),
+                case.success,
+                "{}: {}",
+                case.name,
+                stderr(&out)
+            );
+            if case.success {
+                assert_eq!(stdout(&out), expected(), "{}", case.name);
+            }
+            assert_eq!(!proxy.tunnels().is_empty(), case.tunnel, "{}", case.name);
+
+            let Some(kubectl) = &kubectl else { continue };
+            let proxy = ConnectProxy::start().unwrap();
+            let kc = write_kc(dir.path(), &host, case, &proxy);
+            let out = std::process::Command::new(kubectl)
+                .env_clear()
+                .env("HOME", dir.path())
+                .env("KUBECONFIG", &kc)
+                .envs(envs(case, &proxy))
+                .args(["get", "--raw", USERSIGNUPS_PATH, "--request-timeout", "5s"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.success(),
+                case.success,
+                "kubectl, {}: {}",
+                case.name,
+                stderr(&out)
+            );
+            assert_eq!(
+                !proxy.tunnels().is_empty(),
+                case.tunnel,
+                "kubectl, {}",
+                case.name
+            );
+        }
+    }
+}

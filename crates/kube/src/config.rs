@@ -220,12 +220,21 @@ impl Source {
                 };
                 Config::from_custom_kubeconfig((**kubeconfig).clone(), &opts)
                     .await
-                    .map_err(|source| Error::ContextConfig {
-                        context: label.clone(),
-                        source,
+                    .map_err(|source| match source {
+                        // kube-rs parses NO_PROXY itself, more strictly than
+                        // kubectl (an empty entry is an error there).
+                        kube::config::KubeconfigError::ParseNoProxy(source) => Error::NoProxy {
+                            context: label.clone(),
+                            source,
+                        },
+                        source => Error::ContextConfig {
+                            context: label.clone(),
+                            source,
+                        },
                     })?
             }
         };
+        config.proxy_url = self.proxy(context, &config, &label)?;
         config.default_retry = false;
         config.connect_timeout = Some(t.connect);
         config.read_timeout = Some(t.read);
@@ -239,6 +248,53 @@ impl Source {
             client,
             default_namespace,
         })
+    }
+}
+
+impl Source {
+    /// The proxy for the cluster of `context` as kubectl picks it (see
+    /// [`crate::proxy`]), replacing kube-rs's own choice.
+    fn proxy<T: std::str::FromStr>(
+        &self,
+        context: Option<&str>,
+        config: &Config,
+        label: &str,
+    ) -> Result<Option<T>, Error>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let uri = &config.cluster_url;
+        let chosen = crate::proxy::choose(
+            uri.scheme_str().unwrap_or("https"),
+            uri.host().unwrap_or_default(),
+            uri.port_u16(),
+            self.cluster_proxy_url(context),
+            &crate::proxy::ProcessEnv,
+        );
+        let Some(text) = chosen else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|e| Error::Proxy {
+            context: label.to_owned(),
+            url: segment_bridge_core::http::redact_url_text(&text),
+            source: Box::new(e),
+        })
+    }
+
+    /// The `proxy-url` of the cluster of `context` (default: the current
+    /// context), if the kubeconfig sets one.
+    fn cluster_proxy_url(&self, context: Option<&str>) -> Option<&str> {
+        let Source::Kubeconfig { kubeconfig, .. } = self else {
+            return None;
+        };
+        let name = context.or(kubeconfig.current_context.as_deref())?;
+        let ctx = kubeconfig.contexts.iter().find(|c| c.name == name)?;
+        let cluster_name = &ctx.context.as_ref()?.cluster;
+        let cluster = kubeconfig
+            .clusters
+            .iter()
+            .find(|c| &c.name == cluster_name)?;
+        cluster.cluster.as_ref()?.proxy_url.as_deref()
     }
 }
 

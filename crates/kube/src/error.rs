@@ -96,6 +96,24 @@ pub enum Error {
         source: kube::Error,
     },
 
+    /// The proxy chosen for the cluster (its `proxy-url`, or
+    /// `HTTPS_PROXY`/`HTTP_PROXY`) is not a URL.
+    #[error("context `{context}`: invalid proxy URL `{url}`")]
+    Proxy {
+        context: String,
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// `NO_PROXY` can't be read by the Kubernetes client library.
+    #[error("context `{context}`: cannot read `NO_PROXY`\nhint: write it as a comma-separated list of hosts, IP addresses and CIDR blocks, without empty entries (no `,,` or trailing comma)")]
+    NoProxy {
+        context: String,
+        #[source]
+        source: kube::config::NoProxyError,
+    },
+
     /// Listing failed for good (after retries).
     #[error("context `{context}`: cannot list {what}")]
     List {
@@ -158,7 +176,9 @@ impl ToolError for Error {
             | Error::ContextWithoutKubeconfig { .. }
             | Error::NoContexts(_)
             | Error::ContextConfig { .. }
-            | Error::Client { .. } => ExitStatus::Usage,
+            | Error::Client { .. }
+            | Error::Proxy { .. }
+            | Error::NoProxy { .. } => ExitStatus::Usage,
             Error::List { .. }
             | Error::ListExpired { .. }
             | Error::ContextsFailed { .. }

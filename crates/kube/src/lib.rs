@@ -4,6 +4,8 @@
 //! - [`config`]: clients from a kubeconfig (`KUBECONFIG`-style lists,
 //!   `--context`, tokens, client certificates, exec plugins) or the pod's
 //!   in-cluster service account; context selection by cluster name.
+//! - [`proxy`]: the proxy of a cluster, chosen as kubectl chooses it
+//!   (`proxy-url`, `HTTPS_PROXY`/`HTTP_PROXY`, `NO_PROXY`).
 //! - [`list`]: paged lists (`limit` + continue token) with retries of
 //!   transient failures and a restart when the token expires (410 Gone).
 //! - [`resources`]: `UserSignup` through the dynamic API with an explicit
@@ -20,6 +22,7 @@ pub mod error;
 pub mod job;
 pub mod list;
 pub mod maps;
+pub mod proxy;
 pub mod resources;
 
 pub use config::{Cluster, Source, Timeouts, STAGING_MEMBER_CLUSTERS};

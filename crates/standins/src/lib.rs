@@ -18,5 +18,6 @@ pub mod server;
 pub mod tls;
 
 pub mod kube;
+pub mod proxy;
 pub mod segment;
 pub mod splunk;

@@ -33,7 +33,8 @@ use crate::netrc::NetrcError;
 /// from a flag, so that it does not show in `ps`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {
-    /// Base URL of the Splunk REST API.
+    /// Base URL of the Splunk REST API (without a scheme, `http://` is
+    /// meant, as with curl).
     #[arg(long, env = env::SPLUNK_API_URL, default_value = env::SPLUNK_API_URL_DEFAULT)]
     pub splunk_api_url: String,
 

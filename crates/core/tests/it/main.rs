@@ -3,6 +3,7 @@
 //! proxies.
 
 mod netrc_curl;
+mod proxy_curl;
 mod recorder;
 mod splunk_client;
 mod splunk_kvstore;

@@ -1,12 +1,12 @@
 //! netrc read as curl reads it, shown against the real curl: for every file
-//! of a corpus, the `Authorization` header our netrc look-up produces must
-//! equal the one `curl --netrc-file FILE` sends to a loopback recorder (or
-//! both must refuse the file). The corpus covers comments, `default`
+//! of a corpus, the `Authorization` header our Splunk client sends with
+//! credentials from that file must equal the one `curl --netrc-file FILE`
+//! sends to the same loopback recorder (no header on either side when
+//! nothing matches, or both refusing the file). The corpus covers comments, `default`
 //! placement, `macdef`, quoting and escapes, several entries for one host,
 //! ports, CRLF line ends, white space quirks and a line too long for curl.
 
-use base64::Engine as _;
-use segment_bridge_core::netrc::Netrc;
+use segment_bridge_core::splunk::{Credentials, Error};
 
 use crate::recorder::Recorder;
 
@@ -89,19 +89,20 @@ fn curl_sends(file: &std::path::Path, rec: &Recorder, n: usize) -> Result<Option
     Ok(seen[before].authorization.clone())
 }
 
-/// What our look-up gives, as the header a client would send.
-fn we_send(file: &std::path::Path) -> Result<Option<String>, String> {
-    let netrc = Netrc::from_file(file).map_err(|e| e.to_string())?;
-    let entry = netrc.lookup("127.0.0.1").map_err(|e| e.to_string())?;
-    Ok(entry.map(|e| {
-        let user = e.login.unwrap_or_default();
-        let pass = e
-            .password
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        format!("Basic {token}")
-    }))
+/// What our Splunk client sends with credentials from `file` (the same
+/// `Authorization` header code every request goes through): `Ok(None)`
+/// when it finds no credentials, `Err` when it refuses the file.
+fn we_send(file: &std::path::Path, rec: &Recorder) -> Result<Option<String>, String> {
+    let url = reqwest::Url::parse(&format!("http://127.0.0.1:{}/ours", rec.port)).unwrap();
+    let creds = match Credentials::resolve(None, Some(file), &url) {
+        Ok(c) => c,
+        Err(Error::Config(_)) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let before = rec.seen().len();
+    let client = reqwest::blocking::Client::new();
+    creds.apply(client.get(url)).send().unwrap();
+    Ok(rec.seen()[before].authorization.clone())
 }
 
 #[test]
@@ -120,7 +121,7 @@ fn our_netrc_reading_sends_what_curl_sends() {
         let file = dir.path().join(format!("netrc-{n}"));
         std::fs::write(&file, &text).unwrap();
         let theirs = curl_sends(&file, &rec, n);
-        let ours = we_send(&file);
+        let ours = we_send(&file, &rec);
         let same = match (&theirs, &ours) {
             (Ok(a), Ok(b)) => a == b,
             (Err(_), Err(_)) => true,
