@@ -7,12 +7,12 @@
 //! ```
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use standins::segment::{Config, Fault, SegmentStandin};
-use standins::server::ListenArg;
 
 /// Serves a local stand-in of Segment's batch API (POST /v1/batch) that
 /// behaves as docs/apis/segment.md describes and fails on demand.
@@ -24,8 +24,9 @@ use standins::server::ListenArg;
                   SEGMENT_BATCH_API=$(cat seg.url) SEGMENT_WRITE_KEY=demo segment-mass-uploader < events.jsonl"
 )]
 struct Args {
-    #[command(flatten)]
-    listen: ListenArg,
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
     /// The write key clients must send as the Basic-auth user name.
     #[arg(long, default_value = "demo")]
     write_key: String,
@@ -58,13 +59,13 @@ fn main() -> ExitCode {
     config.faults = args.faults;
     config.print_events = args.print_events;
     config.record_events = !args.no_record;
-    let standin = match SegmentStandin::spawn_on(config, args.listen.listen) {
+    let standin = match SegmentStandin::spawn_on(config, args.listen) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),
                 "segment-standin: error: cannot listen on {}: {e}",
-                args.listen.listen
+                args.listen
             );
             return ExitCode::from(2);
         }
