@@ -37,20 +37,12 @@ fn cluster() -> Cluster {
 }
 
 fn tool(kubeconfig: &Path) -> Command {
-    let mut c = Command::cargo_bin("bridge-window").unwrap();
-    for v in [
-        "BRIDGE_STATE_FILE",
-        "BRIDGE_STATE_NAMESPACE",
-        "BRIDGE_WINDOW",
-        "BRIDGE_OVERLAP",
-        "BRIDGE_MAX_WINDOW",
-        "PUSHGATEWAY_URL",
-    ] {
-        c.env_remove(v);
-    }
+    // A clean environment (no BRIDGE_* of the machine), HOME beside the
+    // kubeconfig.
+    let home = kubeconfig.parent().unwrap_or(Path::new("/nonexistent"));
+    let mut c = testkit::tool("bridge-window", home);
     c.env("KUBECONFIG", kubeconfig)
-        .env("BRIDGE_STATE_CONFIGMAP", CM)
-        .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
+        .env("BRIDGE_STATE_CONFIGMAP", CM);
     c
 }
 

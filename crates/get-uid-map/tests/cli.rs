@@ -126,9 +126,7 @@ fn transient_errors_are_retried_and_a_dead_cluster_fails() {
 
     host.standin.fail_all(Some(500));
     let out = su.run(&[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(
         err.contains("context `host`: cannot list usersignups: HTTP 500"),
         "{err}"
@@ -158,9 +156,7 @@ fn wrong_ca_and_wrong_token_fail() {
         ],
     );
     let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(err.contains("cannot list usersignups"), "{err}");
     assert!(err.to_lowercase().contains("certificate"), "{err}");
     // Nothing reached the server: the handshake failed.
@@ -342,9 +338,7 @@ fn a_map_over_the_configmap_limit_is_refused_before_writing() {
         .args(["--configmap", "uid-map", "--stdout"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(
         err.contains(
             "over the ConfigMap limit of 1048576 bytes; ConfigMap `default/uid-map` not written"
@@ -418,9 +412,7 @@ fn kvstore_failure_is_a_failure() {
         .args(["--kvstore", "uid_map"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(
         err.contains("cannot replace KV store collection `uid_map`"),
         "{err}"
