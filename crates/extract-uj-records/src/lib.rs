@@ -86,6 +86,11 @@ pub struct Args {
     /// Don't print the summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Parse and evaluate every line, without the byte pre-filter (slower;
+    /// for checking the pre-filter and measuring what it saves).
+    #[arg(long)]
+    pub no_prefilter: bool,
 }
 
 /// What stops the tool as a whole (a bad line never does).
@@ -165,7 +170,10 @@ pub struct Summary {
 
 /// Runs the tool on `input` (or the file of `args`).
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let window = window_of(&args)?;
+    let settings = Settings {
+        window: window_of(&args)?,
+        prefilter: !args.no_prefilter,
+    };
     let kinds: Vec<querygen::kind::Kind> = if args.names.is_empty() {
         querygen::table::KINDS.to_vec()
     } else {
@@ -182,14 +190,10 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
                 path: p.to_owned(),
                 source,
             })?;
-            extract(
-                &kinds,
-                window,
-                &mut BufReader::with_capacity(256 * 1024, f),
-                output,
-            )?
+            let mut input = BufReader::with_capacity(256 * 1024, f);
+            extract(&kinds, settings, &mut input, output)?
         }
-        _ => extract(&kinds, window, input, output)?,
+        _ => extract(&kinds, settings, input, output)?,
     };
     if !args.quiet {
         tracing::info!("{}", summary_line(&summary));
@@ -241,13 +245,21 @@ fn read_time(which: &'static str, value: &str, now: Timestamp) -> Result<Timesta
     })
 }
 
+/// How a run evaluates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub window: Window,
+    /// Skip noise with the byte pre-filter (the normal case).
+    pub prefilter: bool,
+}
+
 /// The evaluation state of one run.
 struct Run<'k> {
     queries: Vec<Query<'k>>,
     rows: Vec<Vec<Row>>,
     fixed: Vec<(&'static str, String)>,
     re: Regexes,
-    prefilter: PreFilter,
+    prefilter: Option<PreFilter>,
     window: Window,
     summary: Summary,
 }
@@ -255,11 +267,11 @@ struct Run<'k> {
 /// Reads every line of `input`, writes the rows of every query in `kinds`.
 pub fn extract(
     kinds: &[querygen::kind::Kind],
-    window: Window,
+    settings: Settings,
     input: &mut dyn BufRead,
     output: Output<'_>,
 ) -> Result<Summary, Error> {
-    let mut run = Run::new(kinds, window)?;
+    let mut run = Run::new(kinds, settings)?;
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line().map_err(Error::Read)? {
         if line.is_blank() {
@@ -271,7 +283,7 @@ pub fn extract(
 }
 
 impl<'k> Run<'k> {
-    fn new(kinds: &'k [querygen::kind::Kind], window: Window) -> Result<Run<'k>, Error> {
+    fn new(kinds: &'k [querygen::kind::Kind], settings: Settings) -> Result<Run<'k>, Error> {
         let queries: Vec<Query<'k>> = kinds
             .iter()
             .map(|k| Query::new(k, env::SPLUNK_INDEX_DEFAULT))
@@ -293,15 +305,19 @@ impl<'k> Run<'k> {
                 ("log_type", "audit".to_owned()),
             ],
             re,
-            prefilter: PreFilter::new(kinds).map_err(Error::PreFilter)?,
-            window,
+            prefilter: if settings.prefilter {
+                Some(PreFilter::new(kinds).map_err(Error::PreFilter)?)
+            } else {
+                None
+            },
+            window: settings.window,
             summary: Summary::default(),
         })
     }
 
     fn line(&mut self, number: u64, bytes: &[u8]) {
         self.summary.events_read += 1;
-        if !self.prefilter.may_match(bytes) {
+        if self.prefilter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
             if looks_like_object(bytes) {
                 self.summary.noise_skipped += 1;
             } else {
