@@ -52,9 +52,7 @@ impl Gen {
         let t = jiff::Timestamp::from_second(self.t0 + i64::try_from(self.n).unwrap_or(0))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let ts = t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        let version = if group.is_empty() {
-            "v1"
-        } else if group == "tekton.dev" {
+        let version = if group.is_empty() || group == "tekton.dev" {
             "v1"
         } else {
             "v1alpha1"
@@ -89,11 +87,7 @@ impl Gen {
             "system:serviceaccount:openshift-{}:controller",
             self.rng.u8(..20)
         );
-        let mut e = self.base(verb, group, resource, ns, &user, 200);
-        if verb == "update" {
-            e["verb"] = json!("update");
-        }
-        e
+        self.base(verb, group, resource, ns, &user, 200)
     }
 
     fn person(&mut self) -> (&'static str, &'static str) {
