@@ -17,8 +17,10 @@
 //!
 //! Fast path: a byte-level pre-filter (`prefilter`) rejects the get/list/
 //! watch noise without parsing it; only the survivors are parsed and
-//! evaluated. Memory holds the selected rows only (they must wait: all
-//! rows of query 1 go out before those of query 2, newest first).
+//! evaluated. The selected rows must wait for the end of the input (all
+//! rows of query 1 go out before those of query 2, newest first): their
+//! text stays in memory up to a bound, then goes to a temporary file, so
+//! memory stays flat.
 
 pub mod eval;
 pub mod fields;
@@ -41,11 +43,14 @@ use serde_json::Value;
 use crate::eval::Regexes;
 use crate::fields::Event;
 use crate::prefilter::PreFilter;
-use crate::query::{Query, Row};
+use crate::query::{Query, Row, Store};
 use crate::window::Window;
 
 /// The clock the relative times count from (as main-job.sh's replays use).
 pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
+
+/// Bytes of row text kept in memory; the rest waits in a temporary file.
+const ROW_MEMORY: usize = 4 << 20;
 
 /// How many bad lines are reported one by one (the rest are counted).
 const REPORT_LIMIT: u64 = 20;
@@ -119,6 +124,8 @@ pub enum Error {
     },
     #[error("the query table cannot build the pre-filter")]
     PreFilter(#[source] aho_corasick::BuildError),
+    #[error("cannot keep the selected rows in a temporary file")]
+    Spill(#[source] io::Error),
     #[error("cannot read the audit log")]
     Read(#[source] io::Error),
     #[error("cannot write standard output")]
@@ -261,6 +268,7 @@ struct Run<'k> {
     re: Regexes,
     prefilter: Option<PreFilter>,
     window: Window,
+    store: Store,
     summary: Summary,
 }
 
@@ -277,7 +285,7 @@ pub fn extract(
         if line.is_blank() {
             continue;
         }
-        run.line(line.number, line.bytes);
+        run.line(line.number, line.bytes)?;
     }
     run.finish(output)
 }
@@ -311,11 +319,12 @@ impl<'k> Run<'k> {
                 None
             },
             window: settings.window,
+            store: Store::new(ROW_MEMORY),
             summary: Summary::default(),
         })
     }
 
-    fn line(&mut self, number: u64, bytes: &[u8]) {
+    fn line(&mut self, number: u64, bytes: &[u8]) -> Result<(), Error> {
         self.summary.events_read += 1;
         if self.prefilter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
             if looks_like_object(bytes) {
@@ -323,17 +332,23 @@ impl<'k> Run<'k> {
             } else {
                 self.reject(number, Reason::NotAnObjectLine);
             }
-            return;
+            return Ok(());
         }
         let json: Value = match serde_json::from_slice(bytes) {
             Ok(v @ Value::Object(_)) => v,
-            Ok(_) => return self.reject(number, Reason::NotObject),
-            Err(e) => return self.reject(number, Reason::NotJson { column: e.column() }),
+            Ok(_) => {
+                self.reject(number, Reason::NotObject);
+                return Ok(());
+            }
+            Err(e) => {
+                self.reject(number, Reason::NotJson { column: e.column() });
+                return Ok(());
+            }
         };
         let time = event_time(&json);
         if !self.window.is_unbounded() && !time.is_some_and(|t| self.window.contains(t)) {
             self.summary.outside_window += 1;
-            return;
+            return Ok(());
         }
         let event = Event::new(json);
         for (q, rows) in self.queries.iter().zip(&mut self.rows) {
@@ -342,10 +357,11 @@ impl<'k> Run<'k> {
                     time: time.map(Timestamp::as_nanosecond),
                     seq: number,
                     dedup_key,
-                    result,
+                    result: self.store.put(result).map_err(Error::Spill)?,
                 });
             }
         }
+        Ok(())
     }
 
     fn reject(&mut self, number: u64, reason: Reason) {
@@ -360,7 +376,7 @@ impl<'k> Run<'k> {
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {
         for (q, rows) in self.queries.iter().zip(std::mem::take(&mut self.rows)) {
             let rows = q.finish(rows);
-            query::write_rows(output, &rows).map_err(Error::Write)?;
+            query::write_rows(output, &rows, &mut self.store).map_err(Error::Write)?;
             let n = u64::try_from(rows.len()).unwrap_or(u64::MAX);
             self.summary.rows.push((q.kind.name, n));
         }
