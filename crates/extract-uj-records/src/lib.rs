@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::jsonl::LineReader;
+use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 use serde_json::Value;
 
@@ -92,6 +93,10 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Write each rejected line here, as it was read.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
     /// Parse and evaluate every line, without the byte pre-filter (slower;
     /// for checking the pre-filter and measuring what it saves).
     #[arg(long)]
@@ -110,6 +115,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Names(#[from] querygen::Error),
+    #[error(transparent)]
+    Core(#[from] segment_bridge_core::Error),
     #[error("cannot open the audit log `{}`", path.display())]
     Open {
         path: PathBuf,
@@ -137,6 +144,7 @@ impl ToolError for Error {
         match self {
             Error::Time { .. } | Error::Open { .. } => ExitStatus::Usage,
             Error::Names(e) => e.exit_status(),
+            Error::Core(e) => e.exit_status(),
             _ => ExitStatus::Failed,
         }
     }
@@ -191,6 +199,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             .copied()
             .collect()
     };
+    let mut rejects = Rejects::open(args.rejects.as_deref())?;
     let summary = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = File::open(p).map_err(|source| Error::Open {
@@ -198,10 +207,11 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
                 source,
             })?;
             let mut input = BufReader::with_capacity(256 * 1024, f);
-            extract(&kinds, settings, &mut input, output)?
+            extract(&kinds, settings, &mut rejects, &mut input, output)?
         }
-        _ => extract(&kinds, settings, input, output)?,
+        _ => extract(&kinds, settings, &mut rejects, input, output)?,
     };
+    rejects.finish()?;
     if !args.quiet {
         tracing::info!("{}", summary_line(&summary));
     }
@@ -253,15 +263,26 @@ fn read_time(which: &'static str, value: &str, now: Timestamp) -> Result<Timesta
 }
 
 /// How a run evaluates.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub window: Window,
     /// Skip noise with the byte pre-filter (the normal case).
     pub prefilter: bool,
 }
 
+impl Default for Settings {
+    /// Every event, with the pre-filter.
+    fn default() -> Settings {
+        Settings {
+            window: Window::default(),
+            prefilter: true,
+        }
+    }
+}
+
 /// The evaluation state of one run.
-struct Run<'k> {
+struct Run<'k, 'r> {
+    rejects: &'r mut Rejects,
     queries: Vec<Query<'k>>,
     rows: Vec<Vec<Row>>,
     fixed: Vec<(&'static str, String)>,
@@ -276,10 +297,11 @@ struct Run<'k> {
 pub fn extract(
     kinds: &[querygen::kind::Kind],
     settings: Settings,
+    rejects: &mut Rejects,
     input: &mut dyn BufRead,
     output: Output<'_>,
 ) -> Result<Summary, Error> {
-    let mut run = Run::new(kinds, settings)?;
+    let mut run = Run::new(kinds, settings, rejects)?;
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line().map_err(Error::Read)? {
         if line.is_blank() {
@@ -290,8 +312,12 @@ pub fn extract(
     run.finish(output)
 }
 
-impl<'k> Run<'k> {
-    fn new(kinds: &'k [querygen::kind::Kind], settings: Settings) -> Result<Run<'k>, Error> {
+impl<'k, 'r> Run<'k, 'r> {
+    fn new(
+        kinds: &'k [querygen::kind::Kind],
+        settings: Settings,
+        rejects: &'r mut Rejects,
+    ) -> Result<Run<'k, 'r>, Error> {
         let queries: Vec<Query<'k>> = kinds
             .iter()
             .map(|k| Query::new(k, env::SPLUNK_INDEX_DEFAULT))
@@ -321,6 +347,7 @@ impl<'k> Run<'k> {
             window: settings.window,
             store: Store::new(ROW_MEMORY),
             summary: Summary::default(),
+            rejects,
         })
     }
 
@@ -330,18 +357,18 @@ impl<'k> Run<'k> {
             if looks_like_object(bytes) {
                 self.summary.noise_skipped += 1;
             } else {
-                self.reject(number, Reason::NotAnObjectLine);
+                self.reject(number, Reason::NotAnObjectLine, bytes)?;
             }
             return Ok(());
         }
         let json: Value = match serde_json::from_slice(bytes) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) => {
-                self.reject(number, Reason::NotObject);
+                self.reject(number, Reason::NotObject, bytes)?;
                 return Ok(());
             }
             Err(e) => {
-                self.reject(number, Reason::NotJson { column: e.column() });
+                self.reject(number, Reason::NotJson { column: e.column() }, bytes)?;
                 return Ok(());
             }
         };
@@ -364,13 +391,15 @@ impl<'k> Run<'k> {
         Ok(())
     }
 
-    fn reject(&mut self, number: u64, reason: Reason) {
+    fn reject(&mut self, number: u64, reason: Reason, raw: &[u8]) -> Result<(), Error> {
+        self.rejects.reject(raw)?;
         self.summary.rejected += 1;
         if self.summary.rejected <= REPORT_LIMIT {
             tracing::warn!("line {number}: {reason}");
         } else if self.summary.rejected == REPORT_LIMIT + 1 {
             tracing::warn!("more bad lines: counted, not listed");
         }
+        Ok(())
     }
 
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {

@@ -85,7 +85,15 @@ pub fn run_text(kinds: &[Kind], input: &str, window: Window) -> (Vec<String>, Su
 
 pub fn run_with(kinds: &[Kind], input: &str, settings: Settings) -> (Vec<String>, Summary) {
     let mut out = Vec::new();
-    let summary = extract(kinds, settings, &mut input.as_bytes(), &mut out).expect("extract");
+    let mut rejects = segment_bridge_core::rejects::Rejects::none();
+    let summary = extract(
+        kinds,
+        settings,
+        &mut rejects,
+        &mut input.as_bytes(),
+        &mut out,
+    )
+    .expect("extract");
     let text = String::from_utf8(out).expect("utf-8");
     (text.lines().map(str::to_owned).collect(), summary)
 }

@@ -168,13 +168,22 @@ fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
     input.push_str("{\"verb\":\"get\",\"objectRef\":{\"resource\":\"pods\"}}\n");
     input.push('\n');
     input.push_str(&format!("{}\n", application("a2")));
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
     let out = Command::cargo_bin("extract-uj-records")
         .unwrap()
-        .args(["--name", "application"])
-        .write_stdin(input)
+        .args(["--name", "application", "--rejects"])
+        .arg(&rejects)
+        .write_stdin(input.clone())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+    // The rejects file holds the bad lines as they were read.
+    let bad: Vec<&str> = input.lines().skip(1).take(3).collect();
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        bad.join("\n") + "\n"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     let stderr = String::from_utf8(out.stderr).unwrap();
