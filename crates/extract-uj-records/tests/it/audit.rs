@@ -85,7 +85,7 @@ pub fn run_text(kinds: &[Kind], input: &str, window: Window) -> (Vec<String>, Su
 
 pub fn run_with(kinds: &[Kind], input: &str, settings: Settings) -> (Vec<String>, Summary) {
     let mut out = Vec::new();
-    let mut rejects = segment_bridge_core::rejects::Rejects::none();
+    let mut rejects = segment_bridge_core::rejects::Rejects::open(None).expect("no file");
     let summary = extract(
         kinds,
         settings,
