@@ -10,6 +10,8 @@
 #       → scripts/main-job.sh: fetch-uj-records | splunk-to-segment
 #                              | segment-mass-uploader
 #   Segment (segment-standin, which records what it accepted)
+#   and once more without Splunk: BRIDGE_SOURCE=audit, extract-uj-records
+#   evaluating the same queries on scripts/demo/audit.log
 #
 # then shows what Segment received. Usage:
 #   scripts/demo.sh            (debug build; DEMO_PROFILE=release for release)
@@ -144,6 +146,30 @@ if [[ -n "${PUSHGATEWAY_URL:-}" ]]; then
     printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && cat <&3; } || true) | grep -E '^segment_bridge_(events_(read|emitted|sent|rejected)|run_success|last_success)' |
     sed 's/^/  /' || true
 fi
+
+say "the bridge without Splunk: BRIDGE_SOURCE=audit scripts/main-job.sh"
+# The same queries evaluated by extract-uj-records on a raw audit log
+# (scripts/demo/audit.log, made by the gen-audit example: 300 events of
+# 2024-03-03 08:00-08:05 UTC, mostly get/list/watch noise), with an explicit
+# window instead of the watermark.
+before=$(grep -c . "$work/segment-received.jsonl" || true)
+set +o errexit
+(unset BRIDGE_STATE_FILE
+  BRIDGE_SOURCE=audit BRIDGE_AUDIT_LOG=$data/audit.log \
+    QUERY_EARLIEST_TIME=2024-03-03T08:00:00Z QUERY_LATEST_TIME=2024-03-03T09:00:00Z \
+    scripts/main-job.sh)
+audit_rc=$?
+set -o errexit
+for ((i = 0; i < 40; i++)); do
+  (($(grep -c . "$work/segment-received.jsonl" || true) > before)) && break
+  sleep 0.05
+done
+after=$(grep -c . "$work/segment-received.jsonl" || true)
+echo "$((after - before)) more events from $(grep -c . "$data/audit.log") audit events"
+tail -n +"$((before + 1))" "$work/segment-received.jsonl" | grep -o '"event":"[^"]*"' |
+  sed 's/"event":"\(.*\)"/\1/' | sort | uniq -c | sort -rn | sed 's/^/  /'
+if ((rc == 0 && audit_rc != 0)); then rc=$audit_rc; fi
+
 echo
 if ((rc == 0 && unique > 0)); then
   echo "demo: main-job.sh exited 0: every event delivered"

@@ -73,10 +73,31 @@ if [[ -n "${REJECTS_DIR:-}" ]]; then
   upload_args+=(--rejects "$REJECTS_DIR/segment-mass-uploader-$stamp.jsonl")
 fi
 
+# Where the rows come from (BRIDGE_SOURCE; docs/tools/extract-uj-records.md):
+#   splunk (default)  fetch-uj-records asks Splunk;
+#   audit             extract-uj-records evaluates the same queries on the
+#                     raw audit log BRIDGE_AUDIT_LOG (a path, or - for this
+#                     script's standard input), no Splunk needed.
+# Exit code 1N then means "the source stage failed with exit N", whichever.
+case ${BRIDGE_SOURCE:-splunk} in
+  splunk) source_cmd=(fetch-uj-records) ;;
+  audit)
+    if [[ -z "${BRIDGE_AUDIT_LOG:-}" ]]; then
+      log "error: BRIDGE_SOURCE=audit needs BRIDGE_AUDIT_LOG (the audit log's path, or - for stdin)"
+      exit 2
+    fi
+    source_cmd=(extract-uj-records "$BRIDGE_AUDIT_LOG")
+    ;;
+  *)
+    log "error: BRIDGE_SOURCE must be splunk or audit (\`$BRIDGE_SOURCE\`)"
+    exit 2
+    ;;
+esac
+
 log "window: ${QUERY_EARLIEST_TIME:-default} .. ${QUERY_LATEST_TIME:-default}"
-fetch-uj-records | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}"
+"${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}"
 codes=("${PIPESTATUS[@]}")
-stages=(fetch-uj-records splunk-to-segment segment-mass-uploader)
+stages=("${source_cmd[0]}" splunk-to-segment segment-mass-uploader)
 log "exit codes: ${stages[0]}=${codes[0]} ${stages[1]}=${codes[1]} ${stages[2]}=${codes[2]}"
 
 result=0

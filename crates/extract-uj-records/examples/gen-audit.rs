@@ -52,9 +52,7 @@ impl Gen {
         let t = jiff::Timestamp::from_second(self.t0 + i64::try_from(self.n).unwrap_or(0))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let ts = t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        let version = if group.is_empty() {
-            "v1"
-        } else if group == "tekton.dev" {
+        let version = if group.is_empty() || group == "tekton.dev" {
             "v1"
         } else {
             "v1alpha1"
@@ -89,133 +87,167 @@ impl Gen {
             "system:serviceaccount:openshift-{}:controller",
             self.rng.u8(..20)
         );
-        let mut e = self.base(verb, group, resource, ns, &user, 200);
-        if verb == "update" {
-            e["verb"] = json!("update");
-        }
-        e
+        self.base(verb, group, resource, ns, &user, 200)
     }
 
     fn person(&mut self) -> (&'static str, &'static str) {
         PEOPLE[self.rng.usize(..PEOPLE.len())]
     }
 
+    /// One event of a user-journey resource: a match of some query, or a
+    /// near miss (intermediate PipelineRun status updates).
     fn signal(&mut self) -> Value {
         let (user, ns) = self.person();
         let app = ["shop", "portal", "website"][self.rng.usize(..3)];
         let comp = format!("{app}-{}", ["api", "web", "worker"][self.rng.usize(..3)]);
-        let labels = json!({"pipelines.appstudio.openshift.io/type": "build",
-            "appstudio.openshift.io/application": app, "appstudio.openshift.io/component": comp});
-        let ann = json!({"pipelinesascode.tekton.dev/event-type": "push",
-            "pipelinesascode.tekton.dev/git-provider": "github",
-            "pipelinesascode.tekton.dev/log-url": format!("https://console.example/{ns}/{comp}"),
-            "build.appstudio.redhat.com/commit_sha": format!("{:016x}", self.rng.u64(..)),
-            "build.appstudio.openshift.io/repo": format!("https://github.com/{user}/{comp}?rev=main"),
-            "build.appstudio.redhat.com/target_branch": "main"});
-        let bulk = json!([{"manager": "controller", "operation": "Update", "apiVersion": "v1",
-            "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:conditions": {}, "f:childReferences": {},
-            "f:pipelineSpec": {"f:tasks": {}, "f:params": {}}}}}]);
-        let which = self.rng.u8(..10);
-        let mut e = match which {
-            0 => {
-                let mut e = self.base(
-                    "create",
-                    "appstudio.redhat.com",
-                    "applications",
-                    ns,
-                    user,
-                    201,
-                );
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "1", "name": app}});
-                e
-            }
-            1 => {
-                let mut e = self.base("patch", "appstudio.redhat.com", "components", ns, user, 200);
-                e["requestObject"] = json!([{"op": "add",
-                    "path": "/metadata/annotations/build.appstudio.openshift.io~1request", "value": "trigger-pac-build"}]);
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "7", "labels": labels},
-                    "spec": {"application": app, "componentName": comp,
-                    "source": {"git": {"url": format!("https://github.com/{user}/{comp}"), "revision": "main"}}}});
-                e
-            }
-            2 => {
-                let sa = "system:serviceaccount:openshift-pipelines:pipelines-as-code-controller";
-                let mut e = self.base("create", "tekton.dev", "pipelineruns", ns, sa, 201);
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "8", "labels": labels,
-                    "annotations": ann, "managedFields": bulk}, "spec": {}});
-                e
-            }
-            3..=6 => {
-                // Status updates: started, intermediate (a near miss), ended.
-                let sa = "system:serviceaccount:openshift-pipelines:tekton-pipelines-controller";
-                let mut e = self.base("update", "tekton.dev", "pipelineruns", ns, sa, 200);
-                e["objectRef"]["subresource"] = json!("status");
-                let (reason, msg, done) = match which {
-                    3 => (
-                        "Running",
-                        "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 4, Skipped: 0",
-                        false,
-                    ),
-                    4 | 5 => (
-                        "Running",
-                        "Tasks Completed: 2 (Failed: 0, Cancelled 0), Incomplete: 2, Skipped: 0",
-                        false,
-                    ),
-                    _ => (
-                        "Completed",
-                        "Tasks Completed: 4 (Failed: 0, Cancelled 0), Skipped: 0",
-                        true,
-                    ),
-                };
-                let mut status = json!({"startTime": "2024-03-03T08:00:00Z",
-                    "conditions": [{"type": "Succeeded", "status": "Unknown", "reason": reason, "message": msg}]});
-                if done {
-                    status["completionTime"] = json!("2024-03-03T08:10:00Z");
-                }
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "9", "labels": labels,
-                    "annotations": ann, "managedFields": bulk}, "spec": {}, "status": status});
-                e
-            }
-            7 => {
-                let sa = "system:serviceaccount:openshift-pipelines:tekton-pipelines-controller";
-                let mut e = self.base("update", "tekton.dev", "taskruns", ns, sa, 200);
-                e["objectRef"]["subresource"] = json!("status");
-                e["requestObject"] =
-                    json!({"metadata": {"labels": {"tekton.dev/pipelineTask": "clair-scan"}}});
-                let result = json!({"vulnerabilities": {"critical": self.rng.u8(..3), "high": self.rng.u8(..9),
-                    "medium": self.rng.u8(..40), "low": self.rng.u8(..99)}}).to_string();
-                e["responseObject"] = json!({"metadata": {"labels": labels}, "spec": {},
-                    "status": {"completionTime": "2024-03-03T08:10:00Z",
-                        "conditions": [{"type": "Succeeded", "status": "True", "reason": "Succeeded"}],
-                        "taskResults": [{"name": "CLAIR_SCAN_RESULT", "value": result}]}});
-                e
-            }
-            8 => {
-                let sa = "system:serviceaccount:release-service:release-service-controller-manager";
-                let mut e = self.base("patch", "appstudio.redhat.com", "releases", ns, sa, 200);
-                e["objectRef"]["subresource"] = json!("status");
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "3", "ownerReferences": [{"name": app}]},
-                    "status": {"completionTime": "2024-03-03T08:20:00Z",
-                        "conditions": [{"type": "Released", "status": "True", "reason": "Succeeded", "message": ""}]}});
-                e
-            }
-            _ => {
-                let sa = "system:serviceaccount:build-service:build-service-controller-manager";
-                let mut e = self.base("update", "appstudio.redhat.com", "components", ns, sa, 200);
-                let pr = self.rng.u16(..500);
-                let status = json!({"pac": {"state": "enabled",
-                    "merge-url": format!("https://github.com/{user}/{comp}/pull/{pr}")}})
-                .to_string();
-                e["responseObject"] = json!({"metadata": {"resourceVersion": "11", "labels": labels,
-                    "annotations": {"build.appstudio.openshift.io/status": status}},
-                    "spec": {"application": app, "componentName": comp,
-                    "source": {"git": {"url": format!("https://github.com/{user}/{comp}"), "revision": "main"}}}});
-                e
-            }
+        let s = Subject {
+            user,
+            ns,
+            app,
+            comp,
+        };
+        let mut e = match self.rng.u8(..10) {
+            0 => self.application(&s),
+            1 => self.build_request(&s),
+            2 => self.pipelinerun_created(&s),
+            3 => self.pipelinerun_status(&s, 0),
+            4 | 5 => self.pipelinerun_status(&s, 2),
+            6 => self.pipelinerun_status(&s, 4),
+            7 => self.clair_scan(&s),
+            8 => self.release(&s),
+            _ => self.pull_request(&s),
         };
         e["level"] = json!("RequestResponse");
         e
     }
+
+    fn application(&mut self, s: &Subject) -> Value {
+        let mut e = self.base("create", APPSTUDIO, "applications", s.ns, s.user, 201);
+        e["responseObject"] = json!({"metadata": {"resourceVersion": "1", "name": s.app}});
+        e
+    }
+
+    fn build_request(&mut self, s: &Subject) -> Value {
+        let mut e = self.base("patch", APPSTUDIO, "components", s.ns, s.user, 200);
+        e["requestObject"] = json!([{"op": "add",
+            "path": "/metadata/annotations/build.appstudio.openshift.io~1request",
+            "value": "trigger-pac-build"}]);
+        e["responseObject"] = s.component_object(json!({}));
+        e
+    }
+
+    fn pipelinerun_created(&mut self, s: &Subject) -> Value {
+        let sa = "system:serviceaccount:openshift-pipelines:pipelines-as-code-controller";
+        let mut e = self.base("create", TEKTON, "pipelineruns", s.ns, sa, 201);
+        e["responseObject"] = json!({"metadata": {"resourceVersion": "8", "labels": s.labels(),
+            "annotations": self.annotations(s), "managedFields": managed_fields()}, "spec": {}});
+        e
+    }
+
+    /// A status update with `done` tasks of 4 completed: 0 is the start,
+    /// 4 the end, anything else a near miss.
+    fn pipelinerun_status(&mut self, s: &Subject, done: u8) -> Value {
+        let mut e = self.base("update", TEKTON, "pipelineruns", s.ns, CONTROLLER, 200);
+        e["objectRef"]["subresource"] = json!("status");
+        let reason = if done == 4 { "Completed" } else { "Running" };
+        let msg = format!(
+            "Tasks Completed: {done} (Failed: 0, Cancelled 0), Incomplete: {}, Skipped: 0",
+            4 - done
+        );
+        let mut status = json!({"startTime": "2024-03-03T08:00:00Z",
+            "conditions": [{"type": "Succeeded", "status": "Unknown", "reason": reason, "message": msg}]});
+        if done == 4 {
+            status["completionTime"] = json!("2024-03-03T08:10:00Z");
+        }
+        e["responseObject"] = json!({"metadata": {"resourceVersion": "9", "labels": s.labels(),
+            "annotations": self.annotations(s), "managedFields": managed_fields()},
+            "spec": {}, "status": status});
+        e
+    }
+
+    fn clair_scan(&mut self, s: &Subject) -> Value {
+        let mut e = self.base("update", TEKTON, "taskruns", s.ns, CONTROLLER, 200);
+        e["objectRef"]["subresource"] = json!("status");
+        e["requestObject"] =
+            json!({"metadata": {"labels": {"tekton.dev/pipelineTask": "clair-scan"}}});
+        let result =
+            json!({"vulnerabilities": {"critical": self.rng.u8(..3), "high": self.rng.u8(..9),
+            "medium": self.rng.u8(..40), "low": self.rng.u8(..99)}})
+            .to_string();
+        e["responseObject"] = json!({"metadata": {"labels": s.labels()}, "spec": {},
+            "status": {"completionTime": "2024-03-03T08:10:00Z",
+                "conditions": [{"type": "Succeeded", "status": "True", "reason": "Succeeded"}],
+                "taskResults": [{"name": "CLAIR_SCAN_RESULT", "value": result}]}});
+        e
+    }
+
+    fn release(&mut self, s: &Subject) -> Value {
+        let sa = "system:serviceaccount:release-service:release-service-controller-manager";
+        let mut e = self.base("patch", APPSTUDIO, "releases", s.ns, sa, 200);
+        e["objectRef"]["subresource"] = json!("status");
+        e["responseObject"] = json!({"metadata": {"resourceVersion": "3", "ownerReferences": [{"name": s.app}]},
+            "status": {"completionTime": "2024-03-03T08:20:00Z",
+                "conditions": [{"type": "Released", "status": "True", "reason": "Succeeded", "message": ""}]}});
+        e
+    }
+
+    fn pull_request(&mut self, s: &Subject) -> Value {
+        let sa = "system:serviceaccount:build-service:build-service-controller-manager";
+        let mut e = self.base("update", APPSTUDIO, "components", s.ns, sa, 200);
+        let url = format!(
+            "https://github.com/{}/{}/pull/{}",
+            s.user,
+            s.comp,
+            self.rng.u16(..500)
+        );
+        let status = json!({"pac": {"state": "enabled", "merge-url": url}}).to_string();
+        e["responseObject"] =
+            s.component_object(json!({"build.appstudio.openshift.io/status": status}));
+        e
+    }
+
+    fn annotations(&mut self, s: &Subject) -> Value {
+        json!({"pipelinesascode.tekton.dev/event-type": "push",
+            "pipelinesascode.tekton.dev/git-provider": "github",
+            "pipelinesascode.tekton.dev/log-url": format!("https://console.example/{}/{}", s.ns, s.comp),
+            "build.appstudio.redhat.com/commit_sha": format!("{:016x}", self.rng.u64(..)),
+            "build.appstudio.openshift.io/repo": format!("https://github.com/{}/{}?rev=main", s.user, s.comp),
+            "build.appstudio.redhat.com/target_branch": "main"})
+    }
+}
+
+const APPSTUDIO: &str = "appstudio.redhat.com";
+const TEKTON: &str = "tekton.dev";
+const CONTROLLER: &str = "system:serviceaccount:openshift-pipelines:tekton-pipelines-controller";
+
+/// Who acts on what, for one signal event.
+struct Subject {
+    user: &'static str,
+    ns: &'static str,
+    app: &'static str,
+    comp: String,
+}
+
+impl Subject {
+    fn labels(&self) -> Value {
+        json!({"pipelines.appstudio.openshift.io/type": "build",
+            "appstudio.openshift.io/application": self.app,
+            "appstudio.openshift.io/component": self.comp})
+    }
+
+    fn component_object(&self, annotations: Value) -> Value {
+        json!({"metadata": {"resourceVersion": "7", "labels": self.labels(), "annotations": annotations},
+            "spec": {"application": self.app, "componentName": self.comp,
+                "source": {"git": {"url": format!("https://github.com/{}/{}", self.user, self.comp),
+                    "revision": "main"}}}})
+    }
+}
+
+/// The bulk a real object carries (server-side apply bookkeeping).
+fn managed_fields() -> Value {
+    json!([{"manager": "controller", "operation": "Update", "apiVersion": "v1",
+        "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:conditions": {}, "f:childReferences": {},
+        "f:pipelineSpec": {"f:tasks": {}, "f:params": {}}}}}])
 }
 
 fn main() -> io::Result<()> {

@@ -17,8 +17,10 @@
 //!
 //! Fast path: a byte-level pre-filter (`prefilter`) rejects the get/list/
 //! watch noise without parsing it; only the survivors are parsed and
-//! evaluated. Memory holds the selected rows only (they must wait: all
-//! rows of query 1 go out before those of query 2, newest first).
+//! evaluated. The selected rows must wait for the end of the input (all
+//! rows of query 1 go out before those of query 2, newest first): their
+//! text stays in memory up to a bound, then goes to a temporary file, so
+//! memory stays flat.
 
 pub mod eval;
 pub mod fields;
@@ -35,17 +37,21 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::jsonl::LineReader;
+use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 use serde_json::Value;
 
 use crate::eval::Regexes;
 use crate::fields::Event;
 use crate::prefilter::PreFilter;
-use crate::query::{Query, Row};
+use crate::query::{Query, Row, Store};
 use crate::window::Window;
 
 /// The clock the relative times count from (as main-job.sh's replays use).
 pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
+
+/// Bytes of row text kept in memory; the rest waits in a temporary file.
+const ROW_MEMORY: usize = 4 << 20;
 
 /// How many bad lines are reported one by one (the rest are counted).
 const REPORT_LIMIT: u64 = 20;
@@ -86,6 +92,15 @@ pub struct Args {
     /// Don't print the summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Write each rejected line here, as it was read.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Parse and evaluate every line, without the byte pre-filter (slower;
+    /// for checking the pre-filter and measuring what it saves).
+    #[arg(long)]
+    pub no_prefilter: bool,
 }
 
 /// What stops the tool as a whole (a bad line never does).
@@ -100,6 +115,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Names(#[from] querygen::Error),
+    #[error(transparent)]
+    Core(#[from] segment_bridge_core::Error),
     #[error("cannot open the audit log `{}`", path.display())]
     Open {
         path: PathBuf,
@@ -114,6 +131,8 @@ pub enum Error {
     },
     #[error("the query table cannot build the pre-filter")]
     PreFilter(#[source] aho_corasick::BuildError),
+    #[error("cannot keep the selected rows in a temporary file")]
+    Spill(#[source] io::Error),
     #[error("cannot read the audit log")]
     Read(#[source] io::Error),
     #[error("cannot write standard output")]
@@ -125,6 +144,7 @@ impl ToolError for Error {
         match self {
             Error::Time { .. } | Error::Open { .. } => ExitStatus::Usage,
             Error::Names(e) => e.exit_status(),
+            Error::Core(e) => e.exit_status(),
             _ => ExitStatus::Failed,
         }
     }
@@ -165,7 +185,10 @@ pub struct Summary {
 
 /// Runs the tool on `input` (or the file of `args`).
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let window = window_of(&args)?;
+    let settings = Settings {
+        window: window_of(&args)?,
+        prefilter: !args.no_prefilter,
+    };
     let kinds: Vec<querygen::kind::Kind> = if args.names.is_empty() {
         querygen::table::KINDS.to_vec()
     } else {
@@ -176,21 +199,19 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             .copied()
             .collect()
     };
+    let mut rejects = Rejects::open(args.rejects.as_deref())?;
     let summary = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = File::open(p).map_err(|source| Error::Open {
                 path: p.to_owned(),
                 source,
             })?;
-            extract(
-                &kinds,
-                window,
-                &mut BufReader::with_capacity(256 * 1024, f),
-                output,
-            )?
+            let mut input = BufReader::with_capacity(256 * 1024, f);
+            extract(&kinds, settings, &mut rejects, &mut input, output)?
         }
-        _ => extract(&kinds, window, input, output)?,
+        _ => extract(&kinds, settings, &mut rejects, input, output)?,
     };
+    rejects.finish()?;
     if !args.quiet {
         tracing::info!("{}", summary_line(&summary));
     }
@@ -241,37 +262,62 @@ fn read_time(which: &'static str, value: &str, now: Timestamp) -> Result<Timesta
     })
 }
 
+/// How a run evaluates.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub window: Window,
+    /// Skip noise with the byte pre-filter (the normal case).
+    pub prefilter: bool,
+}
+
+impl Default for Settings {
+    /// Every event, with the pre-filter.
+    fn default() -> Settings {
+        Settings {
+            window: Window::default(),
+            prefilter: true,
+        }
+    }
+}
+
 /// The evaluation state of one run.
-struct Run<'k> {
+struct Run<'k, 'r> {
+    rejects: &'r mut Rejects,
     queries: Vec<Query<'k>>,
     rows: Vec<Vec<Row>>,
     fixed: Vec<(&'static str, String)>,
     re: Regexes,
-    prefilter: PreFilter,
+    prefilter: Option<PreFilter>,
     window: Window,
+    store: Store,
     summary: Summary,
 }
 
 /// Reads every line of `input`, writes the rows of every query in `kinds`.
 pub fn extract(
     kinds: &[querygen::kind::Kind],
-    window: Window,
+    settings: Settings,
+    rejects: &mut Rejects,
     input: &mut dyn BufRead,
     output: Output<'_>,
 ) -> Result<Summary, Error> {
-    let mut run = Run::new(kinds, window)?;
+    let mut run = Run::new(kinds, settings, rejects)?;
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line().map_err(Error::Read)? {
         if line.is_blank() {
             continue;
         }
-        run.line(line.number, line.bytes);
+        run.line(line.number, line.bytes)?;
     }
     run.finish(output)
 }
 
-impl<'k> Run<'k> {
-    fn new(kinds: &'k [querygen::kind::Kind], window: Window) -> Result<Run<'k>, Error> {
+impl<'k, 'r> Run<'k, 'r> {
+    fn new(
+        kinds: &'k [querygen::kind::Kind],
+        settings: Settings,
+        rejects: &'r mut Rejects,
+    ) -> Result<Run<'k, 'r>, Error> {
         let queries: Vec<Query<'k>> = kinds
             .iter()
             .map(|k| Query::new(k, env::SPLUNK_INDEX_DEFAULT))
@@ -293,31 +339,43 @@ impl<'k> Run<'k> {
                 ("log_type", "audit".to_owned()),
             ],
             re,
-            prefilter: PreFilter::new(kinds).map_err(Error::PreFilter)?,
-            window,
+            prefilter: if settings.prefilter {
+                Some(PreFilter::new(kinds).map_err(Error::PreFilter)?)
+            } else {
+                None
+            },
+            window: settings.window,
+            store: Store::new(ROW_MEMORY),
             summary: Summary::default(),
+            rejects,
         })
     }
 
-    fn line(&mut self, number: u64, bytes: &[u8]) {
+    fn line(&mut self, number: u64, bytes: &[u8]) -> Result<(), Error> {
         self.summary.events_read += 1;
-        if !self.prefilter.may_match(bytes) {
+        if self.prefilter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
             if looks_like_object(bytes) {
                 self.summary.noise_skipped += 1;
             } else {
-                self.reject(number, Reason::NotAnObjectLine);
+                self.reject(number, Reason::NotAnObjectLine, bytes)?;
             }
-            return;
+            return Ok(());
         }
         let json: Value = match serde_json::from_slice(bytes) {
             Ok(v @ Value::Object(_)) => v,
-            Ok(_) => return self.reject(number, Reason::NotObject),
-            Err(e) => return self.reject(number, Reason::NotJson { column: e.column() }),
+            Ok(_) => {
+                self.reject(number, Reason::NotObject, bytes)?;
+                return Ok(());
+            }
+            Err(e) => {
+                self.reject(number, Reason::NotJson { column: e.column() }, bytes)?;
+                return Ok(());
+            }
         };
         let time = event_time(&json);
         if !self.window.is_unbounded() && !time.is_some_and(|t| self.window.contains(t)) {
             self.summary.outside_window += 1;
-            return;
+            return Ok(());
         }
         let event = Event::new(json);
         for (q, rows) in self.queries.iter().zip(&mut self.rows) {
@@ -326,25 +384,28 @@ impl<'k> Run<'k> {
                     time: time.map(Timestamp::as_nanosecond),
                     seq: number,
                     dedup_key,
-                    result,
+                    result: self.store.put(result).map_err(Error::Spill)?,
                 });
             }
         }
+        Ok(())
     }
 
-    fn reject(&mut self, number: u64, reason: Reason) {
+    fn reject(&mut self, number: u64, reason: Reason, raw: &[u8]) -> Result<(), Error> {
+        self.rejects.reject(raw)?;
         self.summary.rejected += 1;
         if self.summary.rejected <= REPORT_LIMIT {
             tracing::warn!("line {number}: {reason}");
         } else if self.summary.rejected == REPORT_LIMIT + 1 {
             tracing::warn!("more bad lines: counted, not listed");
         }
+        Ok(())
     }
 
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {
         for (q, rows) in self.queries.iter().zip(std::mem::take(&mut self.rows)) {
             let rows = q.finish(rows);
-            query::write_rows(output, &rows).map_err(Error::Write)?;
+            query::write_rows(output, &rows, &mut self.store).map_err(Error::Write)?;
             let n = u64::try_from(rows.len()).unwrap_or(u64::MAX);
             self.summary.rows.push((q.kind.name, n));
         }

@@ -9,6 +9,7 @@
 //! (oldest first) respectively.
 
 use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use querygen::kind::{Kind, CONTEXT};
 use querygen::spl::Step;
@@ -27,7 +28,72 @@ pub struct Row {
     /// Value of the dedup field (queries with a `dedup` step only).
     pub dedup_key: Option<String>,
     /// The `result` object, as Splunk's export prints it.
-    pub result: String,
+    pub result: Stored,
+}
+
+/// Where a row's `result` text waits: in memory, or in the spill file.
+#[derive(Debug)]
+pub enum Stored {
+    Mem(String),
+    Spilled { offset: u64, len: usize },
+}
+
+/// Keeps the `result` texts of the selected rows until the end of the
+/// input: in memory up to a bound, then in an anonymous temporary file, so
+/// that memory stays flat however many rows a log holds (what stays in
+/// memory per spilled row is its time, position and file offset).
+pub struct Store {
+    limit: usize,
+    in_memory: usize,
+    file: Option<std::fs::File>,
+    end: u64,
+}
+
+impl Store {
+    /// A store that keeps up to `limit` bytes of text in memory.
+    pub fn new(limit: usize) -> Store {
+        Store {
+            limit,
+            in_memory: 0,
+            file: None,
+            end: 0,
+        }
+    }
+
+    pub fn put(&mut self, text: String) -> std::io::Result<Stored> {
+        if self.in_memory + text.len() <= self.limit {
+            self.in_memory += text.len();
+            return Ok(Stored::Mem(text));
+        }
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.seek(SeekFrom::Start(self.end))?;
+        file.write_all(text.as_bytes())?;
+        let offset = self.end;
+        self.end += text.len() as u64;
+        Ok(Stored::Spilled {
+            offset,
+            len: text.len(),
+        })
+    }
+
+    /// The text of `stored`, read into `buf` when it was spilled.
+    fn get<'a>(&mut self, stored: &'a Stored, buf: &'a mut Vec<u8>) -> std::io::Result<&'a [u8]> {
+        match stored {
+            Stored::Mem(s) => Ok(s.as_bytes()),
+            Stored::Spilled { offset, len } => {
+                let file = self.file.as_mut().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no spill file")
+                })?;
+                file.seek(SeekFrom::Start(*offset))?;
+                buf.resize(*len, 0);
+                file.read_exact(buf)?;
+                Ok(buf)
+            }
+        }
+    }
 }
 
 /// One kind's query, ready to run on events.
@@ -152,21 +218,57 @@ fn object(fields: &[querygen::kind::Field], env: &Env<'_>, re: &Regexes) -> Stri
 
 /// Writes one query's rows as export lines: `offset` counting from 0, the
 /// last row with `"lastrow":true`; no rows: the no-results line.
-pub fn write_rows(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> {
+pub fn write_rows(out: &mut dyn Write, rows: &[Row], store: &mut Store) -> std::io::Result<()> {
     if rows.is_empty() {
         return out.write_all(b"{\"preview\":false,\"lastrow\":true}\n");
     }
+    let mut buf = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let last = if i + 1 == rows.len() {
             ",\"lastrow\":true"
         } else {
             ""
         };
-        writeln!(
-            out,
-            "{{\"preview\":false,\"offset\":{i}{last},\"result\":{}}}",
-            r.result
-        )?;
+        write!(out, "{{\"preview\":false,\"offset\":{i}{last},\"result\":")?;
+        out.write_all(store.get(&r.result, &mut buf)?)?;
+        out.write_all(b"}\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: u64, store: &mut Store, text: &str) -> Row {
+        Row {
+            time: None,
+            seq,
+            dedup_key: None,
+            result: store.put(text.to_owned()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn rows_past_the_memory_bound_are_spilled_and_read_back() {
+        let mut store = Store::new(10);
+        let rows = vec![
+            row(0, &mut store, r#"{"a":"1"}"#),
+            row(1, &mut store, r#"{"b":"22"}"#),
+            row(2, &mut store, r#"{"c":"333"}"#),
+        ];
+        assert!(matches!(rows[0].result, Stored::Mem(_)));
+        assert!(matches!(rows[1].result, Stored::Spilled { offset: 0, .. }));
+        assert!(matches!(rows[2].result, Stored::Spilled { offset: 10, .. }));
+        let mut out = Vec::new();
+        write_rows(&mut out, &rows, &mut store).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            concat!(
+                "{\"preview\":false,\"offset\":0,\"result\":{\"a\":\"1\"}}\n",
+                "{\"preview\":false,\"offset\":1,\"result\":{\"b\":\"22\"}}\n",
+                "{\"preview\":false,\"offset\":2,\"lastrow\":true,\"result\":{\"c\":\"333\"}}\n"
+            )
+        );
+    }
 }

@@ -7,7 +7,7 @@
 //! `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`, `h`/`hr`/`hour(s)`,
 //! `d`/`day(s)`, `w`/`week(s)`, `mon`/`month(s)`, `q`/`quarter(s)`,
 //! `y`/`yr`/`year(s)` (plurals and short forms as Splunk lists them), snap
-//! to the start of that unit (`@w0`…`@w6`: to that weekday). Relative times
+//! to the start of that unit (`@w0`…`@w7`: to that weekday, 0 and 7 Sunday). Relative times
 //! count from the run's "now" and, as Splunk's do, in calendar terms, here
 //! in UTC. The window holds `earliest <= _time < latest`.
 
@@ -156,7 +156,8 @@ fn snap_to(z: &Zoned, snap: &str) -> Result<Zoned, TimeError> {
         let want = day
             .parse::<i8>()
             .ok()
-            .filter(|d| (0..=6).contains(d))
+            .filter(|d| (0..=7).contains(d))
+            .map(|d| d % 7)
             .ok_or_else(|| TimeError::Unit(snap.to_owned()))?;
         let have = z.weekday().to_sunday_zero_offset();
         let back = (have - want).rem_euclid(7);
@@ -223,6 +224,7 @@ mod tests {
         assert_eq!(parse("-1mon@mon", now), Ok(t("2024-02-01T00:00:00Z")));
         assert_eq!(parse("@w1", now), Ok(t("2024-02-26T00:00:00Z")));
         assert_eq!(parse("@w0", now), Ok(t("2024-03-03T00:00:00Z")));
+        assert_eq!(parse("@w7", now), Ok(t("2024-03-03T00:00:00Z")));
         assert_eq!(
             parse("-4fortnights", now),
             Err(TimeError::Unit("fortnights".into()))

@@ -1,6 +1,9 @@
 //! The eight user-journey event kinds: which audit records each selects and
-//! what it outputs. This table is the one place to change a query; the text
-//! is generated from it (`kind.rs`, `spl.rs`).
+//! what it outputs. This table is the one place to change a query: the SPL
+//! text is generated from it (`kind.rs`, `spl.rs`), and `extract-uj-records`
+//! evaluates the same entries on raw audit events
+//! (`docs/audit-extraction.md`), so an entry holds no SPL text, only
+//! structured pieces both can read.
 
 use crate::kind::{Field, Kind};
 use crate::spl::{Arm, Cond, Expr, Operand, Step, Term, Test};

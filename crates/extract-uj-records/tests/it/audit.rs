@@ -1,7 +1,7 @@
 //! Audit events for the tests: a realistic base event per kind, changed
 //! field by field to make the near misses.
 
-use extract_uj_records::{extract, window::Window, Summary};
+use extract_uj_records::{extract, window::Window, Settings, Summary};
 use querygen::kind::Kind;
 use querygen::table::KINDS;
 use serde_json::{json, Value};
@@ -73,8 +73,27 @@ pub fn run(kinds: &[Kind], events: &[Value]) -> (Vec<String>, Summary) {
 }
 
 pub fn run_text(kinds: &[Kind], input: &str, window: Window) -> (Vec<String>, Summary) {
+    run_with(
+        kinds,
+        input,
+        Settings {
+            window,
+            prefilter: true,
+        },
+    )
+}
+
+pub fn run_with(kinds: &[Kind], input: &str, settings: Settings) -> (Vec<String>, Summary) {
     let mut out = Vec::new();
-    let summary = extract(kinds, window, &mut input.as_bytes(), &mut out).expect("extract");
+    let mut rejects = segment_bridge_core::rejects::Rejects::open(None).expect("no file");
+    let summary = extract(
+        kinds,
+        settings,
+        &mut rejects,
+        &mut input.as_bytes(),
+        &mut out,
+    )
+    .expect("extract");
     let text = String::from_utf8(out).expect("utf-8");
     (text.lines().map(str::to_owned).collect(), summary)
 }

@@ -4,4 +4,5 @@
 mod audit;
 mod kinds;
 mod pipeline;
+mod splunk_rows;
 mod table;

@@ -92,6 +92,36 @@ fn every_row_passes_splunk_to_segment() {
     );
 }
 
+/// The pre-filter only ever skips what the full evaluation would not
+/// select: the same output with and without it, on matches, near misses
+/// (every field of every sample event removed in turn), noise and
+/// upper-case or escaped spellings.
+#[test]
+fn the_pre_filter_never_changes_the_rows() {
+    let mut events = sample();
+    for e in sample() {
+        let Some(obj) = e.as_object() else { continue };
+        for key in obj.keys() {
+            let mut m = obj.clone();
+            m.shift_remove(key);
+            events.push(Value::Object(m));
+        }
+    }
+    events.push(set(application("up"), &["verb"], json!("CREATE")));
+    let mut input: String = events.iter().map(|e| format!("{e}\n")).collect();
+    input.push_str(&format!("{}\n", application("esc")).replace("\"create\"", "\"cre\\u0061te\""));
+    let settings = |prefilter| extract_uj_records::Settings {
+        window: Window::default(),
+        prefilter,
+    };
+    let (with, s1) = crate::audit::run_with(KINDS, &input, settings(true));
+    let (without, s2) = crate::audit::run_with(KINDS, &input, settings(false));
+    assert_eq!(with, without);
+    assert!(s1.noise_skipped > 0 && s2.noise_skipped == 0);
+    assert!(with.iter().any(|l| l.contains(r#""messageId":"esc""#)));
+    assert!(with.iter().any(|l| l.contains(r#""messageId":"up""#)));
+}
+
 #[test]
 fn the_window_selects_by_request_time() {
     let at = |id: &str, t: &str| set(application(id), &["requestReceivedTimestamp"], json!(t));
@@ -138,13 +168,22 @@ fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
     input.push_str("{\"verb\":\"get\",\"objectRef\":{\"resource\":\"pods\"}}\n");
     input.push('\n');
     input.push_str(&format!("{}\n", application("a2")));
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
     let out = Command::cargo_bin("extract-uj-records")
         .unwrap()
-        .args(["--name", "application"])
-        .write_stdin(input)
+        .args(["--name", "application", "--rejects"])
+        .arg(&rejects)
+        .write_stdin(input.clone())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+    // The rejects file holds the bad lines as they were read.
+    let bad: Vec<&str> = input.lines().skip(1).take(3).collect();
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        bad.join("\n") + "\n"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     let stderr = String::from_utf8(out.stderr).unwrap();
