@@ -36,7 +36,19 @@ impl Rejects {
     pub fn reject(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.count += 1;
         if let Some((path, w)) = &mut self.file {
-            let r = w.write_all(raw).and_then(|()| w.write_all(b"\n"));
+            // One record per line: a value that spanned lines has its line
+            // breaks made spaces (white space to JSON, and no JSON string
+            // holds a raw line break, so nothing else changes).
+            let r = if raw.contains(&b'\n') {
+                let one: Vec<u8> = raw
+                    .iter()
+                    .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
+                    .collect();
+                w.write_all(&one)
+            } else {
+                w.write_all(raw)
+            };
+            let r = r.and_then(|()| w.write_all(b"\n"));
             r.map_err(|e| Error::io(format!("cannot write rejects file `{}`", path.display()), e))?;
         }
         Ok(())

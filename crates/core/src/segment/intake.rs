@@ -14,7 +14,7 @@ use super::validate::{check_event_with, message_id, Invalid};
 use super::MAX_BODY_BYTES;
 use crate::cli::Input;
 use crate::env;
-use crate::jsonl::LineReader;
+use crate::jsonl::{JsonStream, StreamError};
 
 /// The batch-size option of every Segment-sending tool.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,9 +47,12 @@ impl BatchArgs {
     }
 }
 
-/// Why an input line is not sent.
+/// Why an input value is not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// It is not JSON (where it went wrong: line and column).
+    #[error("invalid JSON: {0}")]
+    Syntax(StreamError),
     /// Segment would refuse or drop it.
     #[error(transparent)]
     Invalid(#[from] Invalid),
@@ -62,7 +65,7 @@ pub enum Rejection {
 pub enum Step<'a> {
     /// A full request body (or the last one).
     Batch(Batch),
-    /// A line that won't be sent, as read.
+    /// A value that won't be sent, as read (`line`: where it starts).
     Rejected {
         line: u64,
         raw: &'a [u8],
@@ -73,7 +76,8 @@ pub enum Step<'a> {
 /// The figures of the front half.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Intake {
-    /// Non-blank input lines.
+    /// Values read from the input (a JSON text stream: one value per line,
+    /// or any white space between them, docs/json-streams.md).
     pub events_read: u64,
     /// Lines rejected (each handed on as [`Step::Rejected`]).
     pub events_rejected: u64,
@@ -107,26 +111,27 @@ pub fn read_batches<E>(
     delivered: Option<&dyn Delivered>,
     mut on: impl FnMut(Step<'_>) -> Result<(), E>,
 ) -> Result<Intake, IntakeError<E>> {
-    let mut reader = LineReader::new(input);
+    let mut reader = JsonStream::new(input);
     let mut packer = Packer::new(limits);
     let mut counts = Intake::default();
     let read_error = loop {
-        let line = match reader.next_line() {
-            Ok(Some(l)) => l,
+        let value = match reader.next_value() {
+            Ok(Some(v)) => v,
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        if line.is_blank() {
-            continue;
-        }
         counts.events_read += 1;
-        let pushed = match check_event_with(line.bytes, limits.max_event) {
+        let checked = match value.error {
+            Some(e) => Err(Rejection::Syntax(e)),
+            None => check_event_with(value.bytes, limits.max_event).map_err(Rejection::from),
+        };
+        let pushed = match checked {
             Ok(json) if is_delivered(delivered, &json) => {
                 counts.already_delivered += 1;
                 continue;
             }
-            Ok(json) => packer.push(line.number, &json).map_err(Rejection::from),
-            Err(why) => Err(Rejection::from(why)),
+            Ok(json) => packer.push(value.number, &json).map_err(Rejection::from),
+            Err(why) => Err(why),
         };
         let step = match pushed {
             Ok(None) => continue,
@@ -134,8 +139,8 @@ pub fn read_batches<E>(
             Err(why) => {
                 counts.events_rejected += 1;
                 Step::Rejected {
-                    line: line.number,
-                    raw: line.bytes,
+                    line: value.number,
+                    raw: value.bytes,
                     why,
                 }
             }
