@@ -8,12 +8,13 @@
 //! is `threads + 1` batches plus their output, whatever the input size (a
 //! single line longer than a batch makes its batch that long).
 //!
-//! A line that is not one whole JSON value (a value spread over several
-//! lines, or several values on one line; docs/json-streams.md) is told
-//! apart by the worker at no extra cost (its walk of the line ends early or
-//! late) and handed, in order, to core's stream reader on the main thread,
+//! A line that is not one good JSON value (a value spread over several
+//! lines, several values on one line, or a bad one; docs/json-streams.md)
+//! is told apart by the worker at no extra cost (its walk of the line
+//! fails) and handed, in order, to core's stream reader on the main thread,
 //! together with the lines after it until the stream is between values
-//! again; the values it finds are transformed there.
+//! again; the values it finds are transformed there. So every tool that
+//! reads a stream splits it, and recovers from a bad value, the same way.
 
 use std::collections::VecDeque;
 use std::fmt;
