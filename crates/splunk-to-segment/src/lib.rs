@@ -12,6 +12,8 @@ mod hash;
 mod input;
 mod json;
 mod maps;
+#[cfg(test)]
+mod paths;
 mod process;
 mod record;
 mod reject;
