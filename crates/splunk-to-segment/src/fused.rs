@@ -182,38 +182,38 @@ fn string(cur: &mut Cur<'_>, out: &mut Vec<u8>) -> Option<()> {
                 cur.i = i + 2;
                 return Some(());
             }
-            Some(b'\\') => {
-                // An inner escape: `\` then its letter, itself encoded.
-                out.push(b'\\');
-                match (b.get(i + 2), b.get(i + 3)) {
-                    (Some(b'\\'), Some(&x @ (b'"' | b'\\'))) => {
-                        out.push(x);
-                        i += 4;
-                    }
-                    (Some(&x @ (b'/' | b'b' | b'f' | b'n' | b'r' | b't')), _) => {
-                        out.push(x);
-                        i += 3;
-                    }
-                    (Some(b'u'), _) => {
-                        let hex = b.get(i + 3..i + 7)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        // Surrogates need their pair checked: general path.
-                        if matches!(hex[0], b'd' | b'D')
-                            && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                        {
-                            return None;
-                        }
-                        out.push(b'u');
-                        out.extend_from_slice(hex);
-                        i += 7;
-                    }
-                    _ => return None,
-                }
-            }
+            Some(b'\\') => i = inner_escape(b, i, out)?,
             _ => return None,
         }
+    }
+}
+
+/// An inner escape: `\` then its letter, itself encoded (`\\` at `i`);
+/// copied as written; returns the index after it.
+fn inner_escape(b: &[u8], i: usize, out: &mut Vec<u8>) -> Option<usize> {
+    out.push(b'\\');
+    match (b.get(i + 2), b.get(i + 3)) {
+        (Some(b'\\'), Some(&x @ (b'"' | b'\\'))) => {
+            out.push(x);
+            Some(i + 4)
+        }
+        (Some(&x @ (b'/' | b'b' | b'f' | b'n' | b'r' | b't')), _) => {
+            out.push(x);
+            Some(i + 3)
+        }
+        (Some(b'u'), _) => {
+            let hex = b.get(i + 3..i + 7)?;
+            // Surrogates need their pair checked: general path.
+            let surrogate = matches!(hex[0], b'd' | b'D')
+                && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F');
+            if !hex.iter().all(u8::is_ascii_hexdigit) || surrogate {
+                return None;
+            }
+            out.push(b'u');
+            out.extend_from_slice(hex);
+            Some(i + 7)
+        }
+        _ => None,
     }
 }
 
