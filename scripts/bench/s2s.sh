@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of splunk-to-segment (SPEC §2.3) against jq 1.6 running the
+# Benchmark of splunk-to-segment (docs/tools/splunk-to-segment.md) against jq 1.6 running the
 # original filter (scripts/bench/s2s.jq) on the same input. Not a test: it
 # prints figures (machines here are noisy; compare the ratio, not the
 # absolute numbers).

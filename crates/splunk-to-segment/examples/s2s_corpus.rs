@@ -1,6 +1,6 @@
 //! Generates a synthetic Splunk export corpus for the benchmark
 //! (`scripts/bench/s2s.sh`): rows shaped like the sample fixture, with
-//! `properties` of 0.2-40 KB (mostly small, as in PERF-NOTES.md), markers,
+//! `properties` of 0.2-40 KB (mostly small, as in production exports), markers,
 //! rows dropped for each reason, and the uid and workspace maps.
 //!
 //! Numbers and strings are written the way jq 1.6 prints them, so that the

@@ -1,20 +1,22 @@
-//! A strict, single-pass JSON scanner over bytes.
+//! Walking and compacting JSON text, strictly, in one pass.
 //!
-//! The transform touches every input byte about once (PERF-NOTES.md): the
-//! outer line is walked once, the nested `properties`/`context` strings are
-//! unescaped while they are validated, and the decoded text is validated and
-//! compacted in one more pass that copies runs of bytes as they were written,
-//! so number literals (and string escapes) come out exactly as they went in.
-//! It is strict RFC 8259 JSON, as serde_json is: no NaN/Infinity, no `+1`,
-//! no leading zeros, no control characters in strings, no lone surrogate
-//! escapes, one value per text.
+//! The transform touches every input byte about once (docs/tools/
+//! splunk-to-segment.md, "Performance"): the outer line is walked once, and
+//! the nested `properties`/`context` texts are compacted straight from
+//! their escaped form (`fused`) or, when that gives up, decoded and then
+//! compacted by copying runs of bytes as written. Either way number
+//! literals and string escapes come out exactly as they went in. The
+//! lexical rules (strings, escapes, numbers, literals) are core's
+//! `jsonl::token`, shared with the stream reader: strict RFC 8259, no
+//! NaN/Infinity, no `+1`, no leading zeros, no control characters in
+//! strings, no lone surrogate escapes, one value per text.
 //!
 //! jq keeps the first position and the last value of a key that appears
 //! twice in one object. Compaction that copies bytes can't do that, so it
 //! detects duplicate keys (and keys written with escapes, which could be
 //! duplicates in disguise) and reports [`Fail::Slow`]; the caller then redoes
-//! that one value through `serde_json::Value`, whose `preserve_order` map has
-//! jq's semantics.
+//! that one value with [`compact_slow`], which gathers each object's members
+//! first, still copying literals and strings as written.
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;

@@ -1,11 +1,13 @@
-//! `splunk-to-segment` (SPEC §2.3): Splunk export rows in, Segment track
-//! events out.
+//! `splunk-to-segment` (docs/tools/splunk-to-segment.md): Splunk export rows
+//! in, Segment track events out.
 //!
 //! The library holds the whole tool: [`Args`] and [`run`] for the binary and
 //! the tests, [`Transformer`] for one record at a time, [`Map`] for the uid
-//! and workspace maps. The input is cut into batches of lines that are
-//! transformed on all cores and written in input order, so the output does
-//! not depend on the machine (nor on how the input arrives).
+//! and workspace maps, [`Verdict`] and [`Rejection`] for what became of a
+//! record. The input is a JSON text stream (docs/json-streams.md), cut into
+//! batches of lines that are transformed on all cores and written in input
+//! order, so the output does not depend on the machine (nor on how the
+//! input arrives). `record` reads a line, `transform` does the rest.
 
 mod fused;
 mod hash;
@@ -39,11 +41,13 @@ Examples:
       --input-format csv < splunk-export.csv > events.jsonl
 
 Exit status: 0 done; 2 bad map file or usage (nothing read); 3 done, but some
-records were rejected (each reported on stderr with its line number and, with
---rejects, written to that file as read); 1 I/O failure.";
+records were rejected (each reported on stderr with its line number, and the
+column where a bad JSON value starts, and, with --rejects, written to that
+file as read); 1 I/O failure. Rules: docs/tools/splunk-to-segment.md.";
 
-/// Turn Splunk export rows (JSON lines: `{"preview":…,"result":{…}}`) into
-/// Segment track events (JSON lines), mapping cluster usernames to SSO ids.
+/// Turn Splunk export rows (`{"preview":…,"result":{…}}`, one per line or
+/// any JSON text stream jq reads) into Segment track events (JSON lines),
+/// mapping cluster usernames to SSO ids.
 ///
 /// A row is dropped (and counted) when its namespace has no workspace owner,
 /// the owner has no SSO id, or the acting user has no SSO id; a row that is
@@ -66,9 +70,10 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
-    /// What stdin holds: Splunk export JSON lines, a `{"results":[…]}`
+    /// What stdin holds: Splunk export rows (JSON lines, or any JSON text
+    /// stream: pretty-printed, several per line), a `{"results":[…]}`
     /// document, or a CSV export with a header row (empty cells are absent
-    /// fields). `auto` looks at the first non-blank line.
+    /// fields). `auto` looks at the first value (or non-blank line).
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub input_format: InputFormat,
 
