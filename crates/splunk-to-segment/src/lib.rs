@@ -20,6 +20,7 @@ mod process;
 mod record;
 mod reject;
 mod transform;
+mod walk;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,373 @@
+//! The one walker of JSON values: the grammar (objects, arrays, members,
+//! depth) written once, generic over what is done on the way ([`Visit`]):
+//! validating ([`Validate`], behind `Scanner::skip_value`), compacting by
+//! copying runs of bytes as written with duplicate-key detection ([`Copy`],
+//! behind `Compactor`), and compacting with jq's duplicate-key semantics
+//! ([`Slow`], behind `compact_slow`). Each visitor is a type, so every use
+//! is monomorphised: the validator's hooks are empty and compile away.
+//!
+//! The escaped-source walker in `fused` is the one other walker: it reads
+//! JSON text still inside a JSON string (`\"` for a quote), which changes
+//! every token, not only what is done with it. It uses the same lexical
+//! rules (`token`) for numbers and literals.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use segment_bridge_core::jsonl::token::{Syntax, SyntaxError, MAX_DEPTH};
+
+use crate::hash::key_hash;
+use crate::json::{push_member, Fail, Frame, Kind, Scanner, Special};
+
+/// What a walk does with what it reads. The scanner is always positioned
+/// at what the hook is about; hooks never move it except `ws` and `key`.
+pub(crate) trait Visit<'a> {
+    type Err: From<SyntaxError>;
+
+    /// Skips white space at the scanner.
+    #[inline]
+    fn ws(&mut self, s: &mut Scanner<'a>) {
+        s.skip_ws();
+    }
+
+    /// Reads the key at the scanner (its quote) in the object at `depth`;
+    /// true when that member's value is to be replaced (it is then only
+    /// validated, and [`replaced`](Visit::replaced) is called).
+    #[inline]
+    fn key(&mut self, s: &mut Scanner<'a>, _depth: usize) -> Result<bool, Self::Err> {
+        s.skip_string()?;
+        Ok(false)
+    }
+
+    /// A container opens (`c` is `{` or `[`, at the scanner).
+    #[inline]
+    fn open(&mut self, _s: &Scanner<'a>, _c: u8, _depth: usize) {}
+
+    /// A comma in the container opened by `c`.
+    #[inline]
+    fn comma(&mut self, _s: &Scanner<'a>, _c: u8) {}
+
+    /// After the value of a member of the object at `depth`.
+    #[inline]
+    fn member_done(&mut self, _depth: usize) {}
+
+    /// A container closes (its bracket `c` is at the scanner).
+    #[inline]
+    fn close(&mut self, _s: &Scanner<'a>, _c: u8, _depth: usize) {}
+
+    /// A scalar was read, from `start` to the scanner.
+    #[inline]
+    fn scalar(&mut self, _s: &Scanner<'a>, _start: usize) {}
+
+    /// A replaced value was read, from `start` to the scanner.
+    #[inline]
+    fn replaced(&mut self, _s: &Scanner<'a>, _start: usize) {}
+}
+
+/// Reads one value at the scanner (no white space before it).
+pub(crate) fn walk<'a, V: Visit<'a>>(
+    s: &mut Scanner<'a>,
+    v: &mut V,
+    depth: usize,
+) -> Result<Kind, V::Err> {
+    match s.peek() {
+        Some(b'{') => object(s, v, depth),
+        Some(b'[') => array(s, v, depth),
+        _ => {
+            let start = s.pos;
+            let kind = s.scalar()?;
+            v.scalar(s, start);
+            Ok(kind)
+        }
+    }
+}
+
+fn object<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+    if depth >= MAX_DEPTH {
+        return Err(s.err(Syntax::TooDeep).into());
+    }
+    v.open(s, b'{', depth);
+    s.pos += 1;
+    v.ws(s);
+    if s.peek() != Some(b'}') {
+        loop {
+            v.ws(s);
+            if s.peek() != Some(b'"') {
+                return Err(s.err(Syntax::ExpectedKey).into());
+            }
+            let replace = v.key(s, depth)?;
+            v.ws(s);
+            s.expect_byte(b':', Syntax::ExpectedColon)?;
+            v.ws(s);
+            if replace {
+                let start = s.pos;
+                walk(s, &mut Validate, depth + 1)?;
+                v.replaced(s, start);
+            } else {
+                walk(s, v, depth + 1)?;
+            }
+            v.member_done(depth);
+            if !separator(s, v, b'{')? {
+                break;
+            }
+        }
+    }
+    v.close(s, b'}', depth);
+    s.pos += 1;
+    Ok(Kind::Object)
+}
+
+fn array<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+    if depth >= MAX_DEPTH {
+        return Err(s.err(Syntax::TooDeep).into());
+    }
+    v.open(s, b'[', depth);
+    s.pos += 1;
+    v.ws(s);
+    if s.peek() != Some(b']') {
+        loop {
+            v.ws(s);
+            walk(s, v, depth + 1)?;
+            if !separator(s, v, b'[')? {
+                break;
+            }
+        }
+    }
+    v.close(s, b']', depth);
+    s.pos += 1;
+    Ok(Kind::Array)
+}
+
+/// After a member or element: a comma (true, consumed) or the closing
+/// bracket (false, left at the scanner).
+#[inline]
+fn separator<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, open: u8) -> Result<bool, V::Err> {
+    v.ws(s);
+    let close = if open == b'{' { b'}' } else { b']' };
+    match s.peek() {
+        Some(b',') => {
+            v.comma(s, open);
+            s.pos += 1;
+            Ok(true)
+        }
+        Some(c) if c == close => Ok(false),
+        None => Err(s.err(Syntax::UnexpectedEnd).into()),
+        Some(_) if open == b'{' => Err(s.err(Syntax::ExpectedCommaOrBrace).into()),
+        Some(_) => Err(s.err(Syntax::ExpectedCommaOrBracket).into()),
+    }
+}
+
+/// Validates, nothing more.
+pub(crate) struct Validate;
+
+impl Visit<'_> for Validate {
+    type Err = SyntaxError;
+}
+
+/// Compacts by copying runs of bytes as written (white space left out),
+/// detecting keys seen twice or written with escapes ([`Fail::Slow`]);
+/// with a special key, sets it at the top level (in place, or appended).
+pub(crate) struct Copy<'c, 'o, 'k> {
+    pub frames: &'c mut Vec<Frame>,
+    pub out: &'o mut Vec<u8>,
+    /// Start of the bytes not yet copied.
+    pub run: usize,
+    pub special: Option<&'k Special<'k>>,
+    pub found: bool,
+    pub members: usize,
+}
+
+impl Copy<'_, '_, '_> {
+    /// Copies what is pending up to the scanner.
+    pub(crate) fn flush(&mut self, s: &Scanner<'_>) {
+        self.out.extend_from_slice(&s.b[self.run..s.pos]);
+        self.run = s.pos;
+    }
+}
+
+impl<'a> Visit<'a> for Copy<'_, '_, '_> {
+    type Err = Fail;
+
+    #[inline]
+    fn ws(&mut self, s: &mut Scanner<'a>) {
+        if s.peek()
+            .is_some_and(segment_bridge_core::jsonl::token::is_ws)
+        {
+            self.flush(s);
+            s.skip_ws();
+            self.run = s.pos;
+        }
+    }
+
+    #[inline]
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, Fail> {
+        let start = s.pos;
+        if s.skip_string()? {
+            return Err(Fail::Slow);
+        }
+        let key = &s.b[start + 1..s.pos - 1];
+        if !self.frames[depth].insert(key_hash(key)) {
+            return Err(Fail::Slow);
+        }
+        if depth > 0 {
+            return Ok(false);
+        }
+        self.members += 1;
+        let replace = self.special.is_some_and(|sp| sp.key == key);
+        self.found |= replace;
+        Ok(replace)
+    }
+
+    #[inline]
+    fn open(&mut self, _s: &Scanner<'a>, c: u8, depth: usize) {
+        if c == b'{' {
+            if self.frames.len() <= depth {
+                self.frames.resize_with(depth + 1, Frame::default);
+            }
+            self.frames[depth].reset();
+        }
+    }
+
+    fn close(&mut self, s: &Scanner<'a>, c: u8, depth: usize) {
+        let Some(special) = self.special else {
+            return;
+        };
+        if c == b'}' && depth == 0 && !self.found {
+            self.flush(s);
+            if self.members > 0 {
+                self.out.push(b',');
+            }
+            push_member(self.out, special);
+        }
+    }
+
+    fn replaced(&mut self, s: &Scanner<'a>, start: usize) {
+        if let Some(special) = self.special {
+            self.out.extend_from_slice(&s.b[self.run..start]);
+            self.out.extend_from_slice(special.value);
+            self.run = s.pos;
+        }
+    }
+}
+
+/// Compacts with jq's semantics for keys seen twice (first position, last
+/// value), keys compared decoded and written as first seen; literals and
+/// strings copied as written. Objects are gathered member by member.
+pub(crate) struct Slow<'o, 'k> {
+    pub out: &'o mut Vec<u8>,
+    pub special: Option<&'k Special<'k>>,
+    stack: Vec<Gathered>,
+}
+
+/// An object being gathered.
+#[derive(Default)]
+struct Gathered {
+    members: Vec<(Range<usize>, Vec<u8>)>,
+    index: HashMap<Vec<u8>, usize>,
+    /// The member being read: its key as written, decoded, and its value.
+    key: Range<usize>,
+    name: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl<'o, 'k> Slow<'o, 'k> {
+    pub(crate) fn new(out: &'o mut Vec<u8>, special: Option<&'k Special<'k>>) -> Self {
+        Slow {
+            out,
+            special,
+            stack: Vec::new(),
+        }
+    }
+
+    /// Where output goes: the value of the member being read, or `out`.
+    fn cur(&mut self) -> &mut Vec<u8> {
+        match self.stack.last_mut() {
+            Some(g) => &mut g.value,
+            None => self.out,
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Slow<'_, '_> {
+    type Err = SyntaxError;
+
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, SyntaxError> {
+        let start = s.pos;
+        let Some(g) = self.stack.last_mut() else {
+            return Err(s.err(Syntax::ExpectedValue));
+        };
+        g.name.clear();
+        s.unescape_string(&mut g.name)?;
+        g.key = start..s.pos;
+        g.value.clear();
+        Ok(depth == 0 && self.special.is_some_and(|sp| sp.key == g.name))
+    }
+
+    fn open(&mut self, _s: &Scanner<'a>, c: u8, _depth: usize) {
+        if c == b'{' {
+            self.stack.push(Gathered::default());
+        } else {
+            self.cur().push(b'[');
+        }
+    }
+
+    fn comma(&mut self, _s: &Scanner<'a>, c: u8) {
+        if c == b'[' {
+            self.cur().push(b',');
+        }
+    }
+
+    fn member_done(&mut self, _depth: usize) {
+        let Some(g) = self.stack.last_mut() else {
+            return;
+        };
+        let value = std::mem::take(&mut g.value);
+        match g.index.get(&g.name) {
+            Some(&i) => g.members[i].1 = value,
+            None => {
+                g.index.insert(g.name.clone(), g.members.len());
+                g.members.push((g.key.clone(), value));
+            }
+        }
+    }
+
+    fn close(&mut self, s: &Scanner<'a>, c: u8, depth: usize) {
+        if c == b']' {
+            self.cur().push(b']');
+            return;
+        }
+        let Some(g) = self.stack.pop() else {
+            return;
+        };
+        let special = self
+            .special
+            .filter(|sp| depth == 0 && !g.index.contains_key(sp.key));
+        let out = self.cur();
+        out.push(b'{');
+        for (i, (key, value)) in g.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&s.b[key.clone()]);
+            out.push(b':');
+            out.extend_from_slice(value);
+        }
+        if let Some(sp) = special {
+            if !g.members.is_empty() {
+                out.push(b',');
+            }
+            push_member(out, sp);
+        }
+        out.push(b'}');
+    }
+
+    fn scalar(&mut self, s: &Scanner<'a>, start: usize) {
+        self.cur().extend_from_slice(&s.b[start..s.pos]);
+    }
+
+    fn replaced(&mut self, _s: &Scanner<'a>, _start: usize) {
+        if let Some(sp) = self.special {
+            self.cur().extend_from_slice(sp.value);
+        }
+    }
+}
