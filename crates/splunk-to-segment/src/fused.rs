@@ -11,6 +11,8 @@
 //! through serde_json), which also words the error when there is one. So
 //! this path only ever produces what the general one would.
 
+use segment_bridge_core::jsonl::token;
+
 use crate::json::{plain_run, Compactor, MAX_DEPTH};
 
 /// A compacted nested text.
@@ -98,11 +100,9 @@ pub(crate) fn compact_encoded(
 }
 
 fn literal(cur: &mut Cur<'_>, out: &mut Vec<u8>, lit: &[u8]) -> Option<()> {
-    if cur.b.get(cur.i..cur.i + lit.len())? != lit {
-        return None;
-    }
-    cur.i += lit.len();
+    let end = token::literal(cur.b, cur.i, lit).ok()?;
     out.extend_from_slice(lit);
+    cur.i = end;
     Some(())
 }
 
@@ -119,47 +119,12 @@ fn value(cur: &mut Cur<'_>, out: &mut Vec<u8>, c: &mut Compactor, depth: usize) 
     }
 }
 
+/// A number: no escapes can be inside one, so core's rule reads it in
+/// the escaped text as it is.
 fn number(cur: &mut Cur<'_>, out: &mut Vec<u8>) -> Option<()> {
-    let start = cur.i;
-    if cur.at(0) == b'-' {
-        cur.i += 1;
-    }
-    match cur.at(0) {
-        b'0' => {
-            cur.i += 1;
-            if cur.at(0).is_ascii_digit() {
-                return None;
-            }
-        }
-        b'1'..=b'9' => {
-            while cur.at(0).is_ascii_digit() {
-                cur.i += 1;
-            }
-        }
-        _ => return None,
-    }
-    if cur.at(0) == b'.' {
-        cur.i += 1;
-        if !cur.at(0).is_ascii_digit() {
-            return None;
-        }
-        while cur.at(0).is_ascii_digit() {
-            cur.i += 1;
-        }
-    }
-    if matches!(cur.at(0), b'e' | b'E') {
-        cur.i += 1;
-        if matches!(cur.at(0), b'+' | b'-') {
-            cur.i += 1;
-        }
-        if !cur.at(0).is_ascii_digit() {
-            return None;
-        }
-        while cur.at(0).is_ascii_digit() {
-            cur.i += 1;
-        }
-    }
-    out.extend_from_slice(&cur.b[start..cur.i]);
+    let end = token::skip_number(cur.b, cur.i).ok()?;
+    out.extend_from_slice(&cur.b[cur.i..end]);
+    cur.i = end;
     Some(())
 }
 
