@@ -661,4 +661,81 @@ mod tests {
         assert_eq!(got[0].3, Some(Syntax::TooDeep));
         assert_eq!(got[1], good(3, 1, "{}"));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn interesting() -> impl Strategy<Value = u8> {
+            prop_oneof![
+                4 => proptest::sample::select(&b"{}[]\":,\\ \n\t\r0123456789-+.eEtruefalsnNI'x"[..]),
+                1 => any::<u8>(),
+            ]
+        }
+
+        /// Valid values, serialised by serde_json, compact or pretty.
+        fn value() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                Just("null".to_owned()),
+                Just("true".to_owned()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                "[a-z \"\\\\é]{0,6}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4)
+                        .prop_map(|v| format!("[{}]", v.join(","))),
+                    proptest::collection::vec(inner, 0..4).prop_map(|v| {
+                        let m: Vec<String> = v
+                            .iter()
+                            .enumerate()
+                            .map(|(i, x)| format!("\"k{i}\":{x}"))
+                            .collect();
+                        format!("{{{}}}", m.join(","))
+                    }),
+                ]
+            })
+            .prop_flat_map(|t| {
+                let pretty = serde_json::to_string_pretty(
+                    &serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+                )
+                .unwrap();
+                prop_oneof![Just(t), Just(pretty)]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic_and_both_readers_agree(
+                input in proptest::collection::vec(interesting(), 0..300),
+            ) {
+                let text = String::from_utf8_lossy(&input).into_owned();
+                let got = values(&text);
+                prop_assert_eq!(&got, &pushed(&text));
+                for (_, _, t, e) in &got {
+                    if e.is_none() {
+                        prop_assert!(serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok(), "{:?}", t);
+                    }
+                }
+            }
+
+            #[test]
+            fn a_valid_stream_gives_back_its_values(
+                vals in proptest::collection::vec(value(), 0..8),
+                seps in proptest::collection::vec(proptest::sample::select(&[" ", "\n", "\n\n", "\t", "\r\n", " \n "][..]), 8),
+            ) {
+                let mut text = String::new();
+                for (i, v) in vals.iter().enumerate() {
+                    text.push_str(v);
+                    text.push_str(seps[i % seps.len()]);
+                }
+                let got = both(&text);
+                let texts: Vec<&str> = got.iter().map(|(_, _, t, e)| {
+                    assert!(e.is_none(), "{text:?}");
+                    t.as_str()
+                }).collect();
+                prop_assert_eq!(texts, vals.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+        }
+    }
 }
