@@ -502,6 +502,15 @@ impl<R: BufRead> JsonStream<R> {
         }
     }
 
+    /// [`next_value`](Self::next_value) under [`LineReader`]'s name, so a
+    /// tool written for JSON lines reads streams by changing its
+    /// constructor alone (`LineReader::new` → `JsonStream::new`): a bad
+    /// value then comes with its text, which the tool's own parse rejects
+    /// with the line number as before (`Value::error` says more).
+    pub fn next_line(&mut self) -> io::Result<Option<Value<'_>>> {
+        self.next_value()
+    }
+
     /// Reads the next line into `line`; false at the end of input.
     fn next_line(&mut self) -> io::Result<bool> {
         if self.eof {
