@@ -461,7 +461,7 @@ impl<R: BufRead> JsonStream<R> {
             self.framer.carried.clear();
         }
         loop {
-            if self.pos >= self.len && !self.next_line()? {
+            if self.pos >= self.len && !self.read_line()? {
                 if self.eof {
                     return Ok(None);
                 }
@@ -512,7 +512,7 @@ impl<R: BufRead> JsonStream<R> {
     }
 
     /// Reads the next line into `line`; false at the end of input.
-    fn next_line(&mut self) -> io::Result<bool> {
+    fn read_line(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
