@@ -664,6 +664,29 @@ mod tests {
     }
 
     #[test]
+    fn code_written_for_line_reader_reads_a_stream() {
+        // The loop every JSON-lines tool has, with only the constructor
+        // changed.
+        let mut reader = JsonStream::new(&b"{\n  \"a\": 1\n}\n\n[2] 3\n"[..]);
+        let mut seen = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            if line.is_blank() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_slice(line.bytes).unwrap();
+            seen.push((line.number, v));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, serde_json::json!({"a": 1})),
+                (5, serde_json::json!([2])),
+                (5, serde_json::json!(3))
+            ]
+        );
+    }
+
+    #[test]
     fn too_deep_is_an_error_not_a_crash() {
         let deep = "[".repeat(200);
         let got = both(&format!("{deep}\n1\n{{}}\n"));
