@@ -25,7 +25,7 @@ use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
 
 use crate::hash::IdHasher;
 use crate::walk::{walk, Copy, Slow, Validate, Visit};
-pub(crate) use segment_bridge_core::jsonl::token::{plain_run, MAX_DEPTH};
+pub(crate) use segment_bridge_core::jsonl::token::plain_run;
 
 /// The JSON type of a value, for truthiness and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,19 +256,9 @@ pub(crate) struct Special<'k> {
 }
 
 impl Compactor {
-    /// The frame of the object being read at `depth`, as it is.
-    pub(crate) fn frames_at(&mut self, depth: usize) -> Option<&mut Frame> {
-        self.frames.get_mut(depth)
-    }
-
-    /// The frame at `depth`, emptied for a new object.
-    pub(crate) fn frame(&mut self, depth: usize) -> &mut Frame {
-        if self.frames.len() <= depth {
-            self.frames.resize_with(depth + 1, Frame::default);
-        }
-        let f = &mut self.frames[depth];
-        f.reset();
-        f
+    /// The duplicate-key frames, one per depth, for another walk to use.
+    pub(crate) fn frames(&mut self) -> &mut Vec<Frame> {
+        &mut self.frames
     }
 
     /// Compacts the whole text `b` (one JSON value, white space around it

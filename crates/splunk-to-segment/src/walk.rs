@@ -1,15 +1,15 @@
 //! The one walker of JSON values: the grammar (objects, arrays, members,
-//! depth) written once, generic over what is done on the way ([`Visit`]):
-//! validating ([`Validate`], behind `Scanner::skip_value`), compacting by
-//! copying runs of bytes as written with duplicate-key detection ([`Copy`],
-//! behind `Compactor`), and compacting with jq's duplicate-key semantics
-//! ([`Slow`], behind `compact_slow`). Each visitor is a type, so every use
-//! is monomorphised: the validator's hooks are empty and compile away.
-//!
-//! The escaped-source walker in `fused` is the one other walker: it reads
-//! JSON text still inside a JSON string (`\"` for a quote), which changes
-//! every token, not only what is done with it. It uses the same lexical
-//! rules (`token`) for numbers and literals.
+//! depth) written once, generic over where the bytes come from ([`Src`]:
+//! plain text, or the escaped text inside a JSON string, `fused::Escaped`)
+//! and over what is done on the way ([`Visit`]): validating ([`Validate`],
+//! behind `Scanner::skip_value`), compacting by copying runs of bytes as
+//! written with duplicate-key detection and the `workspaceID` key
+//! ([`Copy`], behind `Compactor`), compacting with jq's duplicate-key
+//! semantics ([`Slow`], behind `compact_slow`), and compacting straight
+//! from the escaped form (`fused::Emit`). Sources and visitors are types,
+//! so every use is monomorphised: the validator's hooks are empty and
+//! compile away, and the hot path (`fused`) runs as fast as the
+//! hand-written walker it replaced. The lexical rules are core's `token`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -19,75 +19,114 @@ use segment_bridge_core::jsonl::token::{Syntax, SyntaxError, MAX_DEPTH};
 use crate::hash::key_hash;
 use crate::json::{push_member, Fail, Frame, Kind, Scanner, Special};
 
-/// What a walk does with what it reads. The scanner is always positioned
-/// at what the hook is about; hooks never move it except `ws` and `key`.
-pub(crate) trait Visit<'a> {
+/// Where a walk reads from: plain JSON text ([`Scanner`]), or JSON text
+/// still inside a JSON string (`fused`), where a quote is `\"`.
+pub(crate) trait Src {
+    /// The next byte, a quote reported as `"` however it is spelled;
+    /// `None` at the end of the text.
+    fn peek(&self) -> Option<u8>;
+    /// Where the source is (an index into its bytes).
+    fn pos(&self) -> usize;
+    /// Past one structural byte (`{}[],:`).
+    fn bump(&mut self);
+    fn skip_ws(&mut self);
+    fn err(&self, syntax: Syntax) -> SyntaxError;
+    /// Reads (validates) a scalar: string, number or literal.
+    fn scalar(&mut self) -> Result<Kind, SyntaxError>;
+}
+
+/// What a walk does with what it reads. The source is always positioned
+/// at what the hook is about.
+pub(crate) trait Visit<S: Src> {
     type Err: From<SyntaxError>;
 
-    /// Skips white space at the scanner.
+    /// Skips white space at the source.
     #[inline]
-    fn ws(&mut self, s: &mut Scanner<'a>) {
+    fn ws(&mut self, s: &mut S) {
         s.skip_ws();
     }
 
-    /// Reads the key at the scanner (its quote) in the object at `depth`;
+    /// Reads the key at the source (its quote) in the object at `depth`;
     /// true when that member's value is to be replaced (it is then only
     /// validated, and [`replaced`](Visit::replaced) is called).
     #[inline]
-    fn key(&mut self, s: &mut Scanner<'a>, _depth: usize) -> Result<bool, Self::Err> {
-        s.skip_string()?;
+    fn key(&mut self, s: &mut S, _depth: usize) -> Result<bool, Self::Err> {
+        s.scalar()?;
         Ok(false)
     }
 
-    /// A container opens (`c` is `{` or `[`, at the scanner).
+    /// A container opens (`c` is `{` or `[`, at the source).
     #[inline]
-    fn open(&mut self, _s: &Scanner<'a>, _c: u8, _depth: usize) {}
+    fn open(&mut self, _s: &S, _c: u8, _depth: usize) {}
 
     /// A comma in the container opened by `c`.
     #[inline]
-    fn comma(&mut self, _s: &Scanner<'a>, _c: u8) {}
+    fn comma(&mut self, _s: &S, _c: u8) {}
 
     /// After the value of a member of the object at `depth`.
     #[inline]
     fn member_done(&mut self, _depth: usize) {}
 
-    /// A container closes (its bracket `c` is at the scanner).
+    /// A container closes (its bracket `c` is at the source).
     #[inline]
-    fn close(&mut self, _s: &Scanner<'a>, _c: u8, _depth: usize) {}
+    fn close(&mut self, _s: &S, _c: u8, _depth: usize) {}
 
-    /// A scalar was read, from `start` to the scanner.
+    /// Reads the scalar at the source.
     #[inline]
-    fn scalar(&mut self, _s: &Scanner<'a>, _start: usize) {}
+    fn scalar(&mut self, s: &mut S) -> Result<Kind, Self::Err> {
+        Ok(s.scalar()?)
+    }
 
-    /// A replaced value was read, from `start` to the scanner.
+    /// A replaced value was read, from `start` to the source's position.
     #[inline]
-    fn replaced(&mut self, _s: &Scanner<'a>, _start: usize) {}
+    fn replaced(&mut self, _s: &S, _start: usize) {}
 }
 
-/// Reads one value at the scanner (no white space before it).
-pub(crate) fn walk<'a, V: Visit<'a>>(
-    s: &mut Scanner<'a>,
+impl Src for Scanner<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        Scanner::peek(self)
+    }
+    #[inline]
+    fn pos(&self) -> usize {
+        self.pos
+    }
+    #[inline]
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+    #[inline]
+    fn skip_ws(&mut self) {
+        Scanner::skip_ws(self);
+    }
+    fn err(&self, syntax: Syntax) -> SyntaxError {
+        Scanner::err(self, syntax)
+    }
+    #[inline]
+    fn scalar(&mut self) -> Result<Kind, SyntaxError> {
+        Scanner::scalar(self)
+    }
+}
+
+/// Reads one value at the source (no white space before it).
+pub(crate) fn walk<S: Src, V: Visit<S>>(
+    s: &mut S,
     v: &mut V,
     depth: usize,
 ) -> Result<Kind, V::Err> {
     match s.peek() {
         Some(b'{') => object(s, v, depth),
         Some(b'[') => array(s, v, depth),
-        _ => {
-            let start = s.pos;
-            let kind = s.scalar()?;
-            v.scalar(s, start);
-            Ok(kind)
-        }
+        _ => v.scalar(s),
     }
 }
 
-fn object<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if depth >= MAX_DEPTH {
         return Err(s.err(Syntax::TooDeep).into());
     }
     v.open(s, b'{', depth);
-    s.pos += 1;
+    s.bump();
     v.ws(s);
     if s.peek() != Some(b'}') {
         loop {
@@ -97,10 +136,14 @@ fn object<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Res
             }
             let replace = v.key(s, depth)?;
             v.ws(s);
-            s.expect_byte(b':', Syntax::ExpectedColon)?;
+            match s.peek() {
+                Some(b':') => s.bump(),
+                None => return Err(s.err(Syntax::UnexpectedEnd).into()),
+                Some(_) => return Err(s.err(Syntax::ExpectedColon).into()),
+            }
             v.ws(s);
             if replace {
-                let start = s.pos;
+                let start = s.pos();
                 walk(s, &mut Validate, depth + 1)?;
                 v.replaced(s, start);
             } else {
@@ -113,16 +156,16 @@ fn object<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Res
         }
     }
     v.close(s, b'}', depth);
-    s.pos += 1;
+    s.bump();
     Ok(Kind::Object)
 }
 
-fn array<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if depth >= MAX_DEPTH {
         return Err(s.err(Syntax::TooDeep).into());
     }
     v.open(s, b'[', depth);
-    s.pos += 1;
+    s.bump();
     v.ws(s);
     if s.peek() != Some(b']') {
         loop {
@@ -134,20 +177,20 @@ fn array<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, depth: usize) -> Resu
         }
     }
     v.close(s, b']', depth);
-    s.pos += 1;
+    s.bump();
     Ok(Kind::Array)
 }
 
 /// After a member or element: a comma (true, consumed) or the closing
-/// bracket (false, left at the scanner).
+/// bracket (false, left at the source).
 #[inline]
-fn separator<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, open: u8) -> Result<bool, V::Err> {
+fn separator<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, open: u8) -> Result<bool, V::Err> {
     v.ws(s);
     let close = if open == b'{' { b'}' } else { b']' };
     match s.peek() {
         Some(b',') => {
             v.comma(s, open);
-            s.pos += 1;
+            s.bump();
             Ok(true)
         }
         Some(c) if c == close => Ok(false),
@@ -160,7 +203,7 @@ fn separator<'a, V: Visit<'a>>(s: &mut Scanner<'a>, v: &mut V, open: u8) -> Resu
 /// Validates, nothing more.
 pub(crate) struct Validate;
 
-impl Visit<'_> for Validate {
+impl<S: Src> Visit<S> for Validate {
     type Err = SyntaxError;
 }
 
@@ -185,7 +228,7 @@ impl Copy<'_, '_, '_> {
     }
 }
 
-impl<'a> Visit<'a> for Copy<'_, '_, '_> {
+impl<'a> Visit<Scanner<'a>> for Copy<'_, '_, '_> {
     type Err = Fail;
 
     #[inline]
@@ -288,7 +331,7 @@ impl<'o, 'k> Slow<'o, 'k> {
     }
 }
 
-impl<'a> Visit<'a> for Slow<'_, '_> {
+impl<'a> Visit<Scanner<'a>> for Slow<'_, '_> {
     type Err = SyntaxError;
 
     fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, SyntaxError> {
@@ -361,8 +404,11 @@ impl<'a> Visit<'a> for Slow<'_, '_> {
         out.push(b'}');
     }
 
-    fn scalar(&mut self, s: &Scanner<'a>, start: usize) {
+    fn scalar(&mut self, s: &mut Scanner<'a>) -> Result<Kind, SyntaxError> {
+        let start = s.pos;
+        let kind = s.scalar()?;
         self.cur().extend_from_slice(&s.b[start..s.pos]);
+        Ok(kind)
     }
 
     fn replaced(&mut self, _s: &Scanner<'a>, _start: usize) {
