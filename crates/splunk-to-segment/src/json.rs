@@ -266,14 +266,7 @@ impl Compactor {
     /// caller truncates.
     pub(crate) fn compact(&mut self, b: &[u8], out: &mut Vec<u8>) -> Result<Kind, Fail> {
         let mut s = Scanner::new(b);
-        let mut v = Copy {
-            frames: &mut self.frames,
-            out,
-            run: 0,
-            special: None,
-            found: false,
-            members: 0,
-        };
+        let mut v = Copy::new(&mut self.frames, out, 0, None);
         v.ws(&mut s);
         let kind = walk(&mut s, &mut v, 0)?;
         v.flush(&s);
@@ -290,35 +283,13 @@ impl Compactor {
         out: &mut Vec<u8>,
         special: &Special<'_>,
     ) -> Result<Result<(), Kind>, Fail> {
-        let mut s = Scanner::new(b);
-        s.skip_ws();
-        match s.peek() {
-            Some(b'{') => {
-                let mut v = Copy {
-                    frames: &mut self.frames,
-                    out,
-                    run: s.pos,
-                    special: Some(special),
-                    found: false,
-                    members: 0,
-                };
-                walk(&mut s, &mut v, 0)?;
-                v.flush(&s);
-            }
-            Some(b'n') => {
-                s.literal(b"null", Kind::Null)?;
-                out.push(b'{');
-                push_member(out, special);
-                out.push(b'}');
-            }
-            _ => {
-                let kind = s.skip_value(0)?;
-                s.expect_end()?;
-                return Ok(Err(kind));
-            }
-        }
-        s.expect_end()?;
-        Ok(Ok(()))
+        let frames = &mut self.frames;
+        with_key(b, out, special, |s, out| {
+            let mut v = Copy::new(frames, out, s.pos, Some(special));
+            walk(s, &mut v, 0)?;
+            v.flush(s);
+            Ok(())
+        })
     }
 }
 
@@ -343,10 +314,27 @@ pub(crate) fn compact_slow_with_key(
     out: &mut Vec<u8>,
     special: &Special<'_>,
 ) -> Result<Result<(), Kind>, SyntaxError> {
+    with_key(b, out, special, |s, out| {
+        walk(s, &mut Slow::new(out, Some(special)), 0).map(drop)
+    })
+}
+
+/// The frame of both compactions with a special key: an object is
+/// compacted by `object` (scanner at its `{`), `null` becomes `{key:
+/// value}`, anything else is only validated and its kind returned.
+fn with_key<E: From<SyntaxError>>(
+    b: &[u8],
+    out: &mut Vec<u8>,
+    special: &Special<'_>,
+    object: impl FnOnce(&mut Scanner<'_>, &mut Vec<u8>) -> Result<(), E>,
+) -> Result<Result<(), Kind>, E> {
     let mut s = Scanner::new(b);
     s.skip_ws();
     let kind = match s.peek() {
-        Some(b'{') => walk(&mut s, &mut Slow::new(out, Some(special)), 0)?,
+        Some(b'{') => {
+            object(&mut s, out)?;
+            Kind::Object
+        }
         Some(b'n') => {
             s.literal(b"null", Kind::Null)?;
             out.push(b'{');

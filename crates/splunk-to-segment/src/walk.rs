@@ -121,14 +121,33 @@ pub(crate) fn walk<S: Src, V: Visit<S>>(
     }
 }
 
-fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+/// Into a container (at its bracket `open`); true when it is not empty.
+#[inline]
+fn enter<S: Src, V: Visit<S>>(
+    s: &mut S,
+    v: &mut V,
+    open: u8,
+    depth: usize,
+) -> Result<bool, V::Err> {
     if depth >= MAX_DEPTH {
         return Err(s.err(Syntax::TooDeep).into());
     }
-    v.open(s, b'{', depth);
+    v.open(s, open, depth);
     s.bump();
     v.ws(s);
-    if s.peek() != Some(b'}') {
+    let close = if open == b'{' { b'}' } else { b']' };
+    Ok(s.peek() != Some(close))
+}
+
+/// Out of a container (at its closing bracket).
+#[inline]
+fn leave<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, close: u8, depth: usize) {
+    v.close(s, close, depth);
+    s.bump();
+}
+
+fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
+    if enter(s, v, b'{', depth)? {
         loop {
             v.ws(s);
             if s.peek() != Some(b'"') {
@@ -155,19 +174,12 @@ fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kin
             }
         }
     }
-    v.close(s, b'}', depth);
-    s.bump();
+    leave(s, v, b'}', depth);
     Ok(Kind::Object)
 }
 
 fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
-    if depth >= MAX_DEPTH {
-        return Err(s.err(Syntax::TooDeep).into());
-    }
-    v.open(s, b'[', depth);
-    s.bump();
-    v.ws(s);
-    if s.peek() != Some(b']') {
+    if enter(s, v, b'[', depth)? {
         loop {
             v.ws(s);
             walk(s, v, depth + 1)?;
@@ -176,8 +188,7 @@ fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind
             }
         }
     }
-    v.close(s, b']', depth);
-    s.bump();
+    leave(s, v, b']', depth);
     Ok(Kind::Array)
 }
 
@@ -220,7 +231,24 @@ pub(crate) struct Copy<'c, 'o, 'k> {
     pub members: usize,
 }
 
-impl Copy<'_, '_, '_> {
+impl<'c, 'o, 'k> Copy<'c, 'o, 'k> {
+    /// A compaction into `out` of the text from `run` on.
+    pub(crate) fn new(
+        frames: &'c mut Vec<Frame>,
+        out: &'o mut Vec<u8>,
+        run: usize,
+        special: Option<&'k Special<'k>>,
+    ) -> Self {
+        Copy {
+            frames,
+            out,
+            run,
+            special,
+            found: false,
+            members: 0,
+        }
+    }
+
     /// Copies what is pending up to the scanner.
     pub(crate) fn flush(&mut self, s: &Scanner<'_>) {
         self.out.extend_from_slice(&s.b[self.run..s.pos]);
