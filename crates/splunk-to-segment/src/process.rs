@@ -250,11 +250,14 @@ struct Emitter<'t> {
 
 impl Emitter<'_> {
     fn emit(&mut self, sink: &mut Sink<'_>, batch: &Batch, part: &Part) -> Result<(), Error> {
-        let mut from = 0;
+        // Output of consecutive fast-path lines is written in one piece.
+        let (mut from, mut pending) = (0, 0);
         for (&(number, start, end), (v, to)) in batch.lines.iter().zip(&part.results) {
             let raw = &batch.data[start..end];
             self.last_line = number;
             if self.framer.in_value() || v.needs_stream() {
+                sink.write(&part.out[pending..from])?;
+                pending = *to;
                 let (t, p) = (self.t, &mut self.part);
                 self.framer
                     .feed_line(number, raw, &mut |value| sink.value(t, value, p))?;
@@ -263,11 +266,10 @@ impl Emitter<'_> {
                 if let Verdict::Rejected(reason) = v {
                     sink.reject(At::Line(number), reason, raw)?;
                 }
-                sink.write(&part.out[from..*to])?;
             }
             from = *to;
         }
-        Ok(())
+        sink.write(&part.out[pending..from])
     }
 
     /// At the end of input: a value still open is cut off.
