@@ -1,4 +1,4 @@
-//! One test per edge case docs/tools/splunk-to-segment.md names, driving the real binary.
+//! One test per edge case `docs/tools/splunk-to-segment.md` names, driving the real binary.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: run the real binary with maps
 //! in temporary files, and a reference implementation of the transform
-//! (docs/tools/splunk-to-segment.md) over
+//! (`docs/tools/splunk-to-segment.md`) over
 //! `serde_json::Value` to compare the fast path against.
 #![allow(dead_code)]
 
@@ -118,7 +118,7 @@ fn index<'m>(map: &'m Value, key: Option<&Value>) -> Result<Option<&'m Value>, (
     }
 }
 
-/// The transform over `serde_json::Value`, straight from the jq filter.
+/// The transform (`docs/tools/splunk-to-segment.md`) over `serde_json::Value`, straight from the jq filter.
 pub fn reference(line: &str, uid: &Value, ws: &Value, names: &Value) -> Ref {
     let Ok(v) = serde_json::from_str::<Value>(line) else {
         return Ref::Rejected;
