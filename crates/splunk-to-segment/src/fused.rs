@@ -3,15 +3,21 @@
 //! finds the end of the string, instead of unescaping it into a buffer and
 //! walking that again.
 //!
-//! It handles the escapes nested JSON is made of (`\"` for an inner quote,
-//! `\\` for an inner backslash, `\n` `\t` `\r` as white space between inner
-//! tokens) and gives up (`None`) on anything else: other escapes, invalid
-//! inner JSON, keys with escapes or seen twice, nesting too deep. The caller
-//! then takes the general path (unescape, validate, compact, duplicate keys
-//! through serde_json), which also words the error when there is one. So
-//! this path only ever produces what the general one would.
+//! It is the one walker ([`walk`]) reading an escaped source ([`Escaped`]:
+//! `\"` for an inner quote, `\\` for an inner backslash, `\n` `\t` `\r` as
+//! white space between inner tokens) with a visitor that writes each token
+//! ([`Emit`]). It gives up (`None`) on anything else: other escapes,
+//! invalid inner JSON, keys with escapes or seen twice, nesting too deep.
+//! The caller then takes the general path (unescape, validate, compact,
+//! duplicate keys the slow way), which also words the error when there is
+//! one. So this path only ever produces what the general one would (a
+//! property test in `paths` checks it).
 
-use crate::json::{plain_run, Compactor, MAX_DEPTH};
+use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
+
+use crate::hash::key_hash;
+use crate::json::{plain_run, Compactor, Frame, Kind};
+use crate::walk::{walk, Src, Visit};
 
 /// A compacted nested text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,20 +33,96 @@ pub(crate) struct Fused {
     pub end: usize,
 }
 
-struct Cur<'a> {
+/// JSON text inside a JSON string, read in its escaped form.
+pub(crate) struct Escaped<'a> {
     b: &'a [u8],
     i: usize,
 }
 
-impl Cur<'_> {
+impl Escaped<'_> {
     #[inline]
     fn at(&self, k: usize) -> u8 {
         self.b.get(self.i + k).copied().unwrap_or(0)
     }
 
+    /// An inner string (at its `\"`), copied decoded to `out`.
+    fn string(&mut self, out: &mut impl Out) -> Result<(), SyntaxError> {
+        let b = self.b;
+        let mut i = self.i + 2;
+        out.push(b'"');
+        loop {
+            let run = plain_run(b, i);
+            out.extend(&b[i..run]);
+            i = run;
+            if b.get(i) != Some(&b'\\') {
+                // The outer string ends (or a control character): not ours.
+                return Err(Syntax::UnterminatedString.at(i));
+            }
+            match b.get(i + 1) {
+                Some(b'"') => {
+                    out.push(b'"');
+                    self.i = i + 2;
+                    return Ok(());
+                }
+                Some(b'\\') => i = inner_escape(b, i, out).ok_or(Syntax::InvalidEscape.at(i))?,
+                _ => return Err(Syntax::InvalidEscape.at(i)),
+            }
+        }
+    }
+
+    /// An inner key (at its `\"`) without escapes: its bytes.
+    fn plain_key(&mut self) -> Option<&[u8]> {
+        let b = self.b;
+        let start = self.i + 2;
+        let end = plain_run(b, start);
+        if b.get(end) != Some(&b'\\') || b.get(end + 1) != Some(&b'"') {
+            return None;
+        }
+        self.i = end + 2;
+        Some(&b[start..end])
+    }
+
+    /// A number or literal: no escapes can be inside one, so core's rules
+    /// read it in the escaped text as it is.
+    fn plain_scalar(&mut self) -> Result<(Kind, usize), SyntaxError> {
+        let start = self.i;
+        let kind = match self.at(0) {
+            b't' => Kind::True,
+            b'f' => Kind::False,
+            b'n' => Kind::Null,
+            _ => Kind::Number,
+        };
+        self.i = match kind {
+            Kind::True => token::literal(self.b, start, b"true")?,
+            Kind::False => token::literal(self.b, start, b"false")?,
+            Kind::Null => token::literal(self.b, start, b"null")?,
+            _ => token::skip_number(self.b, start)?,
+        };
+        Ok((kind, start))
+    }
+}
+
+impl Src for Escaped<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        match self.b.get(self.i)? {
+            // The outer string ends: so does the inner text.
+            b'"' => None,
+            b'\\' if self.at(1) == b'"' => Some(b'"'),
+            &c => Some(c),
+        }
+    }
+    #[inline]
+    fn pos(&self) -> usize {
+        self.i
+    }
+    #[inline]
+    fn bump(&mut self) {
+        self.i += 1;
+    }
     /// Inner white space: raw spaces and the `\n` `\t` `\r` escapes.
     #[inline]
-    fn ws(&mut self) {
+    fn skip_ws(&mut self) {
         loop {
             match self.at(0) {
                 b' ' => self.i += 1,
@@ -49,11 +131,152 @@ impl Cur<'_> {
             }
         }
     }
+    fn err(&self, syntax: Syntax) -> SyntaxError {
+        syntax.at(self.i)
+    }
+    fn scalar(&mut self) -> Result<Kind, SyntaxError> {
+        if self.peek() == Some(b'"') {
+            self.string(&mut Discard)?;
+            return Ok(Kind::String);
+        }
+        match self.at(0) {
+            b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => Ok(self.plain_scalar()?.0),
+            _ => Err(Syntax::ExpectedValue.at(self.i)),
+        }
+    }
+}
 
-    /// At an inner quote (`\"`)?
+/// Where a copied string goes: the output, or nowhere (validation only).
+trait Out {
+    fn push(&mut self, c: u8);
+    fn extend(&mut self, b: &[u8]);
+}
+
+impl Out for Vec<u8> {
     #[inline]
-    fn quote(&self) -> bool {
-        self.at(0) == b'\\' && self.at(1) == b'"'
+    fn push(&mut self, c: u8) {
+        Vec::push(self, c);
+    }
+    #[inline]
+    fn extend(&mut self, b: &[u8]) {
+        self.extend_from_slice(b);
+    }
+}
+
+struct Discard;
+
+impl Out for Discard {
+    #[inline]
+    fn push(&mut self, _: u8) {}
+    #[inline]
+    fn extend(&mut self, _: &[u8]) {}
+}
+
+/// An inner escape: `\` then its letter, itself encoded (`\\` at `i`);
+/// copied as written; returns the index after it.
+fn inner_escape(b: &[u8], i: usize, out: &mut impl Out) -> Option<usize> {
+    out.push(b'\\');
+    match (b.get(i + 2), b.get(i + 3)) {
+        (Some(b'\\'), Some(&x @ (b'"' | b'\\'))) => {
+            out.push(x);
+            Some(i + 4)
+        }
+        (Some(&x @ (b'/' | b'b' | b'f' | b'n' | b'r' | b't')), _) => {
+            out.push(x);
+            Some(i + 3)
+        }
+        (Some(b'u'), _) => {
+            let hex = b.get(i + 3..i + 7)?;
+            // Surrogates need their pair checked: general path.
+            let surrogate = matches!(hex[0], b'd' | b'D')
+                && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F');
+            if !hex.iter().all(u8::is_ascii_hexdigit) || surrogate {
+                return None;
+            }
+            out.push(b'u');
+            out.extend(hex);
+            Some(i + 7)
+        }
+        _ => None,
+    }
+}
+
+/// Writes each token compactly; detects keys seen twice (gives up); notes
+/// where the special key's value is.
+struct Emit<'c, 'o, 'k> {
+    frames: &'c mut Vec<Frame>,
+    out: &'o mut Vec<u8>,
+    special: Option<&'k [u8]>,
+    /// Where the special member's value starts, while it is being read.
+    value_start: Option<usize>,
+    slot: Option<(usize, usize)>,
+}
+
+/// Why the fast path gave up (the general path says why, if it's an error).
+struct GiveUp;
+
+impl From<SyntaxError> for GiveUp {
+    fn from(_: SyntaxError) -> GiveUp {
+        GiveUp
+    }
+}
+
+impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
+    type Err = GiveUp;
+
+    fn key(&mut self, s: &mut Escaped<'a>, depth: usize) -> Result<bool, GiveUp> {
+        let k = s.plain_key().ok_or(GiveUp)?;
+        if !self.frames[depth].insert(key_hash(k)) {
+            return Err(GiveUp);
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(k);
+        self.out.extend_from_slice(b"\":");
+        if depth == 0 && self.special == Some(k) {
+            self.value_start = Some(self.out.len());
+        }
+        Ok(false)
+    }
+
+    #[inline]
+    fn open(&mut self, _s: &Escaped<'a>, c: u8, depth: usize) {
+        if c == b'{' {
+            if self.frames.len() <= depth {
+                self.frames.resize_with(depth + 1, Frame::default);
+            }
+            self.frames[depth].reset();
+        }
+        self.out.push(c);
+    }
+
+    #[inline]
+    fn comma(&mut self, _s: &Escaped<'a>, _c: u8) {
+        self.out.push(b',');
+    }
+
+    #[inline]
+    fn member_done(&mut self, depth: usize) {
+        if depth == 0 {
+            if let Some(start) = self.value_start.take() {
+                self.slot = Some((start, self.out.len()));
+            }
+        }
+    }
+
+    #[inline]
+    fn close(&mut self, _s: &Escaped<'a>, c: u8, _depth: usize) {
+        self.out.push(c);
+    }
+
+    #[inline]
+    fn scalar(&mut self, s: &mut Escaped<'a>) -> Result<Kind, GiveUp> {
+        if s.peek() == Some(b'"') {
+            s.string(self.out)?;
+            return Ok(Kind::String);
+        }
+        let (kind, start) = s.plain_scalar()?;
+        self.out.extend_from_slice(&s.b[start..s.i]);
+        Ok(kind)
     }
 }
 
@@ -69,259 +292,37 @@ pub(crate) fn compact_encoded(
     special: Option<&[u8]>,
 ) -> Option<Fused> {
     out.clear();
-    let mut cur = Cur { b, i: start + 1 };
-    cur.ws();
-    let mut fused = Fused {
-        len: 0,
-        null: false,
-        special: None,
-        end: 0,
+    let mut s = Escaped { b, i: start + 1 };
+    s.skip_ws();
+    let mut null = false;
+    let mut v = Emit {
+        frames: c.frames(),
+        out,
+        special,
+        value_start: None,
+        slot: None,
     };
-    match special {
-        Some(key) => match cur.at(0) {
-            b'{' => object(&mut cur, out, c, 0, Some((key, &mut fused.special)))?,
-            b'n' => {
-                literal(&mut cur, out, b"null")?;
-                fused.null = true;
-            }
-            _ => return None,
-        },
-        None => value(&mut cur, out, c, 0)?,
-    }
-    cur.ws();
-    if cur.at(0) != b'"' {
-        return None;
-    }
-    fused.len = out.len();
-    fused.end = cur.i + 1;
-    Some(fused)
-}
-
-fn literal(cur: &mut Cur<'_>, out: &mut Vec<u8>, lit: &[u8]) -> Option<()> {
-    if cur.b.get(cur.i..cur.i + lit.len())? != lit {
-        return None;
-    }
-    cur.i += lit.len();
-    out.extend_from_slice(lit);
-    Some(())
-}
-
-fn value(cur: &mut Cur<'_>, out: &mut Vec<u8>, c: &mut Compactor, depth: usize) -> Option<()> {
-    match cur.at(0) {
-        b'\\' if cur.at(1) == b'"' => string(cur, out),
-        b'{' => object(cur, out, c, depth, None),
-        b'[' => array(cur, out, c, depth),
-        b't' => literal(cur, out, b"true"),
-        b'f' => literal(cur, out, b"false"),
-        b'n' => literal(cur, out, b"null"),
-        b'-' | b'0'..=b'9' => number(cur, out),
-        _ => None,
-    }
-}
-
-fn number(cur: &mut Cur<'_>, out: &mut Vec<u8>) -> Option<()> {
-    let start = cur.i;
-    if cur.at(0) == b'-' {
-        cur.i += 1;
-    }
-    match cur.at(0) {
-        b'0' => {
-            cur.i += 1;
-            if cur.at(0).is_ascii_digit() {
-                return None;
-            }
+    match (special, s.peek()) {
+        (Some(_), Some(b'{')) | (None, _) => {
+            walk(&mut s, &mut v, 0).ok()?;
         }
-        b'1'..=b'9' => {
-            while cur.at(0).is_ascii_digit() {
-                cur.i += 1;
-            }
+        (Some(_), Some(b'n')) => {
+            s.i = token::literal(b, s.i, b"null").ok()?;
+            v.out.extend_from_slice(b"null");
+            null = true;
         }
         _ => return None,
     }
-    if cur.at(0) == b'.' {
-        cur.i += 1;
-        if !cur.at(0).is_ascii_digit() {
-            return None;
-        }
-        while cur.at(0).is_ascii_digit() {
-            cur.i += 1;
-        }
-    }
-    if matches!(cur.at(0), b'e' | b'E') {
-        cur.i += 1;
-        if matches!(cur.at(0), b'+' | b'-') {
-            cur.i += 1;
-        }
-        if !cur.at(0).is_ascii_digit() {
-            return None;
-        }
-        while cur.at(0).is_ascii_digit() {
-            cur.i += 1;
-        }
-    }
-    out.extend_from_slice(&cur.b[start..cur.i]);
-    Some(())
-}
-
-/// An inner string (at its `\"`), copied decoded.
-fn string(cur: &mut Cur<'_>, out: &mut Vec<u8>) -> Option<()> {
-    let b = cur.b;
-    let mut i = cur.i + 2;
-    out.push(b'"');
-    loop {
-        let run = plain_run(b, i);
-        out.extend_from_slice(&b[i..run]);
-        i = run;
-        if b.get(i) != Some(&b'\\') {
-            // The outer string ends (or a control character): not ours.
-            return None;
-        }
-        match b.get(i + 1) {
-            Some(b'"') => {
-                out.push(b'"');
-                cur.i = i + 2;
-                return Some(());
-            }
-            Some(b'\\') => {
-                // An inner escape: `\` then its letter, itself encoded.
-                out.push(b'\\');
-                match (b.get(i + 2), b.get(i + 3)) {
-                    (Some(b'\\'), Some(&x @ (b'"' | b'\\'))) => {
-                        out.push(x);
-                        i += 4;
-                    }
-                    (Some(&x @ (b'/' | b'b' | b'f' | b'n' | b'r' | b't')), _) => {
-                        out.push(x);
-                        i += 3;
-                    }
-                    (Some(b'u'), _) => {
-                        let hex = b.get(i + 3..i + 7)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        // Surrogates need their pair checked: general path.
-                        if matches!(hex[0], b'd' | b'D')
-                            && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                        {
-                            return None;
-                        }
-                        out.push(b'u');
-                        out.extend_from_slice(hex);
-                        i += 7;
-                    }
-                    _ => return None,
-                }
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// An inner key (at its `\"`) without escapes, recorded for duplicates.
-fn key<'a>(cur: &mut Cur<'a>, c: &mut Compactor, depth: usize) -> Option<&'a [u8]> {
-    if !cur.quote() {
+    s.skip_ws();
+    if s.b.get(s.i) != Some(&b'"') {
         return None;
     }
-    let b = cur.b;
-    let start = cur.i + 2;
-    let end = plain_run(b, start);
-    if b.get(end) != Some(&b'\\') || b.get(end + 1) != Some(&b'"') {
-        return None;
-    }
-    let k = &b[start..end];
-    if !c.frames_at(depth)?.insert(crate::hash::key_hash(k)) {
-        return None;
-    }
-    cur.i = end + 2;
-    Some(k)
-}
-
-type SpecialSlot<'s, 'k> = Option<(&'k [u8], &'s mut Option<(usize, usize)>)>;
-
-fn object(
-    cur: &mut Cur<'_>,
-    out: &mut Vec<u8>,
-    c: &mut Compactor,
-    depth: usize,
-    mut special: SpecialSlot<'_, '_>,
-) -> Option<()> {
-    if depth >= MAX_DEPTH {
-        return None;
-    }
-    cur.i += 1;
-    out.push(b'{');
-    c.frame(depth);
-    cur.ws();
-    if cur.at(0) == b'}' {
-        cur.i += 1;
-        out.push(b'}');
-        return Some(());
-    }
-    loop {
-        cur.ws();
-        let k = key(cur, c, depth)?;
-        out.push(b'"');
-        out.extend_from_slice(k);
-        out.push(b'"');
-        cur.ws();
-        if cur.at(0) != b':' {
-            return None;
-        }
-        cur.i += 1;
-        out.push(b':');
-        cur.ws();
-        let value_start = out.len();
-        value(cur, out, c, depth + 1)?;
-        if let Some((name, slot)) = special.as_mut() {
-            if k == *name {
-                **slot = Some((value_start, out.len()));
-            }
-        }
-        cur.ws();
-        match cur.at(0) {
-            b',' => {
-                cur.i += 1;
-                out.push(b',');
-            }
-            b'}' => {
-                cur.i += 1;
-                out.push(b'}');
-                return Some(());
-            }
-            _ => return None,
-        }
-    }
-}
-
-fn array(cur: &mut Cur<'_>, out: &mut Vec<u8>, c: &mut Compactor, depth: usize) -> Option<()> {
-    if depth >= MAX_DEPTH {
-        return None;
-    }
-    cur.i += 1;
-    out.push(b'[');
-    cur.ws();
-    if cur.at(0) == b']' {
-        cur.i += 1;
-        out.push(b']');
-        return Some(());
-    }
-    loop {
-        cur.ws();
-        value(cur, out, c, depth + 1)?;
-        cur.ws();
-        match cur.at(0) {
-            b',' => {
-                cur.i += 1;
-                out.push(b',');
-            }
-            b']' => {
-                cur.i += 1;
-                out.push(b']');
-                return Some(());
-            }
-            _ => return None,
-        }
-    }
+    Some(Fused {
+        len: v.out.len(),
+        null,
+        special: v.slot,
+        end: s.i + 1,
+    })
 }
 
 #[cfg(test)]

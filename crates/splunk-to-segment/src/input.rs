@@ -10,6 +10,7 @@
 use std::io::{BufRead, Cursor, Read};
 
 use segment_bridge_core::jsonl::token::Syntax;
+use segment_bridge_core::jsonl::{Framer, Value};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};
@@ -37,36 +38,60 @@ pub(crate) fn dispatch(
     }
 }
 
-/// Looks at the first non-blank line; returns the format and the bytes read
-/// so far (to be read again).
+/// Looks at the first value (or, when the input does not start with an
+/// object, its first non-blank line); returns the format and the bytes read
+/// so far (to be read again). An object spread over lines (a pretty-printed
+/// row, or a whole document) is read to its end to be told apart.
 fn sniff(input: &mut dyn BufRead) -> std::io::Result<(InputFormat, Vec<u8>)> {
     let mut prefix = Vec::new();
+    let mut framer = Framer::new();
+    let format = std::cell::Cell::new(None);
+    let mut judge = |v: Value<'_>| {
+        if format.get().is_none() {
+            format.set(Some(match v.error {
+                None => probe_object(v.bytes),
+                // A bad value: the stream reader will report it.
+                Some(_) => InputFormat::Jsonl,
+            }));
+        }
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let mut number = 0;
     loop {
         let start = prefix.len();
         if input.read_until(b'\n', &mut prefix)? == 0 {
-            return Ok((InputFormat::Jsonl, prefix));
+            let _ = framer.finish_input(number, &mut judge);
+            return Ok((format.get().unwrap_or(InputFormat::Jsonl), prefix));
         }
+        number += 1;
         let mut line = &prefix[start..];
         if start == 0 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         let line = line.trim_ascii();
-        let Some(&first) = line.first() else {
-            continue;
-        };
-        let format = match first {
-            b'{' => probe_object(line),
-            b'[' => InputFormat::Json,
-            _ => {
-                let mut s = json::Scanner::new(line);
-                if s.skip_value(0).and_then(|_| s.expect_end()).is_ok() {
-                    InputFormat::Jsonl
-                } else {
-                    InputFormat::Csv
-                }
+        if !framer.in_value() {
+            match line.first() {
+                None => continue,
+                Some(b'{') => {}
+                Some(b'[') => return Ok((InputFormat::Json, prefix)),
+                Some(_) => return Ok((scalar_or_csv(line), prefix)),
             }
-        };
-        return Ok((format, prefix));
+        }
+        let _ = framer.feed_line(number, line, &mut judge);
+        if let Some(f) = format.get() {
+            return Ok((f, prefix));
+        }
+    }
+}
+
+/// A first line that is not an object or array: JSON (a marker such as
+/// `null`, read as JSON lines) or a CSV header.
+fn scalar_or_csv(line: &[u8]) -> InputFormat {
+    let mut s = json::Scanner::new(line);
+    if s.skip_value(0).and_then(|_| s.expect_end()).is_ok() {
+        InputFormat::Jsonl
+    } else {
+        InputFormat::Csv
     }
 }
 
@@ -76,24 +101,12 @@ struct Probe {
     results: Option<IgnoredAny>,
 }
 
-/// A line starting with `{`: an export row, or (the start of) a document.
-fn probe_object(line: &[u8]) -> InputFormat {
-    match serde_json::from_slice::<Probe>(line) {
+/// A first value that is an object: an export row, or a document.
+fn probe_object(value: &[u8]) -> InputFormat {
+    match serde_json::from_slice::<Probe>(value) {
         Ok(p) if p.results.is_some() && p.result.is_none() => InputFormat::Json,
-        Ok(_) => InputFormat::Jsonl,
-        // A document spread over several lines (`{` alone on the first, as
-        // pretty printers write it, or its `results` already in sight);
-        // anything else is a cut export row, reported by the line reader.
-        Err(e) if e.is_eof() && (line == b"{" || contains(line, b"\"results\"")) => {
-            InputFormat::Json
-        }
-        // A bad row: the line reader will report it.
-        Err(_) => InputFormat::Jsonl,
+        _ => InputFormat::Jsonl,
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Wraps one result as the export row it would have been.

@@ -1,28 +1,31 @@
-//! A strict, single-pass JSON scanner over bytes.
+//! Walking and compacting JSON text, strictly, in one pass.
 //!
-//! The transform touches every input byte about once (`docs/tools/splunk-to-segment.md`): the
-//! outer line is walked once, the nested `properties`/`context` strings are
-//! unescaped while they are validated, and the decoded text is validated and
-//! compacted in one more pass that copies runs of bytes as they were written,
-//! so number literals (and string escapes) come out exactly as they went in.
-//! It is strict RFC 8259 JSON, as serde_json is: no NaN/Infinity, no `+1`,
-//! no leading zeros, no control characters in strings, no lone surrogate
-//! escapes, one value per text.
+//! The transform touches every input byte about once (docs/tools/
+//! splunk-to-segment.md, "Performance"): the outer line is walked once, and
+//! the nested `properties`/`context` texts are compacted straight from
+//! their escaped form (`fused`) or, when that gives up, decoded and then
+//! compacted by copying runs of bytes as written. Either way number
+//! literals and string escapes come out exactly as they went in. The
+//! lexical rules (strings, escapes, numbers, literals) are core's
+//! `jsonl::token`, shared with the stream reader: strict RFC 8259, no
+//! NaN/Infinity, no `+1`, no leading zeros, no control characters in
+//! strings, no lone surrogate escapes, one value per text.
 //!
 //! jq keeps the first position and the last value of a key that appears
 //! twice in one object. Compaction that copies bytes can't do that, so it
 //! detects duplicate keys (and keys written with escapes, which could be
 //! duplicates in disguise) and reports [`Fail::Slow`]; the caller then redoes
-//! that one value through `serde_json::Value`, whose `preserve_order` map has
-//! jq's semantics.
+//! that one value with [`compact_slow`], which gathers each object's members
+//! first, still copying literals and strings as written.
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
 use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
 
-use crate::hash::{key_hash, IdHasher};
-pub(crate) use segment_bridge_core::jsonl::token::{plain_run, MAX_DEPTH};
+use crate::hash::IdHasher;
+use crate::walk::{walk, Copy, Slow, Validate, Visit};
+pub(crate) use segment_bridge_core::jsonl::token::plain_run;
 
 /// The JSON type of a value, for truthiness and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,68 +178,13 @@ impl<'a> Scanner<'a> {
         token::bad_value_start(self.b, self.pos)
     }
 
-    /// Validates and skips one value (white space before it allowed).
-    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
-        self.skip_ws();
+    /// Reads a scalar (string, number, literal) at the scanner.
+    #[inline]
+    pub(crate) fn scalar(&mut self) -> Result<Kind, SyntaxError> {
         match self.peek() {
             Some(b'"') => {
                 self.skip_string()?;
                 Ok(Kind::String)
-            }
-            Some(b'{') => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.err(Syntax::TooDeep));
-                }
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Kind::Object);
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
-                        return Err(self.err(Syntax::ExpectedKey));
-                    }
-                    self.skip_string()?;
-                    self.skip_ws();
-                    self.expect_byte(b':', Syntax::ExpectedColon)?;
-                    self.skip_value(depth + 1)?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(Kind::Object);
-                        }
-                        None => return Err(self.err(Syntax::UnexpectedEnd)),
-                        Some(_) => return Err(self.err(Syntax::ExpectedCommaOrBrace)),
-                    }
-                }
-            }
-            Some(b'[') => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.err(Syntax::TooDeep));
-                }
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Kind::Array);
-                }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(Kind::Array);
-                        }
-                        None => return Err(self.err(Syntax::UnexpectedEnd)),
-                        Some(_) => return Err(self.err(Syntax::ExpectedCommaOrBracket)),
-                    }
-                }
             }
             Some(b't') => self.literal(b"true", Kind::True),
             Some(b'f') => self.literal(b"false", Kind::False),
@@ -247,6 +195,13 @@ impl<'a> Scanner<'a> {
             }
             _ => Err(self.bad_value_start()),
         }
+    }
+
+    /// Validates and skips one value (white space before it allowed).
+    #[inline]
+    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+        self.skip_ws();
+        walk(self, &mut Validate, depth)
     }
 }
 
@@ -261,7 +216,7 @@ pub(crate) struct Frame {
 const LINEAR_KEYS: usize = 16;
 
 impl Frame {
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.keys.clear();
         if self.using_set {
             self.set.clear();
@@ -300,59 +255,22 @@ pub(crate) struct Special<'k> {
     pub value: &'k [u8],
 }
 
-struct Run<'a, 'o> {
-    s: Scanner<'a>,
-    out: &'o mut Vec<u8>,
-    /// Start of the bytes not yet copied to `out`.
-    run: usize,
-}
-
-impl Run<'_, '_> {
-    /// Skips white space, copying the pending run first if there is any.
-    #[inline]
-    fn ws(&mut self) {
-        if self.s.pos < self.s.b.len() && token::is_ws(self.s.b[self.s.pos]) {
-            self.out.extend_from_slice(&self.s.b[self.run..self.s.pos]);
-            self.s.skip_ws();
-            self.run = self.s.pos;
-        }
-    }
-
-    fn flush(&mut self) {
-        self.out.extend_from_slice(&self.s.b[self.run..self.s.pos]);
-        self.run = self.s.pos;
-    }
-}
-
 impl Compactor {
-    /// The frame of the object being read at `depth`, as it is.
-    pub(crate) fn frames_at(&mut self, depth: usize) -> Option<&mut Frame> {
-        self.frames.get_mut(depth)
-    }
-
-    /// The frame at `depth`, emptied for a new object.
-    pub(crate) fn frame(&mut self, depth: usize) -> &mut Frame {
-        if self.frames.len() <= depth {
-            self.frames.resize_with(depth + 1, Frame::default);
-        }
-        let f = &mut self.frames[depth];
-        f.reset();
-        f
+    /// The duplicate-key frames, one per depth, for another walk to use.
+    pub(crate) fn frames(&mut self) -> &mut Vec<Frame> {
+        &mut self.frames
     }
 
     /// Compacts the whole text `b` (one JSON value, white space around it
     /// allowed) onto `out`. On error `out` may hold a partial value: the
     /// caller truncates.
     pub(crate) fn compact(&mut self, b: &[u8], out: &mut Vec<u8>) -> Result<Kind, Fail> {
-        let mut r = Run {
-            s: Scanner::new(b),
-            out,
-            run: 0,
-        };
-        r.ws();
-        let kind = self.value(&mut r, 0)?;
-        r.flush();
-        r.s.expect_end()?;
+        let mut s = Scanner::new(b);
+        let mut v = Copy::new(&mut self.frames, out, 0, None);
+        v.ws(&mut s);
+        let kind = walk(&mut s, &mut v, 0)?;
+        v.flush(&s);
+        s.expect_end()?;
         Ok(kind)
     }
 
@@ -365,171 +283,13 @@ impl Compactor {
         out: &mut Vec<u8>,
         special: &Special<'_>,
     ) -> Result<Result<(), Kind>, Fail> {
-        let mut r = Run {
-            s: Scanner::new(b),
-            out,
-            run: 0,
-        };
-        r.ws();
-        match r.s.peek() {
-            Some(b'{') => {}
-            Some(b'n') => {
-                r.s.literal(b"null", Kind::Null)?;
-                r.s.expect_end()?;
-                r.out.push(b'{');
-                push_member(r.out, special);
-                r.out.push(b'}');
-                return Ok(Ok(()));
-            }
-            _ => {
-                let kind = r.s.skip_value(0)?;
-                r.s.expect_end()?;
-                return Ok(Err(kind));
-            }
-        }
-        r.s.pos += 1;
-        let mut found = false;
-        let mut members = 0usize;
-        self.frame(0);
-        r.ws();
-        if r.s.peek() == Some(b'}') {
-            r.s.pos += 1;
-        } else {
-            loop {
-                r.ws();
-                let key = self.key(&mut r, 0)?;
-                members += 1;
-                r.ws();
-                r.s.expect_byte(b':', Syntax::ExpectedColon)?;
-                r.ws();
-                if key == special.key {
-                    found = true;
-                    r.flush();
-                    r.out.extend_from_slice(special.value);
-                    r.s.skip_value(1)?;
-                    r.run = r.s.pos;
-                } else {
-                    self.value(&mut r, 1)?;
-                }
-                r.ws();
-                match r.s.peek() {
-                    Some(b',') => r.s.pos += 1,
-                    Some(b'}') => {
-                        r.s.pos += 1;
-                        break;
-                    }
-                    None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
-                    Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBrace).into()),
-                }
-            }
-        }
-        if found {
-            r.flush();
-        } else {
-            // Copy up to (not including) the closing brace, then append.
-            r.s.pos -= 1;
-            r.flush();
-            if members > 0 {
-                r.out.push(b',');
-            }
-            push_member(r.out, special);
-            r.s.pos += 1;
-            r.flush();
-        }
-        r.s.expect_end()?;
-        Ok(Ok(()))
-    }
-
-    /// Reads a key (at its quote) and records it in the frame at `depth`;
-    /// returns its bytes as written.
-    #[inline]
-    fn key<'b>(&mut self, r: &mut Run<'b, '_>, depth: usize) -> Result<&'b [u8], Fail> {
-        if r.s.peek() != Some(b'"') {
-            return Err(r.s.err(Syntax::ExpectedKey).into());
-        }
-        let start = r.s.pos;
-        let escaped = r.s.skip_string()?;
-        if escaped {
-            return Err(Fail::Slow);
-        }
-        let b: &'b [u8] = r.s.b;
-        let key = &b[start + 1..r.s.pos - 1];
-        if !self.frames[depth].insert(key_hash(key)) {
-            return Err(Fail::Slow);
-        }
-        Ok(key)
-    }
-
-    fn value(&mut self, r: &mut Run<'_, '_>, depth: usize) -> Result<Kind, Fail> {
-        match r.s.peek() {
-            Some(b'"') => {
-                r.s.skip_string()?;
-                Ok(Kind::String)
-            }
-            Some(b'{') => {
-                if depth >= MAX_DEPTH {
-                    return Err(r.s.err(Syntax::TooDeep).into());
-                }
-                r.s.pos += 1;
-                self.frame(depth);
-                r.ws();
-                if r.s.peek() == Some(b'}') {
-                    r.s.pos += 1;
-                    return Ok(Kind::Object);
-                }
-                loop {
-                    r.ws();
-                    self.key(r, depth)?;
-                    r.ws();
-                    r.s.expect_byte(b':', Syntax::ExpectedColon)?;
-                    r.ws();
-                    self.value(r, depth + 1)?;
-                    r.ws();
-                    match r.s.peek() {
-                        Some(b',') => r.s.pos += 1,
-                        Some(b'}') => {
-                            r.s.pos += 1;
-                            return Ok(Kind::Object);
-                        }
-                        None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
-                        Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBrace).into()),
-                    }
-                }
-            }
-            Some(b'[') => {
-                if depth >= MAX_DEPTH {
-                    return Err(r.s.err(Syntax::TooDeep).into());
-                }
-                r.s.pos += 1;
-                r.ws();
-                if r.s.peek() == Some(b']') {
-                    r.s.pos += 1;
-                    return Ok(Kind::Array);
-                }
-                loop {
-                    r.ws();
-                    self.value(r, depth + 1)?;
-                    r.ws();
-                    match r.s.peek() {
-                        Some(b',') => r.s.pos += 1,
-                        Some(b']') => {
-                            r.s.pos += 1;
-                            return Ok(Kind::Array);
-                        }
-                        None => return Err(r.s.err(Syntax::UnexpectedEnd).into()),
-                        Some(_) => return Err(r.s.err(Syntax::ExpectedCommaOrBracket).into()),
-                    }
-                }
-            }
-            Some(b't') => Ok(r.s.literal(b"true", Kind::True)?),
-            Some(b'f') => Ok(r.s.literal(b"false", Kind::False)?),
-            Some(b'n') => Ok(r.s.literal(b"null", Kind::Null)?),
-            Some(b'-' | b'0'..=b'9') => {
-                r.s.skip_number()?;
-                Ok(Kind::Number)
-            }
-            _ => Err(r.s.bad_value_start().into()),
-        }
+        let frames = &mut self.frames;
+        with_key(b, out, special, |s, out| {
+            let mut v = Copy::new(frames, out, s.pos, Some(special));
+            walk(s, &mut v, 0)?;
+            v.flush(s);
+            Ok(())
+        })
     }
 }
 
@@ -541,7 +301,7 @@ impl Compactor {
 pub(crate) fn compact_slow(b: &[u8], out: &mut Vec<u8>) -> Result<Kind, SyntaxError> {
     let mut s = Scanner::new(b);
     s.skip_ws();
-    let kind = slow_value(&mut s, out, 0, None)?;
+    let kind = walk(&mut s, &mut Slow::new(out, None), 0)?;
     s.expect_end()?;
     Ok(kind)
 }
@@ -554,10 +314,27 @@ pub(crate) fn compact_slow_with_key(
     out: &mut Vec<u8>,
     special: &Special<'_>,
 ) -> Result<Result<(), Kind>, SyntaxError> {
+    with_key(b, out, special, |s, out| {
+        walk(s, &mut Slow::new(out, Some(special)), 0).map(drop)
+    })
+}
+
+/// The frame of both compactions with a special key: an object is
+/// compacted by `object` (scanner at its `{`), `null` becomes `{key:
+/// value}`, anything else is only validated and its kind returned.
+fn with_key<E: From<SyntaxError>>(
+    b: &[u8],
+    out: &mut Vec<u8>,
+    special: &Special<'_>,
+    object: impl FnOnce(&mut Scanner<'_>, &mut Vec<u8>) -> Result<(), E>,
+) -> Result<Result<(), Kind>, E> {
     let mut s = Scanner::new(b);
     s.skip_ws();
     let kind = match s.peek() {
-        Some(b'{') => slow_value(&mut s, out, 0, Some(special))?,
+        Some(b'{') => {
+            object(&mut s, out)?;
+            Kind::Object
+        }
         Some(b'n') => {
             s.literal(b"null", Kind::Null)?;
             out.push(b'{');
@@ -575,112 +352,7 @@ pub(crate) fn compact_slow_with_key(
     })
 }
 
-fn slow_value(
-    s: &mut Scanner<'_>,
-    out: &mut Vec<u8>,
-    depth: usize,
-    special: Option<&Special<'_>>,
-) -> Result<Kind, SyntaxError> {
-    match s.peek() {
-        Some(b'{' | b'[') if depth >= MAX_DEPTH => Err(s.err(Syntax::TooDeep)),
-        Some(b'{') => slow_object(s, out, depth, special),
-        Some(b'[') => {
-            s.pos += 1;
-            out.push(b'[');
-            s.skip_ws();
-            if s.peek() == Some(b']') {
-                s.pos += 1;
-                out.push(b']');
-                return Ok(Kind::Array);
-            }
-            loop {
-                s.skip_ws();
-                slow_value(s, out, depth + 1, None)?;
-                let more = s.comma_or(b']')?;
-                out.push(if more { b',' } else { b']' });
-                if !more {
-                    return Ok(Kind::Array);
-                }
-            }
-        }
-        _ => {
-            // Scalars hold no white space: copied as written.
-            let start = s.pos;
-            let kind = s.skip_value(depth)?;
-            out.extend_from_slice(&s.b[start..s.pos]);
-            Ok(kind)
-        }
-    }
-}
-
-/// One member of an object being compacted the slow way.
-struct Member {
-    /// The key as first written, quotes included.
-    key: std::ops::Range<usize>,
-    value: Vec<u8>,
-}
-
-fn slow_object(
-    s: &mut Scanner<'_>,
-    out: &mut Vec<u8>,
-    depth: usize,
-    special: Option<&Special<'_>>,
-) -> Result<Kind, SyntaxError> {
-    s.pos += 1;
-    let mut members: Vec<Member> = Vec::new();
-    let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
-    s.skip_ws();
-    let mut more = s.peek() != Some(b'}');
-    if !more {
-        s.pos += 1;
-    }
-    while more {
-        s.skip_ws();
-        if s.peek() != Some(b'"') {
-            return Err(s.err(Syntax::ExpectedKey));
-        }
-        let start = s.pos;
-        let mut name = Vec::new();
-        s.unescape_string(&mut name)?;
-        let key = start..s.pos;
-        s.skip_ws();
-        s.expect_byte(b':', Syntax::ExpectedColon)?;
-        s.skip_ws();
-        let mut value = Vec::new();
-        slow_value(s, &mut value, depth + 1, None)?;
-        match index.get(&name) {
-            Some(&i) => members[i].value = value,
-            None => {
-                index.insert(name, members.len());
-                members.push(Member { key, value });
-            }
-        }
-        more = s.comma_or(b'}')?;
-    }
-    let special_at = special.and_then(|sp| index.get(sp.key).copied());
-    out.push(b'{');
-    for (i, m) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(&s.b[m.key.clone()]);
-        out.push(b':');
-        match special {
-            Some(sp) if special_at == Some(i) => out.extend_from_slice(sp.value),
-            _ => out.extend_from_slice(&m.value),
-        }
-    }
-    if let (Some(sp), None) = (special, special_at) {
-        if !members.is_empty() {
-            out.push(b',');
-        }
-        push_member(out, sp);
-    }
-    out.push(b'}');
-    Ok(Kind::Object)
-}
-
-fn push_member(out: &mut Vec<u8>, special: &Special<'_>) {
+pub(crate) fn push_member(out: &mut Vec<u8>, special: &Special<'_>) {
     out.push(b'"');
     out.extend_from_slice(special.key);
     out.extend_from_slice(b"\":");

@@ -8,12 +8,13 @@
 //! is `threads + 1` batches plus their output, whatever the input size (a
 //! single line longer than a batch makes its batch that long).
 //!
-//! A line that is not one whole JSON value (a value spread over several
-//! lines, or several values on one line; docs/json-streams.md) is told
-//! apart by the worker at no extra cost (its walk of the line ends early or
-//! late) and handed, in order, to core's stream reader on the main thread,
+//! A line that is not one good JSON value (a value spread over several
+//! lines, several values on one line, or a bad one; docs/json-streams.md)
+//! is told apart by the worker at no extra cost (its walk of the line
+//! fails) and handed, in order, to core's stream reader on the main thread,
 //! together with the lines after it until the stream is between values
-//! again; the values it finds are transformed there.
+//! again; the values it finds are transformed there. So every tool that
+//! reads a stream splits it, and recovers from a bad value, the same way.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -254,11 +255,14 @@ struct Emitter<'t> {
 
 impl Emitter<'_> {
     fn emit(&mut self, sink: &mut Sink<'_>, batch: &Batch, part: &Part) -> Result<(), Error> {
-        let mut from = 0;
+        // Output of consecutive fast-path lines is written in one piece.
+        let (mut from, mut pending) = (0, 0);
         for (&(number, start, end), (v, to)) in batch.lines.iter().zip(&part.results) {
             let raw = &batch.data[start..end];
             self.last_line = number;
             if self.framer.in_value() || v.needs_stream() {
+                sink.write(&part.out[pending..from])?;
+                pending = *to;
                 let (t, p) = (self.t, &mut self.part);
                 self.framer
                     .feed_line(number, raw, &mut |value| sink.value(t, value, p))?;
@@ -267,11 +271,10 @@ impl Emitter<'_> {
                 if let Verdict::Rejected(reason) = v {
                     sink.reject(At::Line(number), reason, raw)?;
                 }
-                sink.write(&part.out[from..*to])?;
             }
             from = *to;
         }
-        Ok(())
+        sink.write(&part.out[pending..from])
     }
 
     /// At the end of input: a value still open is cut off.

@@ -166,22 +166,13 @@ pub(crate) fn string_at<'a>(line: &'a str, sp: Span, buf: &'a mut Vec<u8>) -> &'
     std::str::from_utf8(buf).unwrap_or("")
 }
 
-/// Walks the line once; fills `f` from the last `result` seen. A syntax
-/// error where the line ends, or text after a whole value, means the line
-/// is not one JSON value ([`Rejection::NotOneValue`]).
+/// Walks the line once; fills `f` from the last `result` seen.
 pub(crate) fn parse_line(
     b: &[u8],
     buf: &mut Buffers,
     f: &mut Fields,
 ) -> Result<ResultState, Rejection> {
-    parse_outer(b, buf, f).map_err(|r| match r {
-        Rejection::Json(e)
-            if e.syntax == Syntax::Trailing || e.offset >= b.trim_ascii_end().len() =>
-        {
-            Rejection::NotOneValue(e)
-        }
-        r => r,
-    })
+    parse_outer(b, buf, f)
 }
 
 fn parse_outer(b: &[u8], buf: &mut Buffers, f: &mut Fields) -> Result<ResultState, Rejection> {

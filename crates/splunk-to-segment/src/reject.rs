@@ -50,12 +50,10 @@ impl fmt::Display for FieldName {
 pub enum Rejection {
     #[error("invalid UTF-8 at byte {offset}")]
     Utf8 { offset: usize },
+    /// The line is not one JSON value: bad, or only part of one (it goes
+    /// on, on the next line), or several. The stream reader judges it.
     #[error("invalid JSON: {0}")]
     Json(SyntaxError),
-    /// The line is not one whole JSON value (it goes on, on the next line,
-    /// or holds several): the stream reader takes it from here.
-    #[error("invalid JSON: {0}")]
-    NotOneValue(SyntaxError),
     /// The stream reader found a bad value.
     #[error("invalid JSON: {0}")]
     Stream(StreamError),
@@ -97,8 +95,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The line is not one whole value: the stream reader must judge it.
+    /// The line is not one good value: the stream reader must judge it.
     pub(crate) fn needs_stream(&self) -> bool {
-        matches!(self, Verdict::Rejected(Rejection::NotOneValue(_)))
+        matches!(self, Verdict::Rejected(Rejection::Json(_)))
     }
 }

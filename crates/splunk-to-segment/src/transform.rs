@@ -447,4 +447,44 @@ mod tests {
             "{out}"
         );
     }
+
+    #[test]
+    fn number_literals_and_escapes_as_written_on_every_path() {
+        let t = Transformer::new(
+            Map::from_json(r#"{"owner":1E5,"alice":-0.0}"#).unwrap(),
+            Map::from_json(r#"{"ns":"owner"}"#).unwrap(),
+        );
+        let row = |props: &str, ctx: &str| {
+            format!(
+                r#"{{"result":{{"namespace":"ns","userId":"alice","event":{{"e":1e-7,"e":2E+1}},"properties":{props},"context":{ctx}}}}}"#
+            )
+        };
+        let out = |line: &str| {
+            let mut out = Vec::new();
+            assert_eq!(
+                t.record(line.as_bytes(), &mut Scratch::default(), &mut out),
+                Verdict::Emitted,
+                "{line}"
+            );
+            String::from_utf8(out).unwrap()
+        };
+        // Duplicate keys (slow path), the fast path, and the decoded path
+        // (an outer \u escape makes the fast path give up).
+        let slow = out(&row(
+            r#""{\"x\":1E5,\"x\":1E6,\"s\":\"\\u00e9\"}""#,
+            r#""[1E5, \"\\u00e9\"]""#,
+        ));
+        let fast = out(&row(
+            r#""{\"x\":1E6,\"s\":\"\\u00e9\"}""#,
+            r#""[1E5, \"\\u00e9\"]""#,
+        ));
+        let decoded = out(&row(
+            r#""\u0020{\"x\":1E6,\"s\":\"\\u00e9\"}""#,
+            r#""\u0020[1E5,\"\\u00e9\"]""#,
+        ));
+        let want = r#"{"messageId":null,"timestamp":null,"namespace":"ns","type":null,"userId":-0.0,"event":{"e":2E+1},"properties":{"x":1E6,"s":"\u00e9","workspaceID":1E5},"context":[1E5,"\u00e9"]}"#;
+        assert_eq!(slow.trim_end(), want);
+        assert_eq!(fast, slow);
+        assert_eq!(decoded, slow);
+    }
 }

@@ -235,8 +235,11 @@ fn malformed_lines_mid_stream_are_reported_written_to_rejects_and_the_rest_goes_
     assert_eq!(out.len(), bad.len() + 1);
     for (i, _) in bad.iter().enumerate() {
         let n = 2 * i + 2;
+        // Lines that are not JSON are named with the column where the
+        // bad value starts.
         assert!(
-            err.contains(&format!("warning: line {n}: ")),
+            err.contains(&format!("warning: line {n}: "))
+                || err.contains(&format!("warning: line {n}, column 1: ")),
             "line {n} in {err}"
         );
     }
@@ -272,7 +275,10 @@ fn strict_json_rejects_what_jq_1_6_let_through() {
     for (i, (_, why)) in cases.iter().enumerate() {
         let line = err
             .lines()
-            .find(|l| l.contains(&format!("line {}: ", i + 1)))
+            .find(|l| {
+                l.contains(&format!("line {}: ", i + 1))
+                    || l.contains(&format!("line {}, column 1: ", i + 1))
+            })
             .unwrap_or_else(|| panic!("no report for line {} in {err}", i + 1));
         assert!(line.contains(why), "{line} lacks {why}");
     }
@@ -459,7 +465,7 @@ fn summary_line_and_quiet() {
     let (code, _, err) = run(&Maps::standard(), &["--quiet"], &input);
     assert_eq!(code, 3);
     assert!(!err.contains("read 3"), "{err}");
-    assert!(err.contains("line 3: "), "warnings stay: {err}");
+    assert!(err.contains("line 3, column 1: "), "warnings stay: {err}");
     let (code, _, err) = run(&Maps::standard(), &["-q"], &row(&result("")));
     assert_eq!(code, 0);
     assert_eq!(err, "");

@@ -8,10 +8,9 @@
 //! carried from one line to the next: memory is one value at a time.
 //!
 //! A value that is wrong is handed over too, with its error, and reading
-//! resumes at the start of the next line, or at the start of the line the
-//! error was found on when that error is the line's first token (so a value
-//! cut off at the end of its line never swallows the complete value on the
-//! next line). JSON lines, one whole value per line, go through without a
+//! resumes after it: after the bracket that closes it, or at a line that
+//! starts with `{` or `[` in its first column, whichever comes first (see
+//! [`Skip`]); a bad token at the top level ends at white space. JSON lines, one whole value per line, go through without a
 //! copy: the value is a slice of the line.
 
 use std::io::{self, BufRead};
@@ -74,13 +73,30 @@ enum Expect {
     CommaOrClose,
 }
 
+/// Skipping the rest of a bad value: up to the bracket that closes it, or
+/// up to a line that starts with `{` or `[` in its first column (where a
+/// new value begins in JSON lines and in `jq .` output alike), whichever
+/// comes first. So a bad pretty-printed value is one error, and a value
+/// cut off at the end of its line never swallows the complete value on the
+/// next line.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    err: StreamError,
+    depth: usize,
+    in_string: bool,
+}
+
+/// The most of a bad value's text that is kept (what `--rejects` files
+/// get); reading it still goes to its end.
+const MAX_BAD: usize = 1 << 20;
+
 /// How one step over a line ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
     /// A value is complete; it ends at this index of the line.
     Done(usize),
-    /// A bad value; reading resumes at this index of the line (the line's
-    /// length: at the next line).
+    /// A bad value, which ends (and reading resumes) at this index of the
+    /// line.
     Bad(StreamError, usize),
     /// The line is used up, the value (if one started) goes on.
     LineEnd,
@@ -100,6 +116,8 @@ pub struct Framer {
     /// Where the value starts in the current line (0 when it started on
     /// an earlier one).
     from: usize,
+    /// Skipping the rest of a bad value.
+    skip: Option<Skip>,
 }
 
 impl Default for Framer {
@@ -116,6 +134,7 @@ impl Framer {
             start: None,
             carried: Vec::new(),
             from: 0,
+            skip: None,
         }
     }
 
@@ -125,6 +144,7 @@ impl Framer {
     }
 
     fn reset(&mut self) {
+        self.skip = None;
         self.stack.clear();
         self.expect = Expect::Value;
         self.start = None;
@@ -135,8 +155,11 @@ impl Framer {
     /// Reads tokens of `line` (line `number`) from `i` until a value ends,
     /// a bad one is found, or the line is used up.
     pub(crate) fn step(&mut self, number: u64, line: &[u8], mut i: usize) -> Step {
-        let continued = self.in_value();
-        let mut first = true;
+        if let Some(err) = self.skip.map(|s| s.err) {
+            return self
+                .skim(line, i)
+                .map_or(Step::LineEnd, |end| Step::Bad(err, end));
+        }
         loop {
             i = token::skip_ws(line, i);
             if i == line.len() {
@@ -149,19 +172,79 @@ impl Framer {
             match self.token(line, i) {
                 Ok((end, true)) => return Step::Done(end),
                 Ok((end, false)) => i = end,
-                Err(e) => {
-                    let err = StreamError {
-                        syntax: e.syntax,
-                        line: number,
-                        column: e.offset as u64 + 1,
-                    };
-                    // A value cut off before this line: the line starts afresh.
-                    let resume = if continued && first { i } else { line.len() };
-                    return Step::Bad(err, resume);
-                }
+                Err(e) => return self.bad(number, line, e),
             }
-            first = false;
         }
+    }
+
+    /// A syntax error: the rest of the bad value is skipped (see
+    /// [`Skip`]); a bad token at the top level is skipped up to the next
+    /// white space.
+    fn bad(&mut self, number: u64, line: &[u8], e: token::SyntaxError) -> Step {
+        let err = StreamError {
+            syntax: e.syntax,
+            line: number,
+            column: e.offset as u64 + 1,
+        };
+        if self.stack.is_empty() {
+            let end = line[e.offset..]
+                .iter()
+                .position(|&c| token::is_ws(c))
+                .map_or(line.len(), |p| e.offset + p);
+            return Step::Bad(err, end.max(e.offset + 1).min(line.len()));
+        }
+        let in_string = matches!(
+            e.syntax,
+            Syntax::InvalidEscape
+                | Syntax::InvalidUnicodeEscape
+                | Syntax::LoneSurrogate
+                | Syntax::ControlInString
+        );
+        self.skip = Some(Skip {
+            err,
+            depth: self.stack.len(),
+            in_string,
+        });
+        // The offending byte is read again, leniently; an unterminated
+        // string takes the rest of its line.
+        let from = match e.syntax {
+            Syntax::UnterminatedString => line.len(),
+            _ if in_string => e.offset + 1,
+            _ => e.offset,
+        };
+        self.skim(line, from)
+            .map_or(Step::LineEnd, |end| Step::Bad(err, end))
+    }
+
+    /// Skips the rest of a bad value, counting brackets outside strings;
+    /// returns where it ends in `line`, or `None` when it goes on.
+    fn skim(&mut self, line: &[u8], mut i: usize) -> Option<usize> {
+        let started_before = self.from == 0 && !self.carried.is_empty();
+        let skip = self.skip.as_mut()?;
+        if i == 0 && started_before && matches!(line.first(), Some(b'{' | b'[')) {
+            // A new value at the start of a line: the bad one was cut off.
+            return Some(0);
+        }
+        while i < line.len() {
+            let c = line[i];
+            i += 1;
+            match c {
+                b'\\' if skip.in_string => i += 1,
+                b'"' => skip.in_string = !skip.in_string,
+                _ if skip.in_string => {}
+                b'{' | b'[' => skip.depth += 1,
+                b'}' | b']' => {
+                    skip.depth -= 1;
+                    if skip.depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // No string spans lines.
+        skip.in_string = false;
+        None
     }
 
     /// One token at `i`; returns the index after it and whether it ends the
@@ -244,6 +327,7 @@ impl Framer {
     fn take<'a>(&'a mut self, line: &'a [u8], end: usize) -> ((u64, u64), &'a [u8]) {
         let start = self.start.unwrap_or((0, 0));
         let from = self.from;
+        self.skip = None;
         self.stack.clear();
         self.expect = Expect::Value;
         self.start = None;
@@ -259,8 +343,10 @@ impl Framer {
     /// Keeps the rest of a line that ended inside a value.
     fn carry(&mut self, line: &[u8]) {
         if self.in_value() {
-            self.carried.extend_from_slice(&line[self.from..]);
-            self.carried.push(b'\n');
+            if self.skip.is_none() || self.carried.len() < MAX_BAD {
+                self.carried.extend_from_slice(&line[self.from..]);
+                self.carried.push(b'\n');
+            }
             self.from = 0;
         }
     }
@@ -281,8 +367,7 @@ impl Framer {
                     return Ok(());
                 }
                 Step::Done(end) => (end, end, None),
-                Step::Bad(err, resume) if resume < line.len() => (0, resume, Some(err)),
-                Step::Bad(err, resume) => (line.len(), resume, Some(err)),
+                Step::Bad(err, end) => (end, end, Some(err)),
             };
             let ((number, column), bytes) = self.take(line, end);
             let r = f(Value {
@@ -315,11 +400,14 @@ impl Framer {
     /// At the end of input: the bad value still open, if any.
     fn finish(&mut self, number: u64) -> Option<Value<'_>> {
         self.start?;
-        let err = StreamError {
-            syntax: Syntax::UnexpectedEnd,
-            line: number,
-            column: 1,
-        };
+        let err = self.skip.map_or(
+            StreamError {
+                syntax: Syntax::UnexpectedEnd,
+                line: number,
+                column: 1,
+            },
+            |s| s.err,
+        );
         let ((line, column), bytes) = self.take(&[], 0);
         Some(Value {
             number: line,
@@ -373,7 +461,7 @@ impl<R: BufRead> JsonStream<R> {
             self.framer.carried.clear();
         }
         loop {
-            if self.pos >= self.len && !self.next_line()? {
+            if self.pos >= self.len && !self.read_line()? {
                 if self.eof {
                     return Ok(None);
                 }
@@ -401,8 +489,8 @@ impl<R: BufRead> JsonStream<R> {
                 Step::Bad(err, resume) => {
                     self.pos = resume;
                     self.clear = true;
-                    let cut = if resume < self.len { 0 } else { self.len };
-                    let ((number, column), bytes) = self.framer.take(&self.line[..self.len], cut);
+                    let ((number, column), bytes) =
+                        self.framer.take(&self.line[..self.len], resume);
                     return Ok(Some(Value {
                         number,
                         column,
@@ -414,8 +502,17 @@ impl<R: BufRead> JsonStream<R> {
         }
     }
 
+    /// [`next_value`](Self::next_value) under [`LineReader`]'s name, so a
+    /// tool written for JSON lines reads streams by changing its
+    /// constructor alone (`LineReader::new` → `JsonStream::new`): a bad
+    /// value then comes with its text, which the tool's own parse rejects
+    /// with the line number as before (`Value::error` says more).
+    pub fn next_line(&mut self) -> io::Result<Option<Value<'_>>> {
+        self.next_value()
+    }
+
     /// Reads the next line into `line`; false at the end of input.
-    fn next_line(&mut self) -> io::Result<bool> {
+    fn read_line(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
@@ -507,20 +604,41 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_value_is_named_and_reading_resumes_at_the_next_line() {
-        let got = both("{\"a\":01} {\"b\":2}\n{\"c\":3}\n[1 2]\nNaN\n+1\n");
-        let errors: Vec<_> = got.iter().map(|v| (v.0, v.1, v.3)).collect();
+    fn a_bad_value_is_named_and_reading_resumes_after_it() {
+        let got = both("{\"a\":01} {\"b\":2}\n[1 2] 3\nNaN 4\n+1\n{\"s\":\"\\x}\"} 5\n}} 6\n");
         assert_eq!(
-            errors,
+            got,
             vec![
-                (1, 1, Some(Syntax::LeadingZero)),
-                (2, 1, None),
-                (3, 1, Some(Syntax::ExpectedCommaOrBracket)),
-                (4, 1, Some(Syntax::NanOrInfinity)),
-                (5, 1, Some(Syntax::PlusSign)),
+                (1, 1, "{\"a\":01}".into(), Some(Syntax::LeadingZero)),
+                good(1, 10, "{\"b\":2}"),
+                (2, 1, "[1 2]".into(), Some(Syntax::ExpectedCommaOrBracket)),
+                good(2, 7, "3"),
+                (3, 1, "NaN".into(), Some(Syntax::NanOrInfinity)),
+                good(3, 5, "4"),
+                (4, 1, "+1".into(), Some(Syntax::PlusSign)),
+                (5, 1, "{\"s\":\"\\x}\"}".into(), Some(Syntax::InvalidEscape)),
+                good(5, 13, "5"),
+                (6, 1, "}}".into(), Some(Syntax::ExpectedValue)),
+                good(6, 4, "6"),
             ]
         );
-        assert_eq!(got[0].2, "{\"a\":01} {\"b\":2}");
+    }
+
+    #[test]
+    fn a_bad_pretty_printed_value_is_one_error() {
+        let got = both("{\n  \"a\": [\n    NaN,\n    {\"b\": \"]}\"}\n  ]\n}\n{\n  \"c\": 1\n}\n");
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    1,
+                    "{\n  \"a\": [\n    NaN,\n    {\"b\": \"]}\"}\n  ]\n}".into(),
+                    Some(Syntax::NanOrInfinity)
+                ),
+                good(7, 1, "{\n  \"c\": 1\n}"),
+            ]
+        );
     }
 
     #[test]
@@ -540,16 +658,116 @@ mod tests {
             ]
         );
         // A string can't span lines.
-        let got = both("{\"a\":\"x\n\"}\n7\n");
+        let got = both("{\"a\":\"x\n}\n7\n");
         assert_eq!(got[0].3, Some(Syntax::UnterminatedString));
         assert_eq!(got.last().unwrap(), &good(3, 1, "7"));
     }
 
     #[test]
+    fn code_written_for_line_reader_reads_a_stream() {
+        // The loop every JSON-lines tool has, with only the constructor
+        // changed.
+        let mut reader = JsonStream::new(&b"{\n  \"a\": 1\n}\n\n[2] 3\n"[..]);
+        let mut seen = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            if line.is_blank() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_slice(line.bytes).unwrap();
+            seen.push((line.number, v));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, serde_json::json!({"a": 1})),
+                (5, serde_json::json!([2])),
+                (5, serde_json::json!(3))
+            ]
+        );
+    }
+
+    #[test]
     fn too_deep_is_an_error_not_a_crash() {
         let deep = "[".repeat(200);
-        let got = both(&format!("{deep}\n1\n"));
+        let got = both(&format!("{deep}\n1\n{{}}\n"));
         assert_eq!(got[0].3, Some(Syntax::TooDeep));
-        assert_eq!(got[1], good(2, 1, "1"));
+        assert_eq!(got[1], good(3, 1, "{}"));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn interesting() -> impl Strategy<Value = u8> {
+            prop_oneof![
+                4 => proptest::sample::select(&b"{}[]\":,\\ \n\t\r0123456789-+.eEtruefalsnNI'x"[..]),
+                1 => any::<u8>(),
+            ]
+        }
+
+        /// Valid values, serialised by serde_json, compact or pretty.
+        fn value() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                Just("null".to_owned()),
+                Just("true".to_owned()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                "[a-z \"\\\\é]{0,6}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4)
+                        .prop_map(|v| format!("[{}]", v.join(","))),
+                    proptest::collection::vec(inner, 0..4).prop_map(|v| {
+                        let m: Vec<String> = v
+                            .iter()
+                            .enumerate()
+                            .map(|(i, x)| format!("\"k{i}\":{x}"))
+                            .collect();
+                        format!("{{{}}}", m.join(","))
+                    }),
+                ]
+            })
+            .prop_flat_map(|t| {
+                let pretty = serde_json::to_string_pretty(
+                    &serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+                )
+                .unwrap();
+                prop_oneof![Just(t), Just(pretty)]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic_and_both_readers_agree(
+                input in proptest::collection::vec(interesting(), 0..300),
+            ) {
+                let text = String::from_utf8_lossy(&input).into_owned();
+                let got = values(&text);
+                prop_assert_eq!(&got, &pushed(&text));
+                for (_, _, t, e) in &got {
+                    if e.is_none() {
+                        prop_assert!(serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok(), "{:?}", t);
+                    }
+                }
+            }
+
+            #[test]
+            fn a_valid_stream_gives_back_its_values(
+                vals in proptest::collection::vec(value(), 0..8),
+                seps in proptest::collection::vec(proptest::sample::select(&[" ", "\n", "\n\n", "\t", "\r\n", " \n "][..]), 8),
+            ) {
+                let mut text = String::new();
+                for (i, v) in vals.iter().enumerate() {
+                    text.push_str(v);
+                    text.push_str(seps[i % seps.len()]);
+                }
+                let got = both(&text);
+                let texts: Vec<&str> = got.iter().map(|(_, _, t, e)| {
+                    assert!(e.is_none(), "{text:?}");
+                    t.as_str()
+                }).collect();
+                prop_assert_eq!(texts, vals.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+        }
     }
 }
