@@ -36,7 +36,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::LineReader;
+use segment_bridge_core::jsonl::{Framer, LineReader};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 use serde_json::Value;
@@ -155,6 +155,12 @@ impl ToolError for Error {
 pub enum Reason {
     /// Not JSON (column of the error).
     NotJson { column: usize },
+    /// A value of a JSON text stream that is not JSON (where it starts,
+    /// and where it went wrong).
+    NotJsonValue {
+        column: u64,
+        error: segment_bridge_core::jsonl::StreamError,
+    },
     /// JSON, but not an object.
     NotObject,
     /// Looks like neither (skipped noise that does not even start with
@@ -166,6 +172,9 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::NotJson { column } => write!(f, "not JSON (column {column})"),
+            Reason::NotJsonValue { column, error } => {
+                write!(f, "not JSON (value from column {column}: {error})")
+            }
             Reason::NotObject => f.write_str("not a JSON object"),
             Reason::NotAnObjectLine => f.write_str("not a JSON object (no `{…}`)"),
         }
@@ -303,12 +312,20 @@ pub fn extract(
 ) -> Result<Summary, Error> {
     let mut run = Run::new(kinds, settings, rejects)?;
     let mut lines = LineReader::new(input);
+    // JSON lines take the fast path; a line that is not one whole value
+    // (a pretty-printed event, several on a line) goes to the stream
+    // reader, in order, as jq would read it (docs/json-streams.md).
+    let mut framer = Framer::new();
+    let mut last = 0;
     while let Some(line) = lines.next_line().map_err(Error::Read)? {
-        if line.is_blank() {
-            continue;
+        last = line.number;
+        if framer.in_value() || !looks_like_object(line.bytes) {
+            framer.feed_line(line.number, line.bytes, &mut |v| run.value(v))?;
+        } else if !run.line(line.number, line.bytes, true)? {
+            framer.feed_line(line.number, line.bytes, &mut |v| run.value(v))?;
         }
-        run.line(line.number, line.bytes)?;
     }
+    framer.finish_input(last, &mut |v| run.value(v))?;
     run.finish(output)
 }
 
@@ -351,44 +368,67 @@ impl<'k, 'r> Run<'k, 'r> {
         })
     }
 
-    fn line(&mut self, number: u64, bytes: &[u8]) -> Result<(), Error> {
-        self.summary.events_read += 1;
+    /// One value of the stream reader: a bad one is rejected where it
+    /// starts, a good one evaluated like a line.
+    fn value(&mut self, v: segment_bridge_core::jsonl::Value<'_>) -> Result<(), Error> {
+        match v.error {
+            Some(e) => {
+                self.summary.events_read += 1;
+                let reason = Reason::NotJsonValue {
+                    column: v.column,
+                    error: e,
+                };
+                self.reject(v.number, reason, v.bytes)
+            }
+            None => self.line(v.number, v.bytes, false).map(|_| ()),
+        }
+    }
+
+    /// One line (`whole`: as read, from the fast path) or one value of the
+    /// stream reader. `Ok(false)`: a whole line that is not one JSON value,
+    /// counted nowhere, for the stream reader to judge.
+    fn line(&mut self, number: u64, bytes: &[u8], whole: bool) -> Result<bool, Error> {
         if self.prefilter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
+            self.summary.events_read += 1;
             if looks_like_object(bytes) {
                 self.summary.noise_skipped += 1;
             } else {
                 self.reject(number, Reason::NotAnObjectLine, bytes)?;
             }
-            return Ok(());
+            return Ok(true);
         }
         let json: Value = match serde_json::from_slice(bytes) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) => {
+                self.summary.events_read += 1;
                 self.reject(number, Reason::NotObject, bytes)?;
-                return Ok(());
+                return Ok(true);
             }
+            Err(_) if whole => return Ok(false),
             Err(e) => {
+                self.summary.events_read += 1;
                 self.reject(number, Reason::NotJson { column: e.column() }, bytes)?;
-                return Ok(());
+                return Ok(true);
             }
         };
+        self.summary.events_read += 1;
         let time = event_time(&json);
         if !self.window.is_unbounded() && !time.is_some_and(|t| self.window.contains(t)) {
             self.summary.outside_window += 1;
-            return Ok(());
+            return Ok(true);
         }
         let event = Event::new(json);
         for (q, rows) in self.queries.iter().zip(&mut self.rows) {
             if let Some((dedup_key, result)) = q.select(&event, &self.fixed, &self.re) {
                 rows.push(Row {
                     time: time.map(Timestamp::as_nanosecond),
-                    seq: number,
+                    seq: self.summary.events_read,
                     dedup_key,
                     result: self.store.put(result).map_err(Error::Spill)?,
                 });
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn reject(&mut self, number: u64, reason: Reason, raw: &[u8]) -> Result<(), Error> {

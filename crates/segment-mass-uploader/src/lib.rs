@@ -1,4 +1,4 @@
-//! segment-mass-uploader (SPEC §2.6): streams any number of events into as
+//! segment-mass-uploader (docs/tools/segment-mass-uploader.md): streams any number of events into as
 //! few Segment batch requests as the limits allow, and loses none silently.
 //!
 //! The calling thread reads, validates and packs (the front half shared with

@@ -1,4 +1,4 @@
-//! segment-uploader (SPEC §2.5): sends the events on stdin to Segment's batch
+//! segment-uploader (docs/tools/segment-uploader.md): sends the events on stdin to Segment's batch
 //! API as one request. Events Segment would drop silently are rejected and
 //! reported instead (stderr, `--rejects`); the rest go out in one body that
 //! is built and counted exactly as segment-mass-uploader's (the front half

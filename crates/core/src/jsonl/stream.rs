@@ -10,7 +10,7 @@
 //! A value that is wrong is handed over too, with its error, and reading
 //! resumes after it: after the bracket that closes it, or at a line that
 //! starts with `{` or `[` in its first column, whichever comes first (see
-//! [`Skip`]); a bad token at the top level ends at white space. JSON lines, one whole value per line, go through without a
+//! [`Skip`]); a bad token at the top level takes the rest of its line. JSON lines, one whole value per line, go through without a
 //! copy: the value is a slice of the line.
 
 use std::io::{self, BufRead};
@@ -178,8 +178,7 @@ impl Framer {
     }
 
     /// A syntax error: the rest of the bad value is skipped (see
-    /// [`Skip`]); a bad token at the top level is skipped up to the next
-    /// white space.
+    /// [`Skip`]); a bad token at the top level takes the rest of its line.
     fn bad(&mut self, number: u64, line: &[u8], e: token::SyntaxError) -> Step {
         let err = StreamError {
             syntax: e.syntax,
@@ -187,11 +186,9 @@ impl Framer {
             column: e.offset as u64 + 1,
         };
         if self.stack.is_empty() {
-            let end = line[e.offset..]
-                .iter()
-                .position(|&c| token::is_ws(c))
-                .map_or(line.len(), |p| e.offset + p);
-            return Step::Bad(err, end.max(e.offset + 1).min(line.len()));
+            // Garbage outside any value (`not json at all`, a log line in
+            // the stream) is one bad record, not one per word.
+            return Step::Bad(err, line.len());
         }
         let in_string = matches!(
             e.syntax,
@@ -613,13 +610,12 @@ mod tests {
                 good(1, 10, "{\"b\":2}"),
                 (2, 1, "[1 2]".into(), Some(Syntax::ExpectedCommaOrBracket)),
                 good(2, 7, "3"),
-                (3, 1, "NaN".into(), Some(Syntax::NanOrInfinity)),
-                good(3, 5, "4"),
+                // Garbage outside a value takes the rest of its line.
+                (3, 1, "NaN 4".into(), Some(Syntax::NanOrInfinity)),
                 (4, 1, "+1".into(), Some(Syntax::PlusSign)),
                 (5, 1, "{\"s\":\"\\x}\"}".into(), Some(Syntax::InvalidEscape)),
                 good(5, 13, "5"),
-                (6, 1, "}}".into(), Some(Syntax::ExpectedValue)),
-                good(6, 4, "6"),
+                (6, 1, "}} 6".into(), Some(Syntax::ExpectedValue)),
             ]
         );
     }

@@ -189,7 +189,7 @@ fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("line 2: not JSON"), "{stderr}");
     assert!(stderr.contains("line 3: not a JSON object"), "{stderr}");
-    assert!(stderr.contains("line 4: not a JSON object"), "{stderr}");
+    assert!(stderr.contains("line 4: not JSON"), "{stderr}");
     let summary = stderr.lines().last().unwrap();
     assert!(
         summary.contains("6 events read")
@@ -241,4 +241,39 @@ fn a_file_argument_and_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// A JSON text stream as jq reads it: pretty-printed events and several on
+/// one line give the same rows as one event per line.
+#[test]
+fn pretty_printed_and_packed_events_give_the_same_rows() {
+    let events: Vec<Value> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|id| application(id))
+        .collect();
+    let lines: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let pretty: String = events
+        .iter()
+        .map(|e| serde_json::to_string_pretty(e).unwrap() + "\n")
+        .collect();
+    let packed = format!("{} {}\n\n{}\n", events[0], events[1], events[2]);
+    let rows = |input: String| {
+        let out = Command::cargo_bin("extract-uj-records")
+            .unwrap()
+            .args(["--name", "application"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let expected = rows(lines);
+    assert_eq!(expected.lines().count(), 3, "{expected}");
+    assert_eq!(rows(pretty), expected);
+    assert_eq!(rows(packed), expected);
 }
