@@ -63,3 +63,43 @@ pub fn ids_of(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// `events` pretty-printed, each over several lines.
+pub fn pretty(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        })
+        .collect()
+}
+
+/// Checks that `bin` reads a JSON text stream as the original's jq did:
+/// the same events pretty-printed, or several on a line with blank lines
+/// between, are sent exactly as one per line.
+pub fn assert_streams_are_sent_as_lines(bin: &str) {
+    let lines = events(40, 300);
+    let packed: String = lines.chunks(3).map(|c| c.join(" ") + "\n\n").collect();
+    let mut sent = Vec::new();
+    for text in [input(&lines), pretty(&lines), packed] {
+        let s = standin(&[]);
+        let home = tempfile::tempdir().unwrap();
+        let out = tool(bin, home.path(), &s.url())
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{bin}: {err}");
+        let events = s.received().events;
+        sent.push(
+            events
+                .iter()
+                .map(|e| e.get().to_owned())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(sent[0].len(), 40, "{bin}");
+    assert_eq!(sent[1], sent[0], "{bin}: pretty-printed");
+    assert_eq!(sent[2], sent[0], "{bin}: several per line");
+}
