@@ -66,7 +66,7 @@ fn split_filter_segment_uploader_sh_reaches_our_uploader() {
     let dir = tempfile::tempdir().unwrap();
     let links = release_dir(dir.path());
     let seg = segment(segment_config());
-    let events = std::fs::read(root().join("tests/fixtures/expected-events.jsonl")).unwrap();
+    let events = testkit::fixture_bytes("s2s/sample/expected.jsonl");
     // Small pieces, so that several uploader runs each send one batch.
     let mut split = with_links_first("split", &links, dir.path());
     split
