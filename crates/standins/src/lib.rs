@@ -10,3 +10,4 @@ pub mod server;
 pub mod kube;
 pub mod segment;
 pub mod splunk;
+pub mod splunk_time;

@@ -222,6 +222,9 @@ pub struct Config {
     /// The first N KV store calls get `kv_fail_status`.
     pub kv_fail_first: u32,
     pub kv_fail_status: u16,
+    /// Serve only rows whose time lies in the search's window (and that
+    /// have arrived by the clock): `crate::splunk_time`.
+    pub time_aware: Option<crate::splunk_time::TimeAware>,
 }
 
 impl Default for Config {
@@ -238,6 +241,7 @@ impl Default for Config {
             kv_limit: 1000,
             kv_fail_first: 0,
             kv_fail_status: 503,
+            time_aware: None,
         }
     }
 }
@@ -571,6 +575,10 @@ fn plan_export(h: &Handle, path: &str, headers: &HeaderMap, params: Vec<(String,
             g.cfg.chunk_delay,
             None,
         ),
+    };
+    let rows = match &g.cfg.time_aware {
+        Some(t) => t.visible(rows, rec.param("earliest_time"), rec.param("latest_time")),
+        None => rows,
     };
     let rows = if rows.is_empty() {
         vec![NO_RESULTS.to_owned()]
