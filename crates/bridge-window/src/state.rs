@@ -162,8 +162,22 @@ impl FileStore {
         writeln!(f, "{}", state.to_json()).map_err(fail)?;
         f.sync_all().map_err(fail)?;
         drop(f);
+        hold_for_kill_test();
         std::fs::rename(&tmp, &self.path).map_err(fail)?;
         Ok(())
+    }
+}
+
+/// For the test that kills the job in the middle of a commit
+/// (`scripts/test-main-job-kill.sh`): with `BRIDGE_WINDOW_TEST_HOLD_COMMIT`
+/// set to a path, create that file once the new state is written but not
+/// yet renamed into place, and wait there (at most a minute) to be killed.
+fn hold_for_kill_test() {
+    let Some(marker) = std::env::var_os("BRIDGE_WINDOW_TEST_HOLD_COMMIT") else {
+        return;
+    };
+    if std::fs::write(&marker, b"").is_ok() {
+        std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }
 

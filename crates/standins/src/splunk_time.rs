@@ -37,7 +37,8 @@ impl TimeAware {
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|t| epoch(t.trim()));
-        rows.into_iter()
+        let kept: Vec<String> = rows
+            .into_iter()
             .filter(|row| {
                 let (time, indexed) = times(row);
                 let in_window = time.is_none_or(|t| {
@@ -49,8 +50,26 @@ impl TimeAware {
                 };
                 in_window && arrived
             })
-            .collect()
+            .collect();
+        mark_last(kept)
     }
+}
+
+/// The last row of a response says so (`"lastrow":true`), no other does,
+/// as in a real response, whichever rows the window left.
+fn mark_last(mut rows: Vec<String>) -> Vec<String> {
+    let n = rows.len();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let last = i + 1 == n;
+        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(row) else {
+            continue;
+        };
+        if m.contains_key("result") && m.get("lastrow") != Some(&Value::Bool(last)) {
+            m.insert("lastrow".into(), Value::Bool(last));
+            *row = Value::Object(m).to_string();
+        }
+    }
+    rows
 }
 
 fn epoch(s: &str) -> Option<f64> {
@@ -139,7 +158,10 @@ mod tests {
             r#"{"messages":[]}"#.to_owned(),
         ];
         let seen = t.visible(rows.clone(), Some("100"), Some("900"));
-        assert_eq!(seen, [rows[0].clone(), rows[2].clone(), rows[4].clone()]);
+        assert_eq!(seen.len(), 3);
+        assert!(seen[0].contains(r#""lastrow":false"#) && seen[1].contains(r#""lastrow":false"#));
+        assert!(seen[1].contains("1970-01-01T00:08:20Z"));
+        assert_eq!(seen[2], rows[4]);
         std::fs::write(&clock, "2000").unwrap();
         assert_eq!(t.visible(rows.clone(), Some("200"), Some("901")).len(), 4);
         assert_eq!(t.visible(rows, Some("-4hours"), None).len(), 5);
