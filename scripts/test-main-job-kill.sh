@@ -77,7 +77,7 @@ case "${KILL_AT:-}:$tool:${1:-}" in
   upload:segment-mass-uploader:*)
     ledger=""; prev=""
     for a in "$@"; do [[ $prev == --ledger ]] && ledger=$a; prev=$a; done
-    "$real" "$@" &
+    "$real" "$@" <&0 &
     for _ in $(seq 400); do
       [[ -n $ledger && -s $ledger ]] && [[ $(wc -l < "$ledger") -gt 0 ]] && break
       sleep 0.01
