@@ -44,14 +44,8 @@ pub fn read_ids(path: &Path) -> Vec<String> {
             return Vec::new();
         }
     };
-    let whole = match text.iter().rposition(|&b| b == b'\n') {
-        Some(end) => &text[..end],
-        None => return Vec::new(),
-    };
-    whole
-        .split(|&b| b == b'\n')
-        .filter_map(|l| std::str::from_utf8(l).ok())
-        .filter(|l| !l.is_empty() && l.chars().count() <= 100)
+    segment_bridge_core::segment::ledger_ids(&text)
+        .filter(|l| l.chars().count() <= 100)
         .map(str::to_owned)
         .collect()
 }

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use segment_bridge_core::segment::{message_id, Batch, Delivered};
+use segment_bridge_core::segment::{ledger_ids, message_id, Batch, Delivered};
 
 /// The ids delivered before this run.
 pub struct Known(HashSet<String>);
@@ -45,16 +45,7 @@ pub fn open(path: &Path) -> (Known, Journal) {
     let known = match std::fs::read(path) {
         Ok(text) => {
             cut = text.last().is_some_and(|&b| b != b'\n');
-            let whole = text
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(&text[..0], |end| &text[..end]);
-            whole
-                .split(|&b| b == b'\n')
-                .filter_map(|l| std::str::from_utf8(l).ok())
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect()
+            ledger_ids(&text).map(str::to_owned).collect()
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
         Err(e) => {
