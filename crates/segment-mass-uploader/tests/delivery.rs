@@ -147,6 +147,31 @@ fn a_refused_batch_is_bisected_and_only_the_refused_events_are_dead_lettered() {
 }
 
 #[test]
+fn the_time_ceiling_by_flag_or_env_bounds_server_requested_waits() {
+    let lines = events(10, 200);
+    for (args, env) in [
+        (&["--max-retry-time", "250"][..], None),
+        (&[][..], Some("250")),
+    ] {
+        // Segment asks for 100 s every time; one retry of budget would allow
+        // only one wait, but server-requested waits are free up to the
+        // ceiling: two waits fit in 250 s, the third does not.
+        let s = standin(&["503+100"]);
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = tool(BIN, home.path(), &s.url());
+        cmd.args(["--retries", "1"]).args(args);
+        if let Some(v) = env {
+            cmd.env("SEGMENT_MAX_RETRY_TIME", v);
+        }
+        let out = cmd.write_stdin(input(&lines)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(s.requests(), 3, "{stderr}");
+        assert!(stderr.contains("time ceiling of 250s"), "{stderr}");
+    }
+}
+
+#[test]
 fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
     let lines = events(600, 4_000);
     for (flag, env) in [
