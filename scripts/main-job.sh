@@ -30,9 +30,11 @@
 #   1N   fetch-uj-records failed with exit N      (N = 1..9, 9 also for >9,
 #   2N   splunk-to-segment failed with exit N      e.g. a signal)
 #   3N   segment-mass-uploader failed with exit N
-#   4N   bridge-window start failed with exit N (nothing was run)
+#   4N   bridge-window start failed with exit N (nothing more was run; chunks
+#        before it stay committed)
 #   5N   bridge-window commit failed with exit N (events were delivered, the
-#        watermark was not moved: the next run re-sends, Segment dedups)
+#        watermark and ledger were not recorded: the next run re-sends them,
+#        Segment drops the duplicates by messageId)
 # When several stages fail, the first failed stage in pipeline order is the
 # one reported (a stage downstream of a failure usually just saw its input
 # end); every stage's exit code is logged.
