@@ -69,6 +69,8 @@ pub enum ListError {
 /// Whether a failed page request is worth retrying.
 pub fn classify(e: &ApiError) -> Verdict {
     match e {
+        // 410 Gone is an expired continue token: the list restarts instead.
+        ApiError::Status { code: 410, .. } => Verdict::Fail,
         ApiError::Status { code, .. } => classify_status(*code),
         ApiError::Transport(err) => classify_transport(err),
     }
