@@ -7,12 +7,20 @@
 # SPLUNK_TOKEN or CURL_NETRC, UID_MAP_FILE, WS_MAP_FILE, SEGMENT_BATCH_API,
 # SEGMENT_WRITE_KEY or CURL_NETRC, PUSHGATEWAY_URL, …  Besides those:
 #
-#   BRIDGE_STATE_FILE / BRIDGE_STATE_CONFIGMAP  where the watermark lives. When
-#       one is set, `bridge-window start` picks the window (the normal
-#       BRIDGE_WINDOW, or back to the last fully successful window after an
-#       outage) and the watermark is committed after a successful run. When
-#       neither is set, QUERY_EARLIEST_TIME / QUERY_LATEST_TIME are used as
-#       given (fetch-uj-records defaults: the last 4 hours).
+#   BRIDGE_STATE_FILE / BRIDGE_STATE_CONFIGMAP  where the watermark and the
+#       delivery ledger live (docs/delivery.md). When one is set, `bridge-window
+#       start` picks the window: the normal BRIDGE_WINDOW (4h), reaching back
+#       at least to watermark - (BRIDGE_WINDOW - BRIDGE_INTERVAL), a long gap
+#       cut into chunks of at most BRIDGE_MAX_WINDOW (6h), oldest first, each
+#       committed as soon as it is delivered. The ledger makes a window queried
+#       again send each event once: segment-mass-uploader skips what it lists
+#       and appends what Segment accepted; `bridge-window commit --ledger`
+#       records it (also after a failed run: what was accepted stays
+#       accepted). When neither is set, QUERY_EARLIEST_TIME /
+#       QUERY_LATEST_TIME are used as given (fetch-uj-records defaults: the
+#       last 4 hours), with no ledger.
+#   BRIDGE_NOW  run the whole job at this clock time (Unix seconds), to replay
+#       or simulate runs.
 #   REJECTS_DIR  if set, rejected records go to files in this directory.
 #
 # Exit codes:
@@ -22,9 +30,11 @@
 #   1N   fetch-uj-records failed with exit N      (N = 1..9, 9 also for >9,
 #   2N   splunk-to-segment failed with exit N      e.g. a signal)
 #   3N   segment-mass-uploader failed with exit N
-#   4N   bridge-window start failed with exit N (nothing was run)
+#   4N   bridge-window start failed with exit N (nothing more was run; chunks
+#        before it stay committed)
 #   5N   bridge-window commit failed with exit N (events were delivered, the
-#        watermark was not moved: the next run re-sends, Segment dedups)
+#        watermark and ledger were not recorded: the next run re-sends them,
+#        Segment drops the duplicates by messageId)
 # When several stages fail, the first failed stage in pipeline order is the
 # one reported (a stage downstream of a failure usually just saw its input
 # end); every stage's exit code is logged.
@@ -53,21 +63,14 @@ if [[ -n "${BRIDGE_STATE_FILE:-}" || -n "${BRIDGE_STATE_CONFIGMAP:-}" ]]; then
   state_configured=true
 fi
 
-if $state_configured; then
-  window=$(bridge-window start)
-  rc=$?
-  if ((rc != 0)); then
-    log "bridge-window start failed (exit $rc)"
-    exit "$(code_for 4 "$rc")"
-  fi
-  eval "$window"
-  export QUERY_EARLIEST_TIME QUERY_LATEST_TIME
-fi
-
 s2s_args=()
 upload_args=()
 if [[ -n "${REJECTS_DIR:-}" ]]; then
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  if [[ -n "${BRIDGE_NOW:-}" ]]; then
+    stamp=$(date -u -d "@$BRIDGE_NOW" +%Y%m%dT%H%M%SZ)
+  else
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  fi
   mkdir -p "$REJECTS_DIR"
   s2s_args+=(--rejects "$REJECTS_DIR/splunk-to-segment-$stamp.jsonl")
   upload_args+=(--rejects "$REJECTS_DIR/segment-mass-uploader-$stamp.jsonl")
@@ -94,30 +97,71 @@ case ${BRIDGE_SOURCE:-splunk} in
     ;;
 esac
 
-log "window: ${QUERY_EARLIEST_TIME:-default} .. ${QUERY_LATEST_TIME:-default}"
-"${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}"
-codes=("${PIPESTATUS[@]}")
+# The three stages, with pipefail; their exit codes end up in `codes`.
 stages=("${source_cmd[0]}" splunk-to-segment segment-mass-uploader)
-log "exit codes: ${stages[0]}=${codes[0]} ${stages[1]}=${codes[1]} ${stages[2]}=${codes[2]}"
+pipeline() {
+  "${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}" "$@"
+  codes=("${PIPESTATUS[@]}")
+  log "exit codes: ${stages[0]}=${codes[0]} ${stages[1]}=${codes[1]} ${stages[2]}=${codes[2]}"
+}
 
+# After `pipeline`: `failed` is the job's exit code for the first failed
+# stage (0 if none); `result` becomes 3 when a stage rejected records.
 result=0
-for i in 0 1 2; do
-  case ${codes[i]} in
-    0) ;;
-    3) if ((result == 0)); then result=3; fi ;;
-    *)
-      log "${stages[i]} failed (exit ${codes[i]})"
-      exit "$(code_for $((i + 1)) "${codes[i]}")"
-      ;;
-  esac
-done
+check_stages() {
+  failed=0
+  local i
+  for i in 0 1 2; do
+    case ${codes[i]} in
+      0) ;;
+      3) if ((result == 0)); then result=3; fi ;;
+      *)
+        log "${stages[i]} failed (exit ${codes[i]})"
+        failed=$(code_for $((i + 1)) "${codes[i]}")
+        return
+        ;;
+    esac
+  done
+}
 
-if $state_configured; then
-  bridge-window commit --latest "$QUERY_LATEST_TIME"
+if ! $state_configured; then
+  log "window: ${QUERY_EARLIEST_TIME:-default} .. ${QUERY_LATEST_TIME:-default}"
+  pipeline
+  check_stages
+  if ((failed != 0)); then exit "$failed"; fi
+  exit "$result"
+fi
+
+# With a state: chunk after chunk until the window reaches now. The ledger
+# file lives only for this run; the ledger itself is in the state.
+work=$(mktemp -d "${TMPDIR:-/tmp}/main-job.XXXXXX") || exit "$(code_for 4 1)"
+trap 'rm -rf "$work"' EXIT
+ledger=$work/ledger
+for ((chunk = 1; ; chunk++)); do
+  window=$(bridge-window start --ledger-out "$ledger")
+  rc=$?
+  if ((rc != 0)); then
+    log "bridge-window start failed (exit $rc)"
+    exit "$(code_for 4 "$rc")"
+  fi
+  BRIDGE_MORE=0
+  eval "$window"
+  export QUERY_EARLIEST_TIME QUERY_LATEST_TIME
+  log "window $chunk: $QUERY_EARLIEST_TIME .. $QUERY_LATEST_TIME$( ((BRIDGE_MORE)) && echo ' (more follows)')"
+  pipeline --ledger "$ledger"
+  check_stages
+  if ((failed != 0)); then
+    # What Segment accepted stays accepted; the watermark stays.
+    bridge-window commit --latest "$QUERY_LATEST_TIME" --ledger "$ledger" --ledger-only ||
+      log "recording the ledger failed: the next run sends those events again"
+    exit "$failed"
+  fi
+  bridge-window commit --latest "$QUERY_LATEST_TIME" --ledger "$ledger"
   rc=$?
   if ((rc != 0)); then
     log "bridge-window commit failed (exit $rc)"
     exit "$(code_for 5 "$rc")"
   fi
-fi
+  if ((BRIDGE_MORE != 1)); then break; fi
+done
 exit "$result"

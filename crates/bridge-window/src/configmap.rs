@@ -76,7 +76,7 @@ impl ConfigMapStore {
 
     /// Replaces the stored state (server-side apply: creates the ConfigMap
     /// if needed, changes only our key).
-    pub fn save(&self, state: State) -> Result<(), Error> {
+    pub fn save(&self, state: &State) -> Result<(), Error> {
         self.rt
             .block_on(configmap::apply(
                 self.client.clone(),

@@ -1,21 +1,30 @@
-//! `bridge-window`: the self-healing backfill of the bridge (`docs/delivery.md`).
+//! `bridge-window`: the self-healing backfill of the bridge and its delivery
+//! ledger (docs/tools/bridge-window.md, docs/delivery.md).
 //!
-//! Every hourly run queries the last four hours, so up to three failed runs in
-//! a row lose nothing (Segment drops the duplicates by `messageId`). A longer
-//! outage used to need a hand-made data-gap-fix Job. Instead, the job keeps a
-//! watermark: the end of the last window that every stage delivered in full.
-//! `bridge-window start` widens this run's window back to the watermark (minus
-//! an overlap, for events that reach Splunk late) whenever the last success is
-//! older than the normal window, and `bridge-window commit` moves the
-//! watermark forward once the whole pipeline has succeeded. The first
-//! successful run after an outage of any length thus delivers the whole gap.
+//! Every hourly run queries the last four hours (the look-back), which
+//! catches events that reach Splunk late and survives three failed runs.
+//! The job keeps a watermark: the end of the last window that every stage
+//! delivered in full. `bridge-window start` prints this run's window: the
+//! normal look-back, reaching back at least to watermark − (look-back −
+//! interval), so that an event that reaches Splunk late still has a run
+//! whose window holds it when the run before failed; a gap longer than
+//! `--max-window` is cut into chunks, oldest first (`BRIDGE_MORE=1` says
+//! another chunk follows). `bridge-window commit` moves the watermark
+//! forward once a chunk was delivered in full.
+//!
+//! The ledger, kept in the same state, lists the `messageId`s Segment
+//! accepted, so that a window queried again sends each event once: `start
+//! --ledger-out FILE` writes them for the uploader (`--ledger FILE`), which
+//! skips them and appends what Segment accepts; `commit --ledger FILE`
+//! records those and prunes what no later window can reach.
 //!
 //! `start` prints shell assignments for `eval`:
-//! `QUERY_EARLIEST_TIME=<epoch>` and `QUERY_LATEST_TIME=<epoch>` (Splunk's
-//! `earliest_time`/`latest_time` take epoch seconds).
+//! `QUERY_EARLIEST_TIME=<epoch>`, `QUERY_LATEST_TIME=<epoch>` (Splunk's
+//! `earliest_time`/`latest_time` take epoch seconds) and `BRIDGE_MORE=0|1`.
 
 pub mod configmap;
 pub mod duration;
+pub mod ledger;
 pub mod state;
 
 use std::ffi::OsString;
@@ -56,8 +65,8 @@ pub struct Args {
     pub state: StateArgs,
 
     /// The current time as Unix seconds, instead of the clock (for tests and
-    /// for replaying a run).
-    #[arg(long, global = true, value_name = "EPOCH")]
+    /// for replaying or simulating runs).
+    #[arg(long, global = true, env = env::BRIDGE_NOW, value_name = "EPOCH")]
     pub now: Option<i64>,
 }
 
@@ -118,7 +127,7 @@ impl Store {
         }
     }
 
-    pub fn save(&self, state: State) -> Result<(), Error> {
+    pub fn save(&self, state: &State) -> Result<(), Error> {
         match self {
             Store::File(f) => f.save(state),
             Store::ConfigMap(c) => c.save(state),
@@ -128,45 +137,89 @@ impl Store {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print `QUERY_EARLIEST_TIME=…` and `QUERY_LATEST_TIME=…` (Unix seconds)
-    /// for this run: the last `--window`, or from the watermark minus
-    /// `--overlap` when the last success is older than that.
+    /// Print `QUERY_EARLIEST_TIME=…`, `QUERY_LATEST_TIME=…` (Unix seconds)
+    /// and `BRIDGE_MORE=0|1` for this run (or this chunk of a long gap).
     Start(StartArgs),
     /// Record that the window ending at `--latest` was delivered in full:
-    /// moves the watermark forward (never back) and pushes
-    /// `segment_bridge_last_success_timestamp_seconds` when `PUSHGATEWAY_URL`
-    /// is set.
+    /// moves the watermark forward (never back), records the ledger, and
+    /// pushes `segment_bridge_last_success_timestamp_seconds` when
+    /// `PUSHGATEWAY_URL` is set.
     Commit(CommitArgs),
     /// Print the state as one JSON line: `{"watermark":EPOCH|null,
-    /// "age_seconds":N|null}`.
+    /// "age_seconds":N|null,"ledger_ids":N}`.
     Show,
 }
 
+/// The window rule's settings, shared by `start` and `commit` (which
+/// prunes the ledger by it).
 #[derive(Debug, Clone, ClapArgs)]
-pub struct StartArgs {
-    /// The normal window: how far back a run looks when the previous runs
+pub struct WindowArgs {
+    /// The look-back: how far back a run looks when the previous runs
     /// succeeded (`4h`, `90m`, `3600`, …).
     #[arg(long, env = env::BRIDGE_WINDOW, default_value = "4h", value_name = "DURATION")]
     pub window: Secs,
 
-    /// How far before the watermark a backfill starts, for events that
-    /// reach Splunk late (duplicates are dropped by Segment).
+    /// How often the job runs. Every run reaches back at least to
+    /// watermark − (look-back − interval).
+    #[arg(long, env = env::BRIDGE_INTERVAL, default_value = "1h", value_name = "DURATION")]
+    pub interval: Secs,
+
+    /// The least a run reaches back before the watermark, and the margin
+    /// kept when pruning the ledger.
     #[arg(long, env = env::BRIDGE_OVERLAP, default_value = "15m", value_name = "DURATION")]
     pub overlap: Secs,
 
-    /// The longest window one run may query. A longer gap is then caught up
-    /// over several runs, oldest part first (each commit moves the watermark
-    /// on). Unset: no limit, the first successful run takes the whole gap.
-    #[arg(long, env = env::BRIDGE_MAX_WINDOW, value_name = "DURATION")]
-    pub max_window: Option<Secs>,
+    /// The longest window one query may span. A longer gap is worked
+    /// through in chunks of this size, oldest first, each committed on its
+    /// own.
+    #[arg(long, env = env::BRIDGE_MAX_WINDOW, default_value = "6h", value_name = "DURATION")]
+    pub max_window: Secs,
+}
+
+impl WindowArgs {
+    /// How far before the watermark every run reaches.
+    pub fn reach(&self) -> i64 {
+        (self.window.0 - self.interval.0).max(self.overlap.0)
+    }
+}
+
+#[derive(Debug, Clone, ClapArgs)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// Write the ledger's `messageId`s, one per line, to this file (for
+    /// `segment-mass-uploader --ledger`). An unreadable ledger gives an
+    /// empty file: everything is sent.
+    #[arg(long, value_name = "PATH")]
+    pub ledger_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct CommitArgs {
-    /// End (Unix seconds) of the window that was delivered in full: the
+    /// End (Unix seconds) of the window that was delivered: the
     /// `QUERY_LATEST_TIME` that `start` printed.
     #[arg(long, value_name = "EPOCH")]
     pub latest: i64,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
+
+    /// The file the uploader appended the accepted `messageId`s to; they
+    /// are recorded in the ledger.
+    #[arg(long, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+
+    /// Record the ledger only, leave the watermark (the run failed, but
+    /// what Segment accepted need not be sent again).
+    #[arg(long, requires = "ledger")]
+    pub ledger_only: bool,
+
+    /// The largest ledger kept, in bytes of JSON (a ConfigMap holds 1 MiB
+    /// in all). Past it the oldest entries are dropped, with a warning:
+    /// their events would be sent again, never skipped.
+    #[arg(long, default_value_t = 900_000, value_name = "BYTES")]
+    pub ledger_max_bytes: usize,
 }
 
 /// Why `bridge-window` failed.
@@ -224,33 +277,29 @@ pub struct Window {
     pub latest: i64,
     /// True when the window reaches further back than the normal one.
     pub backfill: bool,
-    /// True when `--max-window` cut the end of the window short.
+    /// True when `--max-window` cut the end of the window short: another
+    /// chunk follows.
     pub capped: bool,
 }
 
-/// This run's window: `[now − window, now]`, widened back to
-/// `watermark − overlap` when that is earlier, and cut to `max_window` from
-/// its start.
-pub fn plan(now: i64, watermark: Option<i64>, args: &StartArgs) -> Window {
+/// This run's window: `[now − window, now]`, reaching back at least to
+/// `watermark − reach`, and cut to `max_window` from its start.
+pub fn plan(now: i64, watermark: Option<i64>, args: &WindowArgs) -> Window {
     let normal = now.saturating_sub(args.window.0);
-    let (earliest, backfill) = match watermark {
-        Some(wm) if wm.saturating_sub(args.overlap.0) < normal => {
-            (wm.saturating_sub(args.overlap.0), true)
-        }
-        _ => (normal, false),
+    let earliest = match watermark {
+        Some(wm) => normal.min(wm.saturating_sub(args.reach())),
+        None => normal,
     };
     let mut latest = now;
     let mut capped = false;
-    if let Some(max) = args.max_window {
-        if latest.saturating_sub(earliest) > max.0 {
-            latest = earliest.saturating_add(max.0);
-            capped = true;
-        }
+    if latest.saturating_sub(earliest) > args.max_window.0 {
+        latest = earliest.saturating_add(args.max_window.0);
+        capped = true;
     }
     Window {
         earliest,
         latest,
-        backfill,
+        backfill: earliest < normal,
         capped,
     }
 }
@@ -259,62 +308,14 @@ pub fn plan(now: i64, watermark: Option<i64>, args: &StartArgs) -> Window {
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let now = args.now.unwrap_or_else(clock_now);
     // Flag checks first, so that a usage error never waits for a cluster.
-    if let Command::Start(start) = &args.command {
-        check_start_args(start)?;
+    match &args.command {
+        Command::Start(s) => check_window_args(&s.window)?,
+        Command::Commit(c) => check_window_args(&c.window)?,
+        Command::Show => {}
     }
     let store = Store::from_args(&args.state)?;
     match &args.command {
-        Command::Start(start) => {
-            let watermark = match &store {
-                Some(s) => s.load()?.map(|st| st.watermark),
-                None => None,
-            };
-            let w = plan(now, watermark, start);
-            write!(
-                output,
-                "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={}\n",
-                w.earliest, w.latest
-            )
-            .map_err(Error::Output)?;
-            let span = Secs(w.latest - w.earliest);
-            match (watermark, w.backfill) {
-                (Some(wm), true) => tracing::info!(
-                    earliest = w.earliest,
-                    latest = w.latest,
-                    backfill = true,
-                    capped = w.capped,
-                    "last success {} ago: backfilling {span} ({}..{}){}",
-                    Secs(now - wm),
-                    w.earliest,
-                    w.latest,
-                    if w.capped {
-                        "; capped by --max-window, later runs catch up the rest"
-                    } else {
-                        ""
-                    }
-                ),
-                (None, _) if store.is_some() => tracing::info!(
-                    earliest = w.earliest,
-                    latest = w.latest,
-                    "no watermark yet: normal window {span} ({}..{})",
-                    w.earliest,
-                    w.latest
-                ),
-                _ => tracing::info!(
-                    earliest = w.earliest,
-                    latest = w.latest,
-                    "window {span} ({}..{})",
-                    w.earliest,
-                    w.latest
-                ),
-            }
-            Ok(Outcome::ok()
-                .count("window_seconds", non_negative(w.latest - w.earliest))
-                .count(
-                    "backfill_seconds",
-                    non_negative(now.saturating_sub(start.window.0) - w.earliest),
-                ))
-        }
+        Command::Start(start) => run_start(store.as_ref(), now, start, output),
         Command::Commit(c) => {
             let Some(store) = store else {
                 return Err(Error::Config(
@@ -323,59 +324,140 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
                         .into(),
                 ));
             };
-            if c.latest <= 0 || c.latest > now.saturating_add(MAX_SKEW) {
-                return Err(Error::Config(format!(
-                    "--latest `{}` is not a past Unix time (now is {now})",
-                    c.latest
-                )));
-            }
-            let old = store.load()?.map(|s| s.watermark);
-            let new = old.map_or(c.latest, |o| o.max(c.latest));
-            if old == Some(new) {
-                tracing::info!(
-                    "watermark stays at {new}: it is not older than --latest {}",
-                    c.latest
-                );
-            } else {
-                store.save(State { watermark: new })?;
-                match old {
-                    Some(o) => tracing::info!(
-                        from = o,
-                        watermark = new,
-                        "watermark moved from {o} to {new}"
-                    ),
-                    None => tracing::info!(watermark = new, "watermark set to {new}"),
-                }
-            }
-            metrics::push_last_success_if_configured(new);
-            Ok(Outcome::ok().count("watermark_timestamp_seconds", non_negative(new)))
+            run_commit(&store, now, c)
         }
-        Command::Show => {
-            let watermark = match &store {
-                Some(s) => s.load()?.map(|st| st.watermark),
-                None => None,
-            };
-            let line = serde_json::json!({
-                "watermark": watermark,
-                "age_seconds": watermark.map(|w| now - w),
-            });
-            writeln!(output, "{line}").map_err(Error::Output)?;
-            Ok(Outcome::ok())
-        }
+        Command::Show => run_show(store.as_ref(), now, output),
     }
 }
 
-fn check_start_args(start: &StartArgs) -> Result<(), Error> {
-    if let Some(max) = start.max_window {
-        if max < start.window {
-            return Err(Error::Config(format!(
-                "--max-window ({max}) is shorter than --window ({})",
-                start.window
-            )));
-        }
+fn load(store: Option<&Store>) -> Result<State, Error> {
+    match store {
+        Some(s) => Ok(s.load()?.unwrap_or_default()),
+        None => Ok(State::default()),
     }
-    if start.window.0 == 0 {
+}
+
+fn run_start(
+    store: Option<&Store>,
+    now: i64,
+    start: &StartArgs,
+    output: Output<'_>,
+) -> Result<Outcome, Error> {
+    let state = load(store)?;
+    let w = plan(now, state.watermark, &start.window);
+    if let Some(path) = &start.ledger_out {
+        ledger::write_ids(path, state.ids())?;
+    }
+    write!(
+        output,
+        "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={}\nBRIDGE_MORE={}\n",
+        w.earliest,
+        w.latest,
+        u8::from(w.capped)
+    )
+    .map_err(Error::Output)?;
+    let span = Secs(w.latest - w.earliest);
+    let more = if w.capped {
+        "; a chunk of --max-window, the rest follows"
+    } else {
+        ""
+    };
+    match state.watermark {
+        Some(wm) if w.backfill => tracing::info!(
+            "last success {} ago: window {span} ({}..{}){more}",
+            Secs(now - wm),
+            w.earliest,
+            w.latest
+        ),
+        None if store.is_some() => tracing::info!(
+            "no watermark yet: normal window {span} ({}..{})",
+            w.earliest,
+            w.latest
+        ),
+        _ => tracing::info!("window {span} ({}..{})", w.earliest, w.latest),
+    }
+    Ok(Outcome::ok()
+        .count("window_seconds", non_negative(w.latest - w.earliest))
+        .count(
+            "backfill_seconds",
+            non_negative(now.saturating_sub(start.window.window.0) - w.earliest),
+        )
+        .count("ledger_ids", state.ids().count() as u64))
+}
+
+fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error> {
+    if c.latest <= 0 || c.latest > now.saturating_add(MAX_SKEW) {
+        return Err(Error::Config(format!(
+            "--latest `{}` is not a past Unix time (now is {now})",
+            c.latest
+        )));
+    }
+    let old = store.load()?.unwrap_or_default();
+    let mut new = old.clone();
+    if !c.ledger_only {
+        new.watermark = Some(old.watermark.map_or(c.latest, |o| o.max(c.latest)));
+    }
+    let added = match &c.ledger {
+        Some(path) => ledger::record(&mut new.ledger, c.latest, &ledger::read_ids(path)),
+        None => 0,
+    };
+    // No later window starts before this (see docs/delivery.md, "Ledger").
+    let reachable = (c.latest - c.window.window.0)
+        .min(new.watermark.unwrap_or(c.latest) - c.window.reach())
+        - c.window.overlap.0;
+    let pruned = ledger::prune(&mut new.ledger, reachable);
+    ledger::cap(&mut new.ledger, c.ledger_max_bytes);
+    if new != old {
+        store.save(&new)?;
+    }
+    match (old.watermark, new.watermark) {
+        (o, n) if o == n => tracing::info!("watermark stays at {o:?}"),
+        (Some(o), Some(n)) => tracing::info!("watermark moved from {o} to {n}"),
+        (_, n) => tracing::info!("watermark set to {n:?}"),
+    }
+    tracing::info!(
+        "ledger: {added} messageIds recorded, {pruned} pruned, {} kept",
+        new.ids().count()
+    );
+    let mut outcome = Outcome::ok()
+        .count("ledger_ids", new.ids().count() as u64)
+        .count("ledger_recorded", added as u64);
+    if let (false, Some(wm)) = (c.ledger_only, new.watermark) {
+        metrics::push_last_success_if_configured(wm);
+        outcome = outcome.count("watermark_timestamp_seconds", non_negative(wm));
+    }
+    Ok(outcome)
+}
+
+fn run_show(store: Option<&Store>, now: i64, output: Output<'_>) -> Result<Outcome, Error> {
+    let state = load(store)?;
+    let line = serde_json::json!({
+        "watermark": state.watermark,
+        "age_seconds": state.watermark.map(|w| now - w),
+        "ledger_ids": state.ids().count(),
+    });
+    writeln!(output, "{line}").map_err(Error::Output)?;
+    Ok(Outcome::ok())
+}
+
+fn check_window_args(w: &WindowArgs) -> Result<(), Error> {
+    if w.window.0 == 0 {
         return Err(Error::Config("--window must be longer than 0s".into()));
+    }
+    if w.interval.0 == 0 || w.interval > w.window {
+        return Err(Error::Config(format!(
+            "--interval ({}) must be longer than 0s and at most --window ({})",
+            w.interval, w.window
+        )));
+    }
+    if w.max_window < w.window || w.max_window.0 <= w.reach() {
+        return Err(Error::Config(format!(
+            "--max-window ({}) is shorter than --window ({}) or does not pass the reach \
+             back before the watermark ({})",
+            w.max_window,
+            w.window,
+            Secs(w.reach())
+        )));
     }
     Ok(())
 }
@@ -397,65 +479,70 @@ mod tests {
     const H: i64 = 3600;
     const NOW: i64 = 1_700_000_000;
 
-    fn start(window: i64, overlap: i64, max: Option<i64>) -> StartArgs {
-        StartArgs {
-            window: Secs(window),
+    fn args(overlap: i64, max: i64) -> WindowArgs {
+        WindowArgs {
+            window: Secs(4 * H),
+            interval: Secs(H),
             overlap: Secs(overlap),
-            max_window: max.map(Secs),
+            max_window: Secs(max),
         }
     }
 
     #[test]
     fn no_watermark_gives_the_normal_window() {
-        let w = plan(NOW, None, &start(4 * H, 900, None));
+        let w = plan(NOW, None, &args(900, 6 * H));
         assert_eq!((w.earliest, w.latest), (NOW - 4 * H, NOW));
         assert!(!w.backfill && !w.capped);
     }
 
     #[test]
-    fn a_recent_watermark_keeps_the_normal_window() {
-        // Last success an hour ago: 1h15m back is inside the 4h window.
-        let w = plan(NOW, Some(NOW - H), &start(4 * H, 900, None));
+    fn after_a_success_an_hour_ago_the_normal_window() {
+        let w = plan(NOW, Some(NOW - H), &args(900, 6 * H));
         assert_eq!((w.earliest, w.latest), (NOW - 4 * H, NOW));
-        assert!(!w.backfill);
-        // Exactly at the edge: still the normal window.
-        let w = plan(NOW, Some(NOW - 4 * H + 900), &start(4 * H, 900, None));
-        assert_eq!(w.earliest, NOW - 4 * H);
         assert!(!w.backfill);
     }
 
     #[test]
-    fn a_nine_hour_outage_is_queried_whole_minus_the_overlap() {
-        let w = plan(NOW, Some(NOW - 9 * H), &start(4 * H, 900, None));
-        assert_eq!((w.earliest, w.latest), (NOW - 9 * H - 900, NOW));
+    fn after_one_failed_run_the_window_reaches_back_past_the_look_back() {
+        // The last success two hours ago: an event that reached Splunk 3h
+        // late had its last chance in the failed run; this run still holds
+        // it: watermark − (4h − 1h).
+        let w = plan(NOW, Some(NOW - 2 * H), &args(900, 6 * H));
+        assert_eq!((w.earliest, w.latest), (NOW - 5 * H, NOW));
         assert!(w.backfill && !w.capped);
     }
 
     #[test]
     fn a_future_watermark_does_not_shrink_the_window() {
-        let w = plan(NOW, Some(NOW + H), &start(4 * H, 900, None));
+        let w = plan(NOW, Some(NOW + H), &args(900, 6 * H));
         assert_eq!((w.earliest, w.latest), (NOW - 4 * H, NOW));
     }
 
     #[test]
-    fn max_window_catches_up_oldest_first() {
-        let args = start(4 * H, 0, Some(6 * H));
+    fn a_long_gap_is_worked_through_in_chunks_oldest_first() {
+        let a = args(900, 6 * H);
         let mut wm = NOW - 20 * H;
-        let mut now = NOW;
-        let mut runs = 0;
+        let mut chunks = 0;
         loop {
-            let w = plan(now, Some(wm), &args);
+            let w = plan(NOW, Some(wm), &a);
             assert!(w.latest - w.earliest <= 6 * H);
-            assert_eq!(w.earliest, (wm).min(now - 4 * H));
-            wm = w.latest; // the run succeeded and committed
-            runs += 1;
+            assert_eq!(w.earliest, wm - 3 * H);
+            wm = w.latest; // the chunk was delivered and committed
+            chunks += 1;
             if !w.capped {
                 break;
             }
-            now += H;
         }
-        // 20h behind, 6h per hourly run, the clock moving on: 4 runs.
-        assert_eq!(runs, 4);
-        assert_eq!(wm, now);
+        // 20h + 3h of reach, 3h of progress per 6h chunk: 7 chunks.
+        assert_eq!((chunks, wm), (7, NOW));
+    }
+
+    #[test]
+    fn window_settings_are_checked() {
+        assert!(check_window_args(&args(900, 6 * H)).is_ok());
+        assert!(check_window_args(&args(900, 3 * H)).is_err());
+        let mut a = args(900, 6 * H);
+        a.interval = Secs(5 * H);
+        assert!(check_window_args(&a).is_err());
     }
 }

@@ -16,6 +16,8 @@ fn tool() -> Command {
         "BRIDGE_WINDOW",
         "BRIDGE_OVERLAP",
         "BRIDGE_MAX_WINDOW",
+        "BRIDGE_INTERVAL",
+        "BRIDGE_NOW",
         "PUSHGATEWAY_URL",
     ] {
         c.env_remove(v);
@@ -23,8 +25,16 @@ fn tool() -> Command {
     c
 }
 
-/// `bridge-window start` at `now` → (earliest, latest).
+/// `bridge-window start` at `now` → (earliest, latest), checking that
+/// `BRIDGE_MORE` is 0.
 fn start(state: &Path, now: i64, extra: &[&str]) -> (i64, i64) {
+    let (e, l, more) = start_chunk(state, now, extra);
+    assert!(!more);
+    (e, l)
+}
+
+/// `bridge-window start` at `now` → (earliest, latest, more chunks follow).
+fn start_chunk(state: &Path, now: i64, extra: &[&str]) -> (i64, i64, bool) {
     let out = tool()
         .args(["start", "--now", &now.to_string(), "--state-file"])
         .arg(state)
@@ -34,12 +44,13 @@ fn start(state: &Path, now: i64, extra: &[&str]) -> (i64, i64) {
     parse(&String::from_utf8(out.get_output().stdout.clone()).unwrap())
 }
 
-fn parse(stdout: &str) -> (i64, i64) {
+fn parse(stdout: &str) -> (i64, i64, bool) {
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines.len(), 3, "{stdout}");
     let e = lines[0].strip_prefix("QUERY_EARLIEST_TIME=").unwrap();
     let l = lines[1].strip_prefix("QUERY_LATEST_TIME=").unwrap();
-    (e.parse().unwrap(), l.parse().unwrap())
+    let more = lines[2].strip_prefix("BRIDGE_MORE=").unwrap();
+    (e.parse().unwrap(), l.parse().unwrap(), more == "1")
 }
 
 fn commit(state: &Path, now: i64, latest: i64) {
@@ -58,7 +69,7 @@ fn watermark(state: &Path) -> i64 {
 }
 
 #[test]
-fn a_nine_hour_outage_is_queried_whole_by_the_next_run() {
+fn a_nine_hour_outage_is_worked_through_in_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
 
@@ -73,21 +84,33 @@ fn a_nine_hour_outage_is_queried_whole_by_the_next_run() {
     assert_eq!((e, l), (T0 - 3 * H, T0 + H));
     commit(&state, T0 + H, l);
 
-    // Nine hourly runs fail (start, no commit): the window keeps growing
-    // back to the last success.
+    // Hourly runs fail (start, no commit): every window reaches back to the
+    // last success minus (look-back - interval), at most 6h at a time.
     for hour in 2..=10 {
         let now = T0 + hour * H;
-        let (e, l) = start(&state, now, &[]);
-        assert_eq!(l, now);
-        assert_eq!(e, (T0 + H - 15 * 60).min(now - 4 * H), "hour {hour}");
+        let (e, l, more) = start_chunk(&state, now, &[]);
+        assert_eq!(e, T0 - 2 * H, "hour {hour}");
+        assert_eq!(l, now.min(e + 6 * H), "hour {hour}");
+        assert_eq!(more, l < now);
     }
-    // The first run after the 9-hour outage asks for the whole gap, from the
-    // last success minus the 15-minute overlap, and succeeds.
+    // The first run after the 9-hour outage works through the gap in
+    // chunks, oldest first, committing each.
     let now = T0 + 10 * H;
-    let (e, l) = start(&state, now, &[]);
-    assert_eq!((e, l), (T0 + H - 15 * 60, now));
-    assert_eq!(l - e, 9 * H + 15 * 60);
-    commit(&state, now, l);
+    let mut chunks = Vec::new();
+    loop {
+        let (e, l, more) = start_chunk(&state, now, &[]);
+        chunks.push((e - T0, l - T0));
+        commit(&state, now, l);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(
+        chunks,
+        [(-2 * H, 4 * H), (H, 7 * H), (4 * H, 10 * H)],
+        "chunks of 6h, each reaching 3h back before the last commit"
+    );
+    assert_eq!(watermark(&state), now);
 
     // Back to normal.
     let (e, l) = start(&state, now + H, &[]);
@@ -119,22 +142,24 @@ fn flags_and_env_shape_the_window() {
     let state = dir.path().join("state.json");
     commit(&state, T0, T0);
     let now = T0 + 10 * H;
-    // Flags.
-    let (e, l) = start(&state, now, &["--window", "90m", "--overlap", "0"]);
-    assert_eq!((e, l), (T0, now));
-    // The same through the environment, state file included.
+    // Flags: reach back max(90m - 1h, 0) = 30m, in chunks of 6h.
+    let (e, l, more) = start_chunk(&state, now, &["--window", "90m", "--overlap", "0"]);
+    assert_eq!((e, l, more), (T0 - H / 2, T0 - H / 2 + 6 * H, true));
+    let flags = ["--window", "3h", "--interval", "30m", "--max-window", "1d"];
+    let (e, l) = start(&state, now, &flags);
+    assert_eq!((e, l), (T0 - 5 * H / 2, now));
+    // The same through the environment, state file and clock included.
     let out = tool()
         .env("BRIDGE_STATE_FILE", &state)
         .env("BRIDGE_WINDOW", "12h")
         .env("BRIDGE_OVERLAP", "30m")
-        .args(["start", "--now", &now.to_string()])
+        .env("BRIDGE_MAX_WINDOW", "1d")
+        .env("BRIDGE_NOW", now.to_string())
+        .arg("start")
         .assert()
         .success();
-    let (e, l) = parse(&String::from_utf8(out.get_output().stdout.clone()).unwrap());
-    assert_eq!((e, l), (now - 12 * H, now));
-    // --max-window: a long gap is caught up oldest part first.
-    let (e, l) = start(&state, now, &["--max-window", "6h"]);
-    assert_eq!((e, l), (T0 - 15 * 60, T0 - 15 * 60 + 6 * H));
+    let (e, l, _) = parse(&String::from_utf8(out.get_output().stdout.clone()).unwrap());
+    assert_eq!((e, l), (T0 - 11 * H, now));
 }
 
 #[test]
@@ -169,7 +194,7 @@ fn show_prints_the_state() {
         .arg(&state)
         .assert()
         .success()
-        .stdout("{\"watermark\":null,\"age_seconds\":null}\n");
+        .stdout("{\"watermark\":null,\"age_seconds\":null,\"ledger_ids\":0}\n");
     commit(&state, T0, T0 - H);
     tool()
         .args(["show", "--now", &T0.to_string(), "--state-file"])
@@ -177,7 +202,7 @@ fn show_prints_the_state() {
         .assert()
         .success()
         .stdout(format!(
-            "{{\"watermark\":{},\"age_seconds\":3600}}\n",
+            "{{\"watermark\":{},\"age_seconds\":3600,\"ledger_ids\":0}}\n",
             T0 - H
         ));
 }

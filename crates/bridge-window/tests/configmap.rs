@@ -103,9 +103,10 @@ fn a_nine_hour_outage_with_the_watermark_in_a_configmap() {
         Some("segment-bridge")
     );
 
-    // Nine hours of failed runs later: the whole gap, minus the overlap.
+    // Nine hours of failed runs later: back to the watermark minus (4h -
+    // 1h), the first 6h chunk of the gap.
     let now = T0 + 9 * H;
-    assert_eq!(start(k, now), (T0 - 15 * 60, now));
+    assert_eq!(start(k, now), (T0 - 3 * H, T0 + 3 * H));
     commit(k, now, now).assert().success();
     assert_eq!(stored(&c, NS), Some(format!("{{\"watermark\":{now}}}")));
     // An older commit does not move it back.
@@ -139,8 +140,9 @@ fn namespace_flag_and_other_keys_of_the_configmap() {
     assert_eq!(
         String::from_utf8(out.get_output().stdout.clone()).unwrap(),
         format!(
-            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\n",
-            T0 - 9 * H - 15 * 60
+            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={}\nBRIDGE_MORE=1\n",
+            T0 - 12 * H,
+            T0 - 6 * H
         )
     );
     tool(&c.kubeconfig)
@@ -219,7 +221,7 @@ fn an_empty_configmap_name_means_no_state() {
         .assert()
         .success()
         .stdout(format!(
-            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\n",
+            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\nBRIDGE_MORE=0\n",
             T0 - 4 * H
         ));
 }

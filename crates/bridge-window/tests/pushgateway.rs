@@ -115,14 +115,9 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
         .assert()
         .success();
     let v = |name: &str| gw.value(name, "bridge-window");
-    assert_eq!(
-        v("segment_bridge_window_seconds"),
-        Some(9.0 * 3600.0 + 900.0)
-    );
-    assert_eq!(
-        v("segment_bridge_backfill_seconds"),
-        Some(5.0 * 3600.0 + 900.0)
-    );
+    // Back to the watermark minus 3h: 12h of gap, a first chunk of 6h.
+    assert_eq!(v("segment_bridge_window_seconds"), Some(6.0 * 3600.0));
+    assert_eq!(v("segment_bridge_backfill_seconds"), Some(8.0 * 3600.0));
     assert_eq!(v("segment_bridge_run_success"), Some(1.0));
     assert_eq!(v("segment_bridge_run_exit_code"), Some(0.0));
     let duration = v("segment_bridge_run_duration_seconds").unwrap();
@@ -181,7 +176,7 @@ fn a_failed_push_is_a_warning_and_keeps_the_exit_code() {
     assert_eq!(
         stdout,
         format!(
-            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={NOW}\n",
+            "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={NOW}\nBRIDGE_MORE=0\n",
             NOW - 4 * 3600
         )
     );

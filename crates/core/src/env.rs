@@ -76,5 +76,9 @@ pub const BRIDGE_STATE_NAMESPACE: &str = "BRIDGE_STATE_NAMESPACE";
 pub const BRIDGE_WINDOW: &str = "BRIDGE_WINDOW";
 /// bridge-window: how far before the watermark a backfill starts (`15m`).
 pub const BRIDGE_OVERLAP: &str = "BRIDGE_OVERLAP";
-/// bridge-window: the longest window one run may query (unset: no limit).
+/// bridge-window: the longest window one run may query (default `6h`).
 pub const BRIDGE_MAX_WINDOW: &str = "BRIDGE_MAX_WINDOW";
+/// bridge-window: how often the job runs (default `1h`).
+pub const BRIDGE_INTERVAL: &str = "BRIDGE_INTERVAL";
+/// The clock time (Unix seconds) to run the job at, instead of the clock.
+pub const BRIDGE_NOW: &str = "BRIDGE_NOW";

@@ -1,5 +1,5 @@
 //! Listing every object of a type on a big cluster: pages of `limit` objects
-//! joined by continue tokens (`docs/apis/kubernetes.md`). A page that fails transiently
+//! joined by continue tokens (API-FACTS.md). A page that fails transiently
 //! (connection error, timeout, 429, 5xx but 501) is retried with the
 //! project's retry policy; a 410 Gone means the continue token expired (the
 //! server compacted its history), and the only correct answer is to start
@@ -69,9 +69,7 @@ pub enum ListError {
 /// Whether a failed page request is worth retrying.
 pub fn classify(e: &ApiError) -> Verdict {
     match e {
-        // In Kubernetes 410 Gone means the continue token expired: the same
-        // request can't succeed again, the caller restarts the list instead
-        // (Segment's policy, which the shared table follows, retries 410).
+        // 410 Gone is an expired continue token: the list restarts instead.
         ApiError::Status { code: 410, .. } => Verdict::Fail,
         ApiError::Status { code, .. } => classify_status(*code),
         ApiError::Transport(err) => classify_transport(err),
@@ -161,7 +159,6 @@ where
                 }
                 out.restarts += 1;
                 tracing::warn!(
-                    list = %opts.label, restart = out.restarts, status = 410,
                     "{}: continue token expired (410 Gone); restarting the list ({} of {})",
                     opts.label,
                     out.restarts,
@@ -200,7 +197,6 @@ where
             Err(e) if classify(&e) == Verdict::Retry && attempt < opts.retry.retries => {
                 let delay = opts.retry.delay(attempt, None);
                 tracing::warn!(
-                    list = %opts.label, retry = attempt + 1, error = %e,
                     "{}: list page failed ({e}); retry {} in {:.1}s",
                     opts.label,
                     attempt + 1,

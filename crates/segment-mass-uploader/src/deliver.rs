@@ -12,6 +12,7 @@ use segment_bridge_core::error::chain;
 use segment_bridge_core::retry::Retried;
 use segment_bridge_core::segment::{Batch, Client, SendError};
 
+use crate::ledger::Journal;
 use crate::{Letters, Stats};
 
 /// How batches are delivered.
@@ -103,6 +104,8 @@ pub enum Work {
 pub struct Sender {
     deliverer: Deliverer,
     letters: Letters,
+    /// Where accepted `messageId`s are recorded (`--ledger`).
+    journal: Option<Journal>,
     progress: ProgressBar,
     stats: Stats,
     /// Set once the write key was refused: same key, same answer.
@@ -111,10 +114,16 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(deliverer: Deliverer, letters: Letters, progress: ProgressBar) -> Sender {
+    pub fn new(
+        deliverer: Deliverer,
+        letters: Letters,
+        journal: Option<Journal>,
+        progress: ProgressBar,
+    ) -> Sender {
         Sender {
             deliverer,
             letters,
+            journal,
             progress,
             stats: Stats::default(),
             refused: None,
@@ -165,6 +174,9 @@ impl Sender {
                 self.stats.events_sent += batch.len() as u64;
                 self.stats.bytes += batch.body().len() as u64;
                 self.stats.wire_bytes += wire as u64;
+                if let Some(j) = &mut self.journal {
+                    j.accepted(batch);
+                }
                 return;
             }
             Err(e) => e,

@@ -13,6 +13,7 @@
 //! the log), and the exit status says which happened.
 
 mod deliver;
+mod ledger;
 mod letters;
 
 use std::io::IsTerminal as _;
@@ -22,10 +23,10 @@ use std::sync::mpsc::sync_channel;
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::segment::{
-    read_batches, BadLimit, BatchArgs, Client, ClientArgs, Intake, IntakeError, Limits, SetupError,
-    Step,
+    read_batches, BadLimit, BatchArgs, Client, ClientArgs, Delivered, Intake, IntakeError, Limits,
+    SetupError, Step,
 };
-use segment_bridge_core::{ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
 pub use deliver::{Deliverer, Failure};
 use deliver::{Sender, Work};
@@ -70,6 +71,12 @@ pub struct Args {
     /// Print each batch's payload on stdout instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// The delivery ledger: a file of `messageId`s, one per line. Events
+    /// listed in it are skipped (`already delivered`); the ids of every
+    /// batch Segment accepts are appended to it.
+    #[arg(long, env = env::SEGMENT_LEDGER, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,9 +144,21 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         )?))),
     };
     let progress = progress_bar();
+    let ledger = match (&args.ledger, &deliverer) {
+        (Some(path), Some(Deliverer::Http(_))) => Some(ledger::open(path)),
+        _ => None,
+    };
+    let (known, journal) = ledger.unzip();
+    if let Some(k) = &known {
+        tracing::debug!("ledger: {} messageIds delivered before", k.len());
+    }
+    let known = known.as_ref().map(|k| k as &dyn Delivered);
     let (intake, stats, letters) = match deliverer {
         None => print_batches(input, output, limits, letters, &progress),
-        Some(d) => send_batches(input, limits, Sender::new(d, letters, progress.clone())),
+        Some(d) => {
+            let sender = Sender::new(d, letters, journal, progress.clone());
+            send_batches(input, limits, known, sender)
+        }
     }?;
     progress.finish_and_clear();
     segment_bridge_core::logging::set_suspender(None);
@@ -187,11 +206,16 @@ fn print_batches(
 }
 
 /// Sends on a thread of its own while this one reads.
-fn send_batches(input: Input<'_>, limits: Limits, sender: Sender) -> Result<Ran, Error> {
+fn send_batches(
+    input: Input<'_>,
+    limits: Limits,
+    known: Option<&dyn Delivered>,
+    sender: Sender,
+) -> Result<Ran, Error> {
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Work>(1);
         let consumer = s.spawn(move || sender.run(rx));
-        let r = read_batches(input, limits, None, |step| {
+        let r = read_batches(input, limits, known, |step| {
             let work = match step {
                 Step::Batch(b) => Work::Batch(b),
                 Step::Rejected { line, raw, why } => {
@@ -216,8 +240,10 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
         rejected = intake.events_rejected, failed = s.events_failed,
         batches_failed = s.batches_failed, refused = s.events_refused,
         bisect_requests = s.bisect_requests, dry_run,
-        "{} events read, {} {verb} in {} batches ({} bytes, {} on the wire), {} retries, {} rejected, {} failed in {} batches ({} refused by Segment, found in {} bisection requests)",
+        already_delivered = intake.already_delivered,
+        "{} events read, {} already delivered, {} {verb} in {} batches ({} bytes, {} on the wire), {} retries, {} rejected, {} failed in {} batches ({} refused by Segment, found in {} bisection requests)",
         intake.events_read,
+        intake.already_delivered,
         s.events_sent,
         s.batches,
         s.bytes,
@@ -239,6 +265,7 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
     Outcome::with_status(status)
         .count("events_read", intake.events_read)
         .count("events_sent", s.events_sent)
+        .count("events_already_delivered", intake.already_delivered)
         .count("events_rejected", intake.events_rejected)
         .count("events_failed", s.events_failed)
         .count("batches", s.batches)

@@ -51,7 +51,7 @@ fn transient_faults_deliver_everything_exactly_once() {
             "{faults:?}: {stderr}"
         );
         assert!(
-            stderr.contains("300 events read, 300 sent in 3 batches"),
+            stderr.contains("300 events read, 0 already delivered, 300 sent in 3 batches"),
             "{stderr}"
         );
         assert!(out.stdout.is_empty());
@@ -146,6 +146,31 @@ fn a_refused_batch_is_bisected_and_only_the_refused_events_are_dead_lettered() {
 }
 
 #[test]
+fn the_time_ceiling_by_flag_or_env_bounds_server_requested_waits() {
+    let lines = events(10, 200);
+    for (args, env) in [
+        (&["--max-retry-time", "250"][..], None),
+        (&[][..], Some("250")),
+    ] {
+        // Segment asks for 100 s every time; one retry of budget would allow
+        // only one wait, but server-requested waits are free up to the
+        // ceiling: two waits fit in 250 s, the third does not.
+        let s = standin(&["503+100"]);
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = tool(BIN, home.path(), &s.url());
+        cmd.args(["--retries", "1"]).args(args);
+        if let Some(v) = env {
+            cmd.env("SEGMENT_MAX_RETRY_TIME", v);
+        }
+        let out = cmd.write_stdin(input(&lines)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(s.requests(), 3, "{stderr}");
+        assert!(stderr.contains("time ceiling of 250s"), "{stderr}");
+    }
+}
+
+#[test]
 fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
     let lines = events(600, 4_000);
     for (flag, env) in [
@@ -180,6 +205,58 @@ fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
         .code(0);
     assert_eq!(s.received().gzip_requests, 0);
     assert_eq!(s.received().wire_bytes, s.received().plain_bytes);
+}
+
+#[test]
+fn the_ledger_skips_what_was_delivered_and_records_what_segment_accepts() {
+    let lines = events(300, 4_000); // three batches of 124, 124, 52
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    // m-0..m-99 delivered before; a last line cut by a kill is not an id.
+    let mut before: String = (0..100).map(|i| format!("m-{i}\n")).collect();
+    before.push_str("m-29");
+    std::fs::write(&ledger, &before).unwrap();
+    // The second request fails for good: its events are not recorded.
+    let s = standin(&["413@every=2"]);
+    let out = tool(BIN, dir.path(), &s.url())
+        .arg("--ledger")
+        .arg(&ledger)
+        .write_stdin(input(&lines))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("300 events read, 100 already delivered, 124 sent in 1 batches"),
+        "{stderr}"
+    );
+    let delivered = s.message_ids();
+    assert!(delivered
+        .iter()
+        .all(|id| id[2..].parse::<u32>().unwrap() >= 100));
+    // The file: what was there, then exactly the accepted ids, whole lines.
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    // The cut line was ended first, so that no id is glued to it.
+    assert!(text[before.len()..].starts_with('\n'));
+    let after: Vec<&str> = text[before.len() + 1..].lines().collect();
+    assert_eq!(
+        after,
+        delivered.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(delivered.len(), 124);
+
+    // A ledger that can't be read: everything is sent, with a warning.
+    let s = standin(&[]);
+    let out = tool(BIN, dir.path(), &s.url())
+        .arg("--ledger")
+        .arg(dir.path())
+        .write_stdin(input(&lines))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("cannot read the ledger"), "{stderr}");
+    assert_eq!(s.message_ids(), ids(300));
 }
 
 #[test]

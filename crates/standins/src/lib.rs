@@ -21,3 +21,4 @@ pub mod kube;
 pub mod proxy;
 pub mod segment;
 pub mod splunk;
+pub mod splunk_time;

@@ -234,6 +234,9 @@ pub struct Config {
     /// `When::First(N)`).
     pub kv_fail_first: u32,
     pub kv_fail_status: u16,
+    /// Serve only rows whose time lies in the search's window (and that
+    /// have arrived by the clock): `crate::splunk_time`.
+    pub time_aware: Option<crate::splunk_time::TimeAware>,
 }
 
 impl Default for Config {
@@ -250,6 +253,7 @@ impl Default for Config {
             kv_limit: 1000,
             kv_fail_first: 0,
             kv_fail_status: 503,
+            time_aware: None,
         }
     }
 }
@@ -522,7 +526,11 @@ fn plan_export(h: &Handle, method: &Method, uri: &Uri, headers: &HeaderMap, body
             kind: PlanKind::Immediate(resp),
         };
     }
-    let served = served(&mut g, rec.param("search").unwrap_or_default());
+    let mut served = served(&mut g, rec.param("search").unwrap_or_default());
+    if let Some(t) = &g.cfg.time_aware {
+        let rows = std::mem::take(&mut served.rows);
+        served.rows = t.visible(rows, rec.param("earliest_time"), rec.param("latest_time"));
+    }
     let delay = served.delay;
     let kind = match served.fault {
         Some(Fault::Status(s)) => {

@@ -101,6 +101,20 @@ pub trait Delivered {
     fn contains(&self, message_id: &str) -> bool;
 }
 
+/// The `messageId`s of a delivery ledger file: one per line, whole lines
+/// only (a last line without its newline was cut by a kill and is not an
+/// id), empty lines and invalid UTF-8 skipped.
+pub fn ledger_ids(text: &[u8]) -> impl Iterator<Item = &str> {
+    let whole = text
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(&text[..0], |end| &text[..end]);
+    whole
+        .split(|&b| b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .filter(|l| !l.is_empty())
+}
+
 /// Reads `input` to its end, handing each finished batch and each rejected
 /// line to `on` in order; events whose `messageId` `delivered` holds are
 /// skipped. After a read error, what was read before it is still handed on
@@ -216,6 +230,13 @@ mod tests {
                 already_delivered: 1
             }
         );
+    }
+
+    #[test]
+    fn ledger_ids_are_whole_lines() {
+        let ids: Vec<&str> = ledger_ids(b"a\n\nb\nc-cut").collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(ledger_ids(b"cut").count(), 0);
     }
 
     #[test]

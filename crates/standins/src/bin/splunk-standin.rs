@@ -76,6 +76,16 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     previews: usize,
 
+    /// Serve only rows whose `result._time` lies in the search's
+    /// `earliest_time`..`latest_time` (Unix seconds).
+    #[arg(long)]
+    time_aware: bool,
+
+    /// With --time-aware: a file holding the current Unix time; rows whose
+    /// `result._indextime` is later have not reached the index yet.
+    #[arg(long, value_name = "FILE")]
+    clock_file: Option<PathBuf>,
+
     /// KV store `max_documents_per_batch_save`.
     #[arg(long, default_value_t = 1000)]
     kv_limit: usize,
@@ -168,6 +178,11 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     cfg.bom = args.bom;
     cfg.previews = args.previews;
     cfg.kv_limit = args.kv_limit;
+    if args.time_aware || args.clock_file.is_some() {
+        cfg.time_aware = Some(standins::splunk_time::TimeAware {
+            clock_file: args.clock_file.clone(),
+        });
+    }
     Ok(cfg)
 }
 
