@@ -101,6 +101,29 @@ assert set(rule) == {"apiVersion", "kind", "metadata", "spec"}, set(rule)
 assert rule["spec"] == plain, "PrometheusRule spec differs from the rules file"
 print("deploy/prometheus/prometheusrule.yaml: spec equals segment-bridge.rules.yaml")
 PY
+# Every alert links a runbook that exists in docs/runbooks/, and the promtool
+# tests see each alert both firing and not firing.
+python3 - <<'PY'
+import os, yaml
+rules = yaml.safe_load(open("deploy/prometheus/segment-bridge.rules.yaml"))
+tests = yaml.safe_load(open("deploy/prometheus/rules.test.yaml"))
+prefix = "https://github.com/segment-bridge/segment-bridge/blob/main/"
+seen = {}
+for t in tests["tests"]:
+    for a in t.get("alert_rule_test", []):
+        seen.setdefault(a["alertname"], set()).add(bool(a.get("exp_alerts")))
+for g in rules["groups"]:
+    for r in g["rules"]:
+        name = r.get("alert")
+        if not name:
+            continue
+        url = r["annotations"].get("runbook_url", "")
+        assert url.startswith(prefix), f"{name}: runbook_url {url!r}"
+        path = url[len(prefix):]
+        assert os.path.isfile(path), f"{name}: {path} missing"
+        assert seen.get(name) == {True, False}, f"{name}: tested firing/not firing: {seen.get(name)}"
+        print(f"{name}: runbook {path}; tested firing and not firing")
+PY
 promtool check rules deploy/prometheus/segment-bridge.rules.yaml
 (cd deploy/prometheus && promtool test rules rules.test.yaml)
 
