@@ -127,9 +127,10 @@ PY
 promtool check rules deploy/prometheus/segment-bridge.rules.yaml
 (cd deploy/prometheus && promtool test rules rules.test.yaml)
 
-# The image and the manifests agree: every command a CronJob runs is a script
-# the Containerfile copies into /usr/local/bin, and each exists, executable.
-copied=$(sed -n 's|^COPY scripts/\(.*\) /usr/local/bin/$|\1|p' deploy/Containerfile | tr ' ' '\n' | sed 's|^scripts/||')
+# The image and the manifests agree: every command a CronJob runs is a
+# driver script the Containerfile installs into bin/ (/usr/local/bin), and
+# each exists, executable.
+copied=$(grep -o 'scripts/[a-z0-9-]*-job\.sh' deploy/Containerfile | sed 's|^scripts/||' | sort -u)
 for cmd in $(kubectl kustomize deploy/base | sed -n 's|.*- /usr/local/bin/\([^ ]*\)$|\1|p; s|.*command: \["/usr/local/bin/\([^"]*\)"\].*|\1|p' | sort -u); do
   grep -qx "$cmd" <<<"$copied" || { echo "50-deploy: CronJob runs $cmd, which deploy/Containerfile does not copy" >&2; exit 1; }
   [[ -x scripts/$cmd ]] || { echo "50-deploy: scripts/$cmd missing or not executable" >&2; exit 1; }
