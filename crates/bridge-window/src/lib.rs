@@ -67,7 +67,7 @@ pub struct StateArgs {
     /// File holding the watermark (JSON `{"watermark":EPOCH}`, replaced
     /// atomically). Without a state, `start` prints the normal window and
     /// `commit` has nowhere to record it (an error).
-    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "PATH",
+    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "FILE",
           conflicts_with = "state_configmap")]
     pub state_file: Option<PathBuf>,
 

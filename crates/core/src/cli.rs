@@ -259,6 +259,43 @@ pub fn split_hints(text: &str) -> (String, Option<String>) {
     (message, hint)
 }
 
+/// A duration as every tool writes them: `30s`, `2m`, `1h`, `500ms`, or a
+/// plain number of seconds (`90`, `2.5`), for timeouts and windows.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration (such as 30s, 2m, 1h, 500ms, or seconds)"
+            ))
+        }
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (such as 30s, 2m, 1h, 500ms, or seconds)"))?;
+    std::time::Duration::try_from_secs_f64(n * scale).map_err(|_| format!("`{s}` is out of range"))
+}
+
+/// [`parse_duration`] as whole seconds (rounded up, at least 1 for a
+/// non-zero duration), for arguments kept as `u64` seconds.
+pub fn duration_secs(s: &str) -> Result<u64, String> {
+    let d = parse_duration(s)?;
+    Ok(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+}
+
+/// [`parse_duration`] as fractional seconds.
+pub fn duration_secs_f64(s: &str) -> Result<f64, String> {
+    parse_duration(s).map(|d| d.as_secs_f64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +318,22 @@ mod tests {
         let (m, h) = chain_with_hints(&e);
         assert_eq!(m, "cannot read the map: no such file");
         assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
+    }
+
+    #[test]
+    fn durations_with_units_or_plain_seconds() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(duration_secs("1500ms"), Ok(2));
+        assert_eq!(duration_secs_f64("1m"), Ok(60.0));
+        for bad in ["", "s", "3 days", "-1s", "1e3", "1.2.3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub struct Args {
     pub client: ClientArgs,
 
     /// Largest request body in bytes (Segment refuses bodies over 500,000).
-    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = segment::MAX_BODY_BYTES)]
+    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = segment::MAX_BODY_BYTES, value_name = "BYTES")]
     pub max_body: usize,
 
     /// Write rejected input lines, as read, to this file.
