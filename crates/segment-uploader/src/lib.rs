@@ -54,7 +54,7 @@ pub enum Error {
     Core(#[from] segment_bridge_core::Error),
     #[error(
         "input does not fit in one batch (at most {max_body} bytes and {max_events} events): \
-         line {line} would pass it; nothing was sent. hint: segment-mass-uploader sends any amount"
+         line {line} would pass it; nothing was sent\nhint: segment-mass-uploader sends any amount"
     )]
     TooBig {
         line: u64,
