@@ -259,29 +259,42 @@ pub fn split_hints(text: &str) -> (String, Option<String>) {
     (message, hint)
 }
 
-/// A duration as every tool writes them: `30s`, `2m`, `1h`, `500ms`, or a
-/// plain number of seconds (`90`, `2.5`), for timeouts and windows.
+/// A duration as every tool writes them, for timeouts and windows: a
+/// number of seconds (`90`, `2.5`), or numbers with units `ms`, `s`, `m`,
+/// `h`, `d`, one after another (`30s`, `2m`, `1h30m`, `500ms`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration (such as 30s, 2m, 1h30m, 500ms, or seconds)");
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => {
-            return Err(format!(
-                "`{s}` is not a duration (such as 30s, 2m, 1h, 500ms, or seconds)"
-            ))
-        }
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (such as 30s, 2m, 1h, 500ms, or seconds)"))?;
-    std::time::Duration::try_from_secs_f64(n * scale).map_err(|_| format!("`{s}` is out of range"))
+    if let Ok(secs) = t.parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
+    }
+    let mut total = 0.0_f64;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (number, tail) = rest.split_at(digits);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            _ => return Err(bad()),
+        };
+        let n: f64 = number.parse().map_err(|_| bad())?;
+        total += n * scale;
+        rest = next;
+    }
+    if t.is_empty() {
+        return Err(bad());
+    }
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// [`parse_duration`] as whole seconds (rounded up, at least 1 for a
@@ -329,9 +342,11 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(duration_secs("1500ms"), Ok(2));
         assert_eq!(duration_secs_f64("1m"), Ok(60.0));
-        for bad in ["", "s", "3 days", "-1s", "1e3", "1.2.3s"] {
+        for bad in ["", "s", "3 days", "-1s", "-5", "1.2.3s", "2w", "m5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
