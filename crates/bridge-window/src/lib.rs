@@ -39,8 +39,6 @@ const MAX_SKEW: i64 = 300;
 /// automatic).
 #[derive(Debug, Parser)]
 #[command(
-    name = "bridge-window",
-    version,
     after_help = "Example (scripts/main-job.sh does this):\n  \
         export BRIDGE_STATE_FILE=/var/lib/segment-bridge/state.json\n  \
         eval \"$(bridge-window start)\"\n  \

@@ -32,8 +32,6 @@ use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 /// `~/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "fetch-uj-records",
-    version,
     after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag) and the variables listed above."
 )]
 pub struct Args {

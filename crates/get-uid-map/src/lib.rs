@@ -24,8 +24,6 @@ pub const KV_VALUE_FIELD: &str = "sso_id";
 /// cluster's UserSignups as one JSON object, or publishes it.
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "get-uid-map",
-    version,
     after_help = "Examples:
   get-uid-map > uid-map.json
   get-uid-map --context host | jq 'length'

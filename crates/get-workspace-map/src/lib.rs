@@ -22,8 +22,6 @@ pub const CONFIGMAP_KEY: &str = "ws-map.json";
 /// member clusters as one JSON object, or publishes it.
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "get-workspace-map",
-    version,
     after_help = "Examples:
   get-workspace-map > ws-map.json                       # the staging member clusters' contexts
   CONTEXTS='m01 rh01' get-workspace-map | jq 'length'

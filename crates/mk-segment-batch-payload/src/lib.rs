@@ -13,8 +13,6 @@ use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 /// Wraps JSON lines from stdin into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "mk-segment-batch-payload",
-    version,
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | mk-segment-batch-payload > payload.json\n\n\
                   Empty input gives {\"batch\":[]}. Blank lines are skipped. For input larger than one\n\
                   request may be, use segment-mass-uploader."
