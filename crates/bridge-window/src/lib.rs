@@ -38,14 +38,12 @@ const MAX_SKEW: i64 = 300;
 /// window that was delivered in full (the watermark that makes backfill
 /// automatic).
 #[derive(Debug, Parser)]
-#[command(
-    after_help = "Example (scripts/main-job.sh does this):\n  \
+#[command(after_help = "Example (scripts/main-job.sh does this):\n  \
         export BRIDGE_STATE_FILE=/var/lib/segment-bridge/state.json\n  \
         eval \"$(bridge-window start)\"\n  \
         export QUERY_EARLIEST_TIME QUERY_LATEST_TIME\n  \
         fetch-uj-records | splunk-to-segment | segment-mass-uploader \\\n    \
-        && bridge-window commit --latest \"$QUERY_LATEST_TIME\""
-)]
+        && bridge-window commit --latest \"$QUERY_LATEST_TIME\"")]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,

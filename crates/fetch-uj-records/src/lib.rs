@@ -186,6 +186,8 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let retries = client.config().retry.retries;
     let parallel = usize::from(args.parallel).clamp(1, jobs.len().max(1));
     tracing::debug!(
+        queries = jobs.len(),
+        parallel,
         "running {} queries, {parallel} at a time, against `{}`",
         jobs.len(),
         segment_bridge_core::http::redact_url(&client.config().api_url)

@@ -177,7 +177,7 @@ impl MapJob {
                 return Err(failures.remove(0));
             }
             for e in &failures {
-                tracing::error!("{}", segment_bridge_core::error::chain(e));
+                segment_bridge_core::cli::report_error(e);
             }
             // A configuration problem in any context is still one.
             if let Some(i) = failures.iter().position(|e| {

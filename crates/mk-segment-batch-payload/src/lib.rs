@@ -56,7 +56,12 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     body.extend_from_slice(payload::BATCH_SUFFIX);
     body.push(b'\n');
     output.write_all(&body).map_err(Error::Write)?;
-    tracing::debug!("{events} events, {} bytes", body.len() - 1);
+    tracing::debug!(
+        events,
+        bytes = body.len() - 1,
+        "{events} events, {} bytes",
+        body.len() - 1
+    );
     Ok(Outcome::ok()
         .count("events_read", events)
         .count("bytes", body.len() as u64 - 1))
