@@ -257,3 +257,47 @@ fn completions_and_man_pages_are_generated() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown --generate value (`tcsh`)\nhint: "));
 }
+
+#[test]
+fn timeouts_take_duration_strings_and_value_names_agree() {
+    for tool in TOOLS {
+        let help = String::from_utf8(run(tool, &["--help"], &[], "").stdout).unwrap();
+        for old in [
+            "<SECONDS>",
+            "<TIMEOUT_SECS>",
+            "<MAX_BODY>",
+            "<READ_TIMEOUT>",
+        ] {
+            assert!(!help.contains(old), "{tool}: {old} in:\n{help}");
+        }
+        for line in help.lines().filter(|l| l.contains("timeout <")) {
+            assert!(line.contains("<DURATION>"), "{tool}: {line}");
+        }
+    }
+    let ok = run(
+        "segment-mass-uploader",
+        &["--dry-run", "--timeout", "2m"],
+        &[],
+        "",
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let bad = run(
+        "segment-mass-uploader",
+        &["--dry-run", "--timeout", "2 weeks"],
+        &[],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("`2 weeks` is not a duration"),
+        "{}",
+        stderr(&bad)
+    );
+    let env = run(
+        "segment-uploader",
+        &["--dry-run"],
+        &[("SEGMENT_TIMEOUT", "90s")],
+        "",
+    );
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+}

@@ -295,7 +295,7 @@ pub fn now() -> i64 {
 }
 
 /// A real Prometheus Pushgateway (Debian's `prometheus-pushgateway`, which
-/// `.ci/install/20-prometheus.sh` installs) on a free loopback port; killed
+/// `scripts/test.sh` installs) on a free loopback port; killed
 /// when dropped.
 pub struct Pushgateway {
     child: std::process::Child,
@@ -310,7 +310,7 @@ impl Pushgateway {
         assert!(
             found,
             "`{bin}` is not on PATH: this test needs a real Pushgateway \
-             (apt-get install prometheus-pushgateway, or bash .ci/install/20-prometheus.sh)"
+             (apt-get install prometheus-pushgateway, or scripts/test.sh)"
         );
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")

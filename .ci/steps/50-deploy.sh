@@ -23,7 +23,8 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-for dir in deploy/base deploy/overlays/host-cluster deploy/overlays/member-cluster; do
+overlays=(deploy/base deploy/overlays/kubernetes deploy/overlays/host-cluster deploy/overlays/member-cluster)
+for dir in "${overlays[@]}"; do
   name=${dir//\//-}
   kubectl kustomize "$dir" >"$out/$name.yaml"
   objects=$(grep -c '^kind:' "$out/$name.yaml")
@@ -40,6 +41,54 @@ for dir in deploy/base deploy/overlays/host-cluster deploy/overlays/member-clust
   echo "$dir: $objects objects valid (Kubernetes $k8s_version, strict)"
 done
 
+# Admission: every rendered pod spec. The base is what OpenShift gets
+# (restricted-v2 SCC, and Pod Security `restricted`); the plain-Kubernetes
+# overlay sets fixed ids, so it must pass `restricted` and be refused by
+# restricted-v2; and the refused.yaml sample shows each rule firing.
+python3 .ci/policy-check.py --profile restricted-v2 "$out/deploy-base.yaml"
+for dir in "${overlays[@]}"; do
+  python3 .ci/policy-check.py --profile restricted "$out/${dir//\//-}.yaml"
+done
+for sample in "$out/deploy-overlays-kubernetes.yaml" .ci/policy/refused.yaml; do
+  if python3 .ci/policy-check.py --profile restricted-v2 "$sample" >"$out/refused.log"; then
+    echo "50-deploy: policy-check admitted $sample under restricted-v2" >&2
+    exit 1
+  fi
+  grep -q "runAsUser is fixed" "$out/refused.log"
+done
+refusals=$(wc -l <"$out/refused.log")
+[[ $refusals -ge 15 ]] || { cat "$out/refused.log"; echo "50-deploy: refused.yaml: $refusals refusals, expected 15" >&2; exit 1; }
+echo "policy-check: refused.yaml refused on $refusals rules"
+
+# Jobs that fail sensibly and pods that can be found: every CronJob runs in
+# UTC with a podFailurePolicy (which needs restartPolicy Never) that fails
+# the Job at once on exit codes no rerun fixes, and its pods carry the
+# app.kubernetes.io labels, the version matching the crates' and the image
+# tag.
+python3 - "$out/deploy-base.yaml" <<'PY'
+import re, sys, yaml
+version = re.search(r'^version = "([^"]+)"', open("Cargo.toml").read(), re.M).group(1)
+cronjobs = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"] == "CronJob"]
+assert len(cronjobs) == 4, len(cronjobs)
+for cj in cronjobs:
+    name = cj["metadata"]["name"]
+    assert cj["spec"].get("timeZone") == "Etc/UTC", name
+    job = cj["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]
+    assert pod["spec"]["restartPolicy"] == "Never", name
+    rules = job["podFailurePolicy"]["rules"]
+    fail = [r for r in rules if r["action"] == "FailJob"]
+    assert fail and {2, 12} & set(fail[0]["onExitCodes"]["values"]), name
+    labels = pod["metadata"]["labels"]
+    for k in ("name", "part-of", "component", "version"):
+        assert f"app.kubernetes.io/{k}" in labels, (name, k)
+    assert labels["app.kubernetes.io/name"] == "segment-bridge", name
+    assert labels["app.kubernetes.io/version"] == version, (name, labels, version)
+    image = pod["spec"]["containers"][0]["image"]
+    assert image.endswith(":" + version), (name, image, version)
+print(f"{len(cronjobs)} CronJobs: UTC, podFailurePolicy, pod labels, version {version}")
+PY
+
 scripts/gen-prometheusrule.sh --check
 python3 - <<'PY'
 import yaml
@@ -52,12 +101,36 @@ assert set(rule) == {"apiVersion", "kind", "metadata", "spec"}, set(rule)
 assert rule["spec"] == plain, "PrometheusRule spec differs from the rules file"
 print("deploy/prometheus/prometheusrule.yaml: spec equals segment-bridge.rules.yaml")
 PY
+# Every alert links a runbook that exists in docs/runbooks/, and the promtool
+# tests see each alert both firing and not firing.
+python3 - <<'PY'
+import os, yaml
+rules = yaml.safe_load(open("deploy/prometheus/segment-bridge.rules.yaml"))
+tests = yaml.safe_load(open("deploy/prometheus/rules.test.yaml"))
+prefix = "https://github.com/segment-bridge/segment-bridge/blob/main/"
+seen = {}
+for t in tests["tests"]:
+    for a in t.get("alert_rule_test", []):
+        seen.setdefault(a["alertname"], set()).add(bool(a.get("exp_alerts")))
+for g in rules["groups"]:
+    for r in g["rules"]:
+        name = r.get("alert")
+        if not name:
+            continue
+        url = r["annotations"].get("runbook_url", "")
+        assert url.startswith(prefix), f"{name}: runbook_url {url!r}"
+        path = url[len(prefix):]
+        assert os.path.isfile(path), f"{name}: {path} missing"
+        assert seen.get(name) == {True, False}, f"{name}: tested firing/not firing: {seen.get(name)}"
+        print(f"{name}: runbook {path}; tested firing and not firing")
+PY
 promtool check rules deploy/prometheus/segment-bridge.rules.yaml
 (cd deploy/prometheus && promtool test rules rules.test.yaml)
 
-# The image and the manifests agree: every command a CronJob runs is a script
-# the Containerfile copies into /usr/local/bin, and each exists, executable.
-copied=$(sed -n 's|^COPY scripts/\(.*\) /usr/local/bin/$|\1|p' deploy/Containerfile | tr ' ' '\n' | sed 's|^scripts/||')
+# The image and the manifests agree: every command a CronJob runs is a
+# driver script the Containerfile installs into bin/ (/usr/local/bin), and
+# each exists, executable.
+copied=$(grep -o 'scripts/[a-z0-9-]*-job\.sh' deploy/Containerfile | sed 's|^scripts/||' | sort -u)
 for cmd in $(kubectl kustomize deploy/base | sed -n 's|.*- /usr/local/bin/\([^ ]*\)$|\1|p; s|.*command: \["/usr/local/bin/\([^"]*\)"\].*|\1|p' | sort -u); do
   grep -qx "$cmd" <<<"$copied" || { echo "50-deploy: CronJob runs $cmd, which deploy/Containerfile does not copy" >&2; exit 1; }
   [[ -x scripts/$cmd ]] || { echo "50-deploy: scripts/$cmd missing or not executable" >&2; exit 1; }

@@ -47,16 +47,12 @@ const MAX_SKEW: i64 = 300;
 /// window that was delivered in full (the watermark that makes backfill
 /// automatic).
 #[derive(Debug, Parser)]
-#[command(
-    name = "bridge-window",
-    version,
-    after_help = "Example (scripts/main-job.sh does this):\n  \
+#[command(after_help = "Example (scripts/main-job.sh does this):\n  \
         export BRIDGE_STATE_FILE=/var/lib/segment-bridge/state.json\n  \
         eval \"$(bridge-window start)\"\n  \
         export QUERY_EARLIEST_TIME QUERY_LATEST_TIME\n  \
         fetch-uj-records | splunk-to-segment | segment-mass-uploader \\\n    \
-        && bridge-window commit --latest \"$QUERY_LATEST_TIME\""
-)]
+        && bridge-window commit --latest \"$QUERY_LATEST_TIME\"")]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -76,7 +72,7 @@ pub struct StateArgs {
     /// File holding the watermark (JSON `{"watermark":EPOCH}`, replaced
     /// atomically). Without a state, `start` prints the normal window and
     /// `commit` has nowhere to record it (an error).
-    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "PATH",
+    #[arg(long, global = true, env = env::BRIDGE_STATE_FILE, value_name = "FILE",
           conflicts_with = "state_configmap")]
     pub state_file: Option<PathBuf>,
 

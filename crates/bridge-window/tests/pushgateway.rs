@@ -1,5 +1,5 @@
 //! A real Prometheus Pushgateway (Debian's `prometheus-pushgateway`, installed
-//! by `.ci/install/20-prometheus.sh`) receives what a tool run pushes: the
+//! by `scripts/test.sh`) receives what a tool run pushes: the
 //! run's figures and outcome from the entry helper, and the last-success
 //! gauge from `bridge-window commit`. A push that fails leaves the exit code
 //! alone.
@@ -25,7 +25,7 @@ impl Pushgateway {
         assert!(
             found,
             "`{bin}` is not on PATH: these tests need a real Pushgateway \
-             (apt-get install prometheus-pushgateway, or bash .ci/install/20-prometheus.sh)"
+             (apt-get install prometheus-pushgateway, or scripts/test.sh)"
         );
         // The port is free when we look; if another process takes it before
         // the gateway binds, the gateway exits and we try another.

@@ -36,7 +36,7 @@ pub const SEGMENT_BATCH_API_DEFAULT: &str = "https://api.segment.io/v1/batch";
 pub const SEGMENT_WRITE_KEY: &str = "SEGMENT_WRITE_KEY";
 pub const SEGMENT_RETRIES: &str = "SEGMENT_RETRIES";
 pub const SEGMENT_BATCH_DATA_SIZE: &str = "SEGMENT_BATCH_DATA_SIZE";
-/// Timeout of one Segment request attempt, in seconds.
+/// Timeout of one Segment request attempt (`30s`, `2m`, or seconds).
 pub const SEGMENT_TIMEOUT: &str = "SEGMENT_TIMEOUT";
 /// Total time one Segment batch may take, its retries and waits included.
 pub const SEGMENT_MAX_RETRY_TIME: &str = "SEGMENT_MAX_RETRY_TIME";

@@ -353,7 +353,12 @@ pub fn push_gauges_if_configured(labels: &[(&str, &str)], gauges: &[Gauge]) -> b
     };
     match push(&base, labels, gauges) {
         Ok(()) => {
-            tracing::debug!("pushed {} metrics to `{}`", gauges.len(), redact(&base));
+            tracing::debug!(
+                metrics = gauges.len(),
+                "pushed {} metrics to `{}`",
+                gauges.len(),
+                redact(&base)
+            );
             true
         }
         Err(e) => {

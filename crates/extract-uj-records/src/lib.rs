@@ -64,7 +64,7 @@ Example:
 
 /// Prints the user-journey rows of a raw audit log in Splunk's export format.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "extract-uj-records", version, after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The audit log (`-` or nothing: standard input).
     #[arg(value_name = "FILE")]

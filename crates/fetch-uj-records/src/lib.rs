@@ -42,8 +42,6 @@ use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 /// `~/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "fetch-uj-records",
-    version,
     after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them.\n\nExit status: 0 every query delivered all its rows; 1 a query failed after its retries (the others' rows still went out; the failed ones are named on stderr); 2 configuration error, nothing sent."
 )]
 pub struct Args {
@@ -204,6 +202,8 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let retries = client.config().retry.retries;
     let parallel = usize::from(args.parallel).clamp(1, jobs.len().max(1));
     tracing::debug!(
+        queries = jobs.len(),
+        parallel,
         "running {} queries, {parallel} at a time, against `{}`",
         jobs.len(),
         segment_bridge_core::http::redact_url(&client.config().api_url)

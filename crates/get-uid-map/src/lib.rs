@@ -23,15 +23,11 @@ pub const KV_VALUE_FIELD: &str = "sso_id";
 /// Prints the uid map (cluster username → SSO user id) of the host
 /// cluster's UserSignups as one JSON object, or publishes it.
 #[derive(Debug, clap::Parser)]
-#[command(
-    name = "get-uid-map",
-    version,
-    after_help = "Examples:
+#[command(after_help = "Examples:
   get-uid-map > uid-map.json
   get-uid-map --context host | jq 'length'
   KUBECONFIG_SRC=host.kubeconfig get-uid-map --configmap uid-map   # in a CronJob pod
-  SPLUNK_TOKEN=… get-uid-map --kvstore uid_map"
-)]
+  SPLUNK_TOKEN=… get-uid-map --kvstore uid_map")]
 pub struct Args {
     /// Context to read (repeatable; later contexts win on the same
     /// username). Default: the current context (in a pod: in-cluster).

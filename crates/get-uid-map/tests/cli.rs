@@ -448,7 +448,7 @@ fn run_in_process() {
 #[test]
 fn kubectl_reads_the_same_objects() {
     let Some(kubectl) = which("kubectl") else {
-        // CI installs it (.ci/install/10-kubectl.sh); say so when it's absent.
+        // scripts/test.sh installs it; say so when it's absent.
         let msg = "kubectl not found on PATH: skipping the kubectl check";
         std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes()).unwrap();
         return;

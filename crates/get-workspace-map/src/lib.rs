@@ -21,14 +21,10 @@ pub const CONFIGMAP_KEY: &str = "ws-map.json";
 /// Prints the workspace map (tenant namespace → workspace owner) of the
 /// member clusters as one JSON object, or publishes it.
 #[derive(Debug, clap::Parser)]
-#[command(
-    name = "get-workspace-map",
-    version,
-    after_help = "Examples:
+#[command(after_help = "Examples:
   get-workspace-map > ws-map.json                       # the staging member clusters' contexts
   CONTEXTS='m01 rh01' get-workspace-map | jq 'length'
-  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod"
-)]
+  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod")]
 pub struct Args {
     /// Contexts to read, space separated; later contexts win on the same
     /// namespace. Default: every kubeconfig context whose cluster is one of

@@ -62,8 +62,9 @@ pub struct MapArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub retries: u32,
 
-    /// Seconds to wait for a response from an API server.
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    /// How long to wait for a response from an API server (`30s`, `2m`, or
+    /// seconds).
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::cli::duration_secs)]
     pub timeout: u64,
 }
 
@@ -176,7 +177,7 @@ impl MapJob {
                 return Err(failures.remove(0));
             }
             for e in &failures {
-                tracing::error!("{}", segment_bridge_core::error::chain(e));
+                segment_bridge_core::cli::report_error(e);
             }
             // A configuration problem in any context is still one.
             if let Some(i) = failures.iter().position(|e| {

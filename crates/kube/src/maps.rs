@@ -283,6 +283,7 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
                 );
             } else {
                 tracing::debug!(
+                    context = %cm.context, object = %s.object, reason = %s.reason,
                     "context `{}`: skipped {} `{}`: {}",
                     cm.context,
                     kind.singular(),
@@ -293,6 +294,7 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
         }
         if cm.skipped.len() > SKIP_WARNINGS {
             tracing::warn!(
+                context = %cm.context, skipped = cm.skipped.len(),
                 "context `{}`: {} more {} skipped (LOG_LEVEL=debug lists them)",
                 cm.context,
                 cm.skipped.len() - SKIP_WARNINGS,

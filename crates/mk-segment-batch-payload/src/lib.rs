@@ -15,8 +15,6 @@ use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 /// Wraps the JSON values on stdin (any white space between them) into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "mk-segment-batch-payload",
-    version,
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | mk-segment-batch-payload > payload.json\n\n\
                   Empty input gives {\"batch\":[]}. Values may be separated by any white space\n\
                   (several on a line, one over many lines, blank lines), as jq reads them. For\n\
@@ -79,7 +77,7 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     payload::write_payload(output, events)
         .and_then(|()| output.write_all(b"\n"))
         .map_err(Error::Write)?;
-    tracing::debug!("{} events, {bytes} bytes", spans.len());
+    tracing::debug!(events = spans.len(), bytes, "{} events, {bytes} bytes", spans.len());
     Ok(Outcome::ok()
         .count("events_read", spans.len() as u64)
         .count("bytes", bytes as u64))

@@ -254,7 +254,7 @@ Examples:
 /// queries separated by NUL bytes, as `fetch-uj-records --queries -` and
 /// `xargs -0` read them.
 #[derive(Debug, clap::Parser)]
-#[command(name = "querygen", version, after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Splunk index holding the audit logs.
     #[arg(long, env = env::SPLUNK_INDEX, default_value = env::SPLUNK_INDEX_DEFAULT, value_name = "INDEX")]

@@ -39,8 +39,6 @@ pub use letters::Letters;
 /// in the netrc file (`CURL_NETRC`, default `$HOME/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "segment-mass-uploader",
-    version,
     after_help = "Example:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader --rejects rejects.jsonl\n  \
                   segment-mass-uploader --filter 'segment-uploader' < events.jsonl   # as split --filter did\n\n\
                   Exit status: 0 all delivered, 1 some events could not be delivered (they are in\n\

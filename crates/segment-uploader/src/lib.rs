@@ -22,8 +22,6 @@ use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 /// in the netrc file (`CURL_NETRC`, default `$HOME/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    name = "segment-uploader",
-    version,
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | segment-uploader --rejects rejected.jsonl\n  \
                   segment-uploader --dry-run < events.jsonl   # print the payload, send nothing\n\n\
                   Exit status: 0 sent, 1 failed, 2 usage/configuration error or input larger than one\n\

@@ -54,7 +54,7 @@ file as read); 1 I/O failure. Rules: docs/tools/splunk-to-segment.md.";
 /// the owner has no SSO id, or the acting user has no SSO id; a row that is
 /// not what Splunk sends is rejected and reported, and the rest goes on.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "splunk-to-segment", version, after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// JSON object: cluster username → SSO user id (from get-uid-map). An
     /// empty file means no mappings (every row is dropped).

@@ -49,11 +49,11 @@ pub struct ClientArgs {
 
     /// Extra PEM file of trusted CA certificates (`SSL_CERT_FILE` is honoured
     /// too).
-    #[arg(long = "ca-file", env = env::CA_FILE)]
+    #[arg(long = "ca-file", env = env::CA_FILE, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
-    /// Timeout of one request attempt, in seconds.
-    #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value_t = 60.0)]
+    /// Timeout of one request attempt (`30s`, `2m`, or seconds).
+    #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value = "60s", value_name = "DURATION", value_parser = crate::cli::duration_secs_f64)]
     pub timeout_secs: f64,
 
     /// Total time one batch may take, in seconds, its retries and the waits

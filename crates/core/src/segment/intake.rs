@@ -20,7 +20,7 @@ use crate::jsonl::{JsonStream, StreamError};
 #[derive(Debug, Clone, clap::Args)]
 pub struct BatchArgs {
     /// Largest request body in bytes (Segment refuses bodies over 500,000).
-    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = MAX_BODY_BYTES)]
+    #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = MAX_BODY_BYTES, value_name = "BYTES")]
     pub max_body: usize,
 }
 

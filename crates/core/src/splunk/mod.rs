@@ -57,8 +57,9 @@ pub struct ConnectionArgs {
     #[arg(long, env = env::CA_FILE, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
-    /// Give up on a response that sends nothing for this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Give up on a response that sends nothing for this long (`30s`, `5m`,
+    /// or seconds).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::cli::duration_secs)]
     pub read_timeout: u64,
 }
 
