@@ -50,6 +50,19 @@ pub struct Kind {
     pub row_subject: Option<&'static str>,
 }
 
+/// A kind recognised by its rows' `result.event`, which its search names
+/// as `event="…"`.
+macro_rules! event_kind {
+    ($name:literal, $event:literal) => {
+        Kind {
+            name: $name,
+            marker: concat!("event=\"", $event, "\""),
+            row_event: Some($event),
+            row_subject: None,
+        }
+    };
+}
+
 pub const KINDS: [Kind; 8] = [
     Kind {
         name: "application",
@@ -63,42 +76,12 @@ pub const KINDS: [Kind; 8] = [
         row_event: None,
         row_subject: Some("components"),
     },
-    Kind {
-        name: "build-pipelinerun-created",
-        marker: r#"event="Build PipelineRun created""#,
-        row_event: Some("Build PipelineRun created"),
-        row_subject: None,
-    },
-    Kind {
-        name: "build-pipelinerun-started",
-        marker: r#"event="Build PipelineRun started""#,
-        row_event: Some("Build PipelineRun started"),
-        row_subject: None,
-    },
-    Kind {
-        name: "clair-scan-completed",
-        marker: r#"event="Clair scan TaskRun completed""#,
-        row_event: Some("Clair scan TaskRun completed"),
-        row_subject: None,
-    },
-    Kind {
-        name: "build-pipelinerun-ended",
-        marker: r#"event="Build PipelineRun ended""#,
-        row_event: Some("Build PipelineRun ended"),
-        row_subject: None,
-    },
-    Kind {
-        name: "release-done",
-        marker: r#"event="Release process done""#,
-        row_event: Some("Release process done"),
-        row_subject: None,
-    },
-    Kind {
-        name: "pull-request-created",
-        marker: r#"event="Pull request created""#,
-        row_event: Some("Pull request created"),
-        row_subject: None,
-    },
+    event_kind!("build-pipelinerun-created", "Build PipelineRun created"),
+    event_kind!("build-pipelinerun-started", "Build PipelineRun started"),
+    event_kind!("clair-scan-completed", "Clair scan TaskRun completed"),
+    event_kind!("build-pipelinerun-ended", "Build PipelineRun ended"),
+    event_kind!("release-done", "Release process done"),
+    event_kind!("pull-request-created", "Pull request created"),
 ];
 
 /// Splunk's answer to a search without results.
