@@ -12,6 +12,7 @@ Comments, string/char/byte/raw-string literals and lifetimes are blanked
 before braces are counted, so a `{` in any of them does not count.
 
 Usage: scripts/dev/code-shape.py [--max-lines N] [--max-depth N] [--all] [ROOT]
+       scripts/dev/code-shape.py --self-test
 Prints offenders (`path:line name  lines=N depth=D`), then one total line.
 Exit status 1 when there are offenders, 0 otherwise.
 """
@@ -172,13 +173,52 @@ def rust_files(root):
                 yield os.path.join(dirpath, name)
 
 
+SELF_TEST = r'''
+fn literals<'a, T: 'a>(s: &'a str) -> char where T: Fn(&'a str) -> bool {
+    let _ = "{{ \" {{";
+    let _ = r#"}} "{{ "#;
+    let _ = br##"{ "# {"##;
+    let _ = (b'{', b'\\', '\'', '"', '{', '\u{7b}');
+    // { { {
+    /* { /* { */ } */
+    'outer: loop { break 'outer; }
+    '}'
+}
+fn deep() { if a { if b { if c { if d { if e { if f {} } } } } } }
+fn pointer(f: fn(u8) -> u8) -> u8 { f(1) }
+trait T { fn decl(&self); fn provided(&self) { match 1 { _ => {} } } }
+#[test]
+fn a_test() { { { { { { { } } } } } } }
+#[cfg(test)]
+mod tests { fn hidden() { { { { { { { } } } } } } } }
+'''
+
+SELF_TEST_WANT = [("literals", 1, 10, 1), ("deep", 11, 1, 6),
+                  ("pointer", 12, 1, 0), ("provided", 13, 1, 2)]
+
+
+def self_test():
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".rs", delete=False) as f:
+        f.write(SELF_TEST.lstrip("\n"))
+    got = list(functions(f.name))
+    os.unlink(f.name)
+    ok = got == SELF_TEST_WANT
+    print("self-test:", "ok" if ok else f"FAILED: got {got}, want {SELF_TEST_WANT}")
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", nargs="?", default=None)
     ap.add_argument("--max-lines", type=int, default=80)
     ap.add_argument("--max-depth", type=int, default=5)
     ap.add_argument("--all", action="store_true", help="print every function")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the scanner on tricky input and exit")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     root = args.root or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates")
     root = os.path.normpath(root)
