@@ -218,6 +218,14 @@ fn in_background(
     })
 }
 
+/// The `--listen` option of the stand-in programs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenArg {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+}
+
 /// For the stand-in programs: prints `url` on the first line of stdout
 /// (what a script reads to find the stand-in) and serves until killed.
 pub fn announce_and_serve(url: &str) -> anyhow::Result<()> {

@@ -3,7 +3,6 @@
 //! stdout, optionally writes (or adds itself to) a kubeconfig, and serves
 //! until killed.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use standins::kube::{write_kubeconfig, KubeStandin, KubeconfigEntry, TestCa};
 use standins::server::Listen;
+use standins::server::ListenArg;
 
 /// Local stand-in of a Kubernetes API server (UserSignups, Namespaces,
 /// ConfigMaps).
@@ -20,9 +20,8 @@ use standins::server::Listen;
     after_help = "Example:\n  kube-standin --tls --fixtures usersignups.json --kubeconfig /tmp/kc --context host &\n  KUBECONFIG=/tmp/kc kubectl get usersignups -n toolchain-host-operator\n  KUBECONFIG=/tmp/kc get-uid-map"
 )]
 struct Args {
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
+    #[command(flatten)]
+    listen: ListenArg,
 
     /// JSON file of objects to serve: a List, an array, one object or JSON
     /// lines (repeatable).
@@ -91,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     standin.fail_all(args.fail_all);
     standin.set_delay(Duration::from_millis(args.delay_ms));
 
-    let listen = Listen::on(args.listen);
+    let listen = Listen::on(args.listen.listen);
     let (server, ca) = if args.tls {
         let ca = TestCa::generate().context("cannot generate the CA")?;
         (standin.spawn(listen.tls(&ca)?)?, Some(ca))

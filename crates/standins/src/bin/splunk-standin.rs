@@ -2,13 +2,13 @@
 //! Prints its URL (the `SPLUNK_API_URL` to use) on the first line of stdout
 //! and serves until killed.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use standins::server::Listen;
+use standins::server::ListenArg;
 use standins::splunk::{self, Config, Fault, Rule, When, KINDS};
 
 /// Local stand-in of Splunk's search export API and KV store.
@@ -18,9 +18,8 @@ use standins::splunk::{self, Config, Fault, Rule, When, KINDS};
     after_help = "Example:\n  splunk-standin --dump fixtures/s2s/sample/input.jsonl --token demo &\n  SPLUNK_API_URL=http://127.0.0.1:PORT SPLUNK_TOKEN=demo fetch-uj-records\n\nQuery kinds (querygen names): application, component, build-pipelinerun-created, build-pipelinerun-started, clair-scan-completed, build-pipelinerun-ended, release-done, pull-request-created."
 )]
 struct Args {
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
+    #[command(flatten)]
+    listen: ListenArg,
 
     /// Accepted Basic credentials, `USER:PASSWORD` (repeatable; default
     /// `admin:changeme`).
@@ -176,6 +175,6 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     segment_bridge_core::cli::init_logging("splunk-standin");
     let cfg = config(&args)?;
-    let standin = splunk::SplunkStandin::spawn_with(cfg, Listen::on(args.listen))?;
+    let standin = splunk::SplunkStandin::spawn_with(cfg, Listen::on(args.listen.listen))?;
     standins::server::announce_and_serve(&standin.url())
 }
