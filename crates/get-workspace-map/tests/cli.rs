@@ -130,9 +130,7 @@ fn no_staging_context_and_unknown_contexts_are_usage_errors() {
     let kc = dir.path().join("kc");
     write_kubeconfig(&kc, &[prod.entry("prod", "api-prod:6443")], None).unwrap();
     let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 2);
     assert!(
         err.contains("no kubeconfig context is on a staging member cluster"),
         "{err}"
@@ -144,8 +142,11 @@ fn no_staging_context_and_unknown_contexts_are_usage_errors() {
         .env("CONTEXTS", "prod m99")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("context `m99` is not in the kubeconfig"));
+    let err = testkit::failed(&out, 2);
+    assert!(
+        err.contains("context `m99` is not in the kubeconfig"),
+        "{err}"
+    );
     assert!(
         prod.standin.requests().is_empty(),
         "nothing read before the check"
@@ -202,9 +203,7 @@ fn one_dead_cluster_fails_the_run_and_no_configmap_is_written() {
         .args(["--configmap", "ws-map", "--stdout"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(
         err.contains("context `rh01`: cannot list namespaces: HTTP 503 ServiceUnavailable"),
         "{err}"
@@ -225,9 +224,11 @@ fn one_dead_cluster_fails_the_run_and_no_configmap_is_written() {
         .env("CONTEXTS", "m01")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    assert!(stderr(&out).contains("context `m01`: cannot list namespaces"));
+    let err = testkit::failed(&out, 1);
+    assert!(
+        err.contains("context `m01`: cannot list namespaces"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -244,9 +245,7 @@ fn a_slow_cluster_times_out() {
         .args(["--timeout", "1", "--retries", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    let err = testkit::failed(&out, 1);
     assert!(
         err.contains("context `rh01`: cannot list namespaces"),
         "{err}"

@@ -87,3 +87,12 @@ pub mod querygen {
     pub const TEST_INDEX_NUL: &str =
         include_str!("../../../fixtures/querygen/index-test_index.0.txt");
 }
+
+/// Asserts that a finished tool exited with `code` and printed nothing on
+/// stdout (a failure writes nothing partial); returns its stderr.
+pub fn failed(o: &Output, code: i32) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    assert_eq!(stdout(o), "", "nothing on stdout when failing");
+    err
+}
