@@ -7,7 +7,8 @@ inside the body (the body's own braces are depth 0; every `{` opened inside,
 by a block, closure, match, match arm or struct literal, adds one).
 
 Skipped: `tests/`, `examples/` and `benches/` folders, items marked
-`#[cfg(test)]` (usually a `mod tests { .. }`) and functions marked `#[test]`.
+`#[cfg(test)]`/`#[cfg(all(test, ..))]` (usually a `mod tests { .. }`) and
+functions marked `#[test]` or `#[tokio::test(..)]`.
 Comments, string/char/byte/raw-string literals and lifetimes are blanked
 before braces are counted, so a `{` in any of them does not count.
 
@@ -92,7 +93,8 @@ def blank(src):
     return "".join(out)
 
 
-ATTR_TEST = re.compile(r"#\s*\[\s*(cfg\s*\(\s*test\s*\)|test)\s*\]")
+ATTR_TEST = re.compile(
+    r"#\s*\[\s*(cfg\s*\(\s*(all\s*\(\s*)?test\b[^\]]*\)|(tokio\s*::\s*)?test(\s*\([^\]]*\))?)\s*\]")
 FN_RE = re.compile(r"(?<![A-Za-z0-9_])fn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -189,6 +191,10 @@ fn pointer(f: fn(u8) -> u8) -> u8 { f(1) }
 trait T { fn decl(&self); fn provided(&self) { match 1 { _ => {} } } }
 #[test]
 fn a_test() { { { { { { { } } } } } } }
+#[tokio::test(flavor = "multi_thread")]
+async fn b_test() { { { { { { { } } } } } } }
+#[cfg(all(test, unix))]
+fn c_test() { { { { { { { } } } } } } }
 #[cfg(test)]
 mod tests { fn hidden() { { { { { { { } } } } } } } }
 '''
