@@ -325,6 +325,36 @@ fn answer(status: StatusCode, body: &'static str) -> Answer {
     Ok(r)
 }
 
+/// The answer of the first fault that hits request `n`, after the delays
+/// of the slow ones.
+async fn injected(shared: &Shared, n: u64) -> Option<Answer> {
+    for fault in shared.config.faults.iter().filter(|f| f.when.hits(n)) {
+        let (status, retry_after) = match fault.kind {
+            FaultKind::Slow(d) => {
+                tokio::time::sleep(d).await;
+                continue;
+            }
+            FaultKind::Drop => return Some(Err(DropConnection)),
+            FaultKind::StatusUntil { status, in_secs } => {
+                let at = std::time::SystemTime::now() + Duration::from_secs(in_secs);
+                let date = hyper::header::HeaderValue::from_str(&httpdate::fmt_http_date(at));
+                (status, date.ok())
+            }
+            FaultKind::Status {
+                status,
+                retry_after,
+            } => (status, retry_after.map(hyper::header::HeaderValue::from)),
+        };
+        let mut r = Response::new(Full::new(Bytes::from_static(b"fault injected")));
+        *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(v) = retry_after {
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+        }
+        return Some(Ok(r));
+    }
+    None
+}
+
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let n = {
         let mut r = shared.received();
@@ -343,34 +373,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         r.wire_bytes += body.len() as u64;
     }
 
-    for fault in shared.config.faults.iter().filter(|f| f.when.hits(n)) {
-        match fault.kind {
-            FaultKind::Slow(d) => tokio::time::sleep(d).await,
-            FaultKind::Drop => return Err(DropConnection),
-            FaultKind::StatusUntil { status, in_secs } => {
-                let at = std::time::SystemTime::now() + Duration::from_secs(in_secs);
-                let mut r = Response::new(Full::new(Bytes::from_static(b"fault injected")));
-                *r.status_mut() =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                if let Ok(v) = hyper::header::HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
-                    r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
-                }
-                return Ok(r);
-            }
-            FaultKind::Status {
-                status,
-                retry_after,
-            } => {
-                let mut r = Response::new(Full::new(Bytes::from_static(b"fault injected")));
-                *r.status_mut() =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                if let Some(ra) = retry_after {
-                    r.headers_mut()
-                        .insert(hyper::header::RETRY_AFTER, ra.into());
-                }
-                return Ok(r);
-            }
-        }
+    if let Some(faulted) = injected(&shared, n).await {
+        return faulted;
     }
 
     if parts.uri.path() != "/v1/batch" {
