@@ -157,6 +157,17 @@ impl Recorded {
         self
     }
 
+    /// Whether the body is form-encoded (`application/x-www-form-urlencoded`).
+    pub fn is_form(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+    }
+
     /// The decoded value of form field `name` (the first, if repeated).
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params

@@ -555,55 +555,20 @@ mod tests {
         let s = SegmentStandin::spawn(Config::new("k")).unwrap();
         let ev =
             |id: &str| format!(r#"{{"messageId":"{id}","userId":"u","type":"track","event":"e"}}"#);
-        assert_eq!(
-            post(&s, OK, JSON, &format!(r#"{{"batch":[{}]}}"#, ev("a"))),
-            Ok(200)
-        );
-        assert_eq!(
-            post(
-                &s,
-                OK,
-                "application/json; charset=utf-8",
-                &format!(r#"{{"batch":[{}]}}"#, ev("b"))
-            ),
-            Ok(200)
-        );
-        // Refused whole: auth, content type, invalid JSON, size.
-        assert_eq!(
-            post(&s, None, JSON, &format!(r#"{{"batch":[{}]}}"#, ev("x"))),
-            Ok(401)
-        );
-        assert_eq!(
-            post(
-                &s,
-                Some(("k", "pw")),
-                JSON,
-                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
-            ),
-            Ok(401)
-        );
-        assert_eq!(
-            post(
-                &s,
-                Some(("other", "")),
-                JSON,
-                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
-            ),
-            Ok(401)
-        );
-        assert_eq!(
-            post(
-                &s,
-                OK,
-                "text/plain",
-                &format!(r#"{{"batch":[{}]}}"#, ev("x"))
-            ),
-            Ok(400)
-        );
-        assert_eq!(
-            post(&s, OK, JSON, &format!(r#"{{"batch":[{}]"#, ev("x"))),
-            Ok(400)
-        );
+        let batch = |id: &str| format!(r#"{{"batch":[{}]}}"#, ev(id));
+        let utf8 = "application/json; charset=utf-8";
+        // Accepted; then refused whole: auth, content type, invalid JSON.
+        for (auth, content_type, body, want) in [
+            (OK, JSON, batch("a"), 200),
+            (OK, utf8, batch("b"), 200),
+            (None, JSON, batch("x"), 401),
+            (Some(("k", "pw")), JSON, batch("x"), 401),
+            (Some(("other", "")), JSON, batch("x"), 401),
+            (OK, "text/plain", batch("x"), 400),
+            (OK, JSON, format!(r#"{{"batch":[{}]"#, ev("x")), 400),
+        ] {
+            assert_eq!(post(&s, auth, content_type, &body), Ok(want), "{body}");
+        }
         assert_eq!(post(&s, OK, JSON, r#"{"batch":{}}"#), Ok(400));
         let pad = "p".repeat(500_000);
         let big = format!(r#"{{"batch":[{}],"pad":"{pad}"}}"#, ev("x"));

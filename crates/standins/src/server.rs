@@ -87,12 +87,7 @@ impl Drop for RunningServer {
 /// that fails its handshake (wrong CA) or stalls in it doesn't hold up the
 /// others.
 pub fn spawn_router(router: axum::Router, listen: Listen) -> std::io::Result<RunningServer> {
-    let scheme = if listen.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    in_background(listen.addr, scheme, move |listener, stop| {
+    in_background(&listen.clone(), move |listener, stop| {
         Box::pin(async move {
             let served = match listen.tls {
                 None => {
@@ -132,12 +127,7 @@ where
     Fut: std::future::Future<Output = ServiceResult<E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    let scheme = if listen.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    in_background(listen.addr, scheme, move |listener, stop| {
+    in_background(&listen.clone(), move |listener, stop| {
         Box::pin(async move {
             match listen.tls {
                 None => serve_connections(listener, service, stop).await,
@@ -175,15 +165,19 @@ where
 
 type ServeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// Binds `addr`, then runs the future `serve(listener, stop)` makes on a
-/// tokio runtime of its own in a background thread; `stop` completes when
-/// the returned server is dropped.
+/// Binds `listen.addr`, then runs the future `serve(listener, stop)` makes
+/// on a tokio runtime of its own in a background thread; `stop` completes
+/// when the returned server is dropped.
 fn in_background(
-    addr: SocketAddr,
-    scheme: &'static str,
+    listen: &Listen,
     serve: impl FnOnce(tokio::net::TcpListener, ServeFuture) -> ServeFuture + Send + 'static,
 ) -> std::io::Result<RunningServer> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
+    let scheme = if listen.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let std_listener = std::net::TcpListener::bind(listen.addr)?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();

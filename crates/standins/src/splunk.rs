@@ -527,15 +527,7 @@ fn refusal(rec: &Recorded) -> Option<Response> {
     if !rec.authorized {
         return Some(unauthorized());
     }
-    let form = rec
-        .content_type
-        .as_deref()
-        .and_then(|t| t.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !form {
+    if !rec.is_form() {
         return Some(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
     }
     let search = rec.param("search").unwrap_or_default().trim_start();
