@@ -105,12 +105,10 @@ fn a_list_that_keeps_expiring_fails_with_nothing_written() {
     let su = setup();
     su.host.standin.expire_next_continue(100);
     let out = su.run(&["--page-size", "2"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
+    let err = testkit::failed(&out, 1);
     assert!(
-        stderr(&out).contains("list of usersignups restarted 5 times"),
-        "{}",
-        stderr(&out)
+        err.contains("list of usersignups restarted 5 times"),
+        "{err}"
     );
 }
 
@@ -172,12 +170,8 @@ fn wrong_ca_and_wrong_token_fail() {
         ],
     );
     let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("HTTP 401 Unauthorized"),
-        "{}",
-        stderr(&out)
-    );
+    let err = testkit::failed(&out, 1);
+    assert!(err.contains("HTTP 401 Unauthorized"), "{err}");
     assert!(!stderr(&out).contains("wrong"), "the token never shows");
     // 401 is not retried.
     assert_eq!(host.standin.requests_to(USERSIGNUPS_PATH).len(), 1);
@@ -189,13 +183,8 @@ fn empty_map_fails_unless_allowed() {
     let host = TlsCluster::start(KubeStandin::new(), "t").unwrap();
     let kc = kubeconfig(dir.path(), "kc", &[host.entry("host", "host-cluster")]);
     let out = tool(dir.path()).env("KUBECONFIG", &kc).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    assert!(
-        stderr(&out).contains("the map is empty"),
-        "{}",
-        stderr(&out)
-    );
+    let err = testkit::failed(&out, 1);
+    assert!(err.contains("the map is empty"), "{err}");
 
     let out = tool(dir.path())
         .env("KUBECONFIG", &kc)
@@ -211,29 +200,24 @@ fn unknown_context_and_missing_kubeconfig_are_usage_errors() {
     let su = setup();
     let (dir, host) = (&su.dir, &su.host);
     let out = su.run(&["--context", "nope"]);
-    assert_eq!(out.status.code(), Some(2));
+    let err = testkit::failed(&out, 2);
     assert!(
-        stderr(&out).contains("context `nope` is not in the kubeconfig (it has: `host`)"),
-        "{}",
-        stderr(&out)
+        err.contains("context `nope` is not in the kubeconfig (it has: `host`)"),
+        "{err}"
     );
     assert!(host.standin.requests().is_empty());
 
     // No KUBECONFIG, no ~/.kube/config, not in a pod.
     let out = tool(dir.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no kubeconfig"), "{}", stderr(&out));
+    let err = testkit::failed(&out, 2);
+    assert!(err.contains("no kubeconfig"), "{err}");
 
     let out = tool(dir.path())
         .env("KUBECONFIG", dir.path().join("missing"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot read kubeconfig"),
-        "{}",
-        stderr(&out)
-    );
+    let err = testkit::failed(&out, 2);
+    assert!(err.contains("cannot read kubeconfig"), "{err}");
 }
 
 #[test]

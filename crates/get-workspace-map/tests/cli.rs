@@ -4,6 +4,7 @@
 //! or slow cluster, and ConfigMap publishing.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::json;
@@ -57,6 +58,16 @@ fn tool(home: &Path) -> Command {
     testkit::tool("get-workspace-map", home)
 }
 
+/// The tool run with `KUBECONFIG=kc`, `CONTEXTS=contexts` and `args`.
+fn run(home: &Path, kc: &Path, contexts: &str, args: &[&str]) -> Output {
+    tool(home)
+        .env("KUBECONFIG", kc)
+        .env("CONTEXTS", contexts)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 const NAMESPACES_PATH: &str = "/api/v1/namespaces";
 
 #[test]
@@ -68,12 +79,7 @@ fn contexts_are_merged_in_order_later_contexts_win() {
         ("m01 rh01", "expected-m01-rh01.json"),
         ("  rh01   m01 ", "expected-rh01-m01.json"),
     ] {
-        let out = tool(dir.path())
-            .env("KUBECONFIG", &kc)
-            .env("CONTEXTS", contexts)
-            .args(["--page-size", "1"])
-            .output()
-            .unwrap();
+        let out = run(dir.path(), &kc, contexts, &["--page-size", "1"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(stdout(&out), fixture(expected), "CONTEXTS={contexts}");
         let err = stderr(&out);
@@ -137,13 +143,12 @@ fn no_staging_context_and_unknown_contexts_are_usage_errors() {
     );
     assert!(err.contains("hint: set CONTEXTS"), "{err}");
 
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .env("CONTEXTS", "prod m99")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("context `m99` is not in the kubeconfig"));
+    let out = run(dir.path(), &kc, "prod m99", &[]);
+    let err = testkit::failed(&out, 2);
+    assert!(
+        err.contains("context `m99` is not in the kubeconfig"),
+        "{err}"
+    );
     assert!(
         prod.standin.requests().is_empty(),
         "nothing read before the check"
@@ -216,14 +221,12 @@ fn one_dead_cluster_fails_the_run_and_no_configmap_is_written() {
 
     // A cluster nobody listens on fails the same way.
     drop(c);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &src)
-        .env("CONTEXTS", "m01")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    assert!(stderr(&out).contains("context `m01`: cannot list namespaces"));
+    let out = run(dir.path(), &src, "m01", &[]);
+    let err = testkit::failed(&out, 1);
+    assert!(
+        err.contains("context `m01`: cannot list namespaces"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -253,12 +256,7 @@ fn context_flags_add_to_contexts() {
     let dir = tempfile::tempdir().unwrap();
     let c = Clusters::start();
     let kc = c.kubeconfig(dir.path());
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &kc)
-        .env("CONTEXTS", "rh01")
-        .args(["--context", "m01"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &kc, "rh01", &["--context", "m01"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), fixture("expected-rh01-m01.json"));
 }

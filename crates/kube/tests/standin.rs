@@ -11,6 +11,7 @@ use segment_bridge_kube::list::{list_all, ListError, ListOptions};
 use segment_bridge_kube::{configmap, Cluster, Source, Timeouts};
 use serde_json::json;
 use standins::kube::{kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};
+use standins::server::RunningServer;
 
 fn namespaces(n: usize) -> KubeStandin {
     let s = KubeStandin::new();
@@ -32,6 +33,14 @@ async fn client_for(entry: KubeconfigEntry) -> Cluster {
     source.cluster(None, Timeouts::default()).await.unwrap()
 }
 
+/// `s` served on loopback and a client of it (the server stops when the
+/// first half is dropped).
+async fn served(s: &KubeStandin) -> (RunningServer, Cluster) {
+    let server = s.serve().unwrap();
+    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    (server, c)
+}
+
 fn no_sleep(retries: u32) -> RetryPolicy {
     let mut p = RetryPolicy::new(retries);
     p.scale = 0.0;
@@ -48,8 +57,7 @@ fn names(items: &[Namespace]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_remaining_item_count_only_without_selector() {
     let s = namespaces(10);
-    let server = s.serve().unwrap();
-    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let (_server, c) = served(&s).await;
     let api: Api<Namespace> = Api::all(c.client.clone());
     let page = api.list(&ListParams::default().limit(4)).await.unwrap();
     assert_eq!(page.items.len(), 4);
@@ -86,8 +94,7 @@ async fn pages_carry_remaining_item_count_only_without_selector() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_all_restarts_after_410_and_gives_up_eventually() {
     let s = namespaces(7);
-    let server = s.serve().unwrap();
-    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let (_server, c) = served(&s).await;
     let api: Api<Namespace> = Api::all(c.client.clone());
 
     let listed = list_all(&api, &ListOptions::new(2, no_sleep(0)))
@@ -135,8 +142,7 @@ async fn list_all_restarts_after_410_and_gives_up_eventually() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_failures_are_retried_others_are_not() {
     let s = namespaces(3);
-    let server = s.serve().unwrap();
-    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let (_server, c) = served(&s).await;
     let api: Api<Namespace> = Api::all(c.client.clone());
     s.fail_next(2, 500);
     let listed = list_all(&api, &ListOptions::new(0, no_sleep(3)))
@@ -154,8 +160,7 @@ async fn transient_failures_are_retried_others_are_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configmap_apply_create_get_and_size_limit() {
     let s = KubeStandin::new();
-    let server = s.serve().unwrap();
-    let c = client_for(KubeconfigEntry::new("c", "c", server.url())).await;
+    let (_server, c) = served(&s).await;
 
     let cm = configmap::apply(c.client.clone(), "ns", "map", "m.json", "{}\n")
         .await

@@ -50,6 +50,19 @@ pub struct Kind {
     pub row_subject: Option<&'static str>,
 }
 
+/// A kind recognised by its rows' `result.event`, which its search names
+/// as `event="…"`.
+macro_rules! event_kind {
+    ($name:literal, $event:literal) => {
+        Kind {
+            name: $name,
+            marker: concat!("event=\"", $event, "\""),
+            row_event: Some($event),
+            row_subject: None,
+        }
+    };
+}
+
 pub const KINDS: [Kind; 8] = [
     Kind {
         name: "application",
@@ -63,42 +76,12 @@ pub const KINDS: [Kind; 8] = [
         row_event: None,
         row_subject: Some("components"),
     },
-    Kind {
-        name: "build-pipelinerun-created",
-        marker: r#"event="Build PipelineRun created""#,
-        row_event: Some("Build PipelineRun created"),
-        row_subject: None,
-    },
-    Kind {
-        name: "build-pipelinerun-started",
-        marker: r#"event="Build PipelineRun started""#,
-        row_event: Some("Build PipelineRun started"),
-        row_subject: None,
-    },
-    Kind {
-        name: "clair-scan-completed",
-        marker: r#"event="Clair scan TaskRun completed""#,
-        row_event: Some("Clair scan TaskRun completed"),
-        row_subject: None,
-    },
-    Kind {
-        name: "build-pipelinerun-ended",
-        marker: r#"event="Build PipelineRun ended""#,
-        row_event: Some("Build PipelineRun ended"),
-        row_subject: None,
-    },
-    Kind {
-        name: "release-done",
-        marker: r#"event="Release process done""#,
-        row_event: Some("Release process done"),
-        row_subject: None,
-    },
-    Kind {
-        name: "pull-request-created",
-        marker: r#"event="Pull request created""#,
-        row_event: Some("Pull request created"),
-        row_subject: None,
-    },
+    event_kind!("build-pipelinerun-created", "Build PipelineRun created"),
+    event_kind!("build-pipelinerun-started", "Build PipelineRun started"),
+    event_kind!("clair-scan-completed", "Clair scan TaskRun completed"),
+    event_kind!("build-pipelinerun-ended", "Build PipelineRun ended"),
+    event_kind!("release-done", "Release process done"),
+    event_kind!("pull-request-created", "Pull request created"),
 ];
 
 /// Splunk's answer to a search without results.
@@ -769,20 +752,51 @@ fn kv_gate(g: &mut Inner, mut rec: Recorded) -> Option<Response> {
     verdict
 }
 
-/// `GET` (read back) and `DELETE` (remove every document) of a collection.
-async fn kv_collection(
-    State(h): State<Handle>,
-    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
+/// What every KV store handler takes from a request: the collection named
+/// in the path (`…/storage/collections/data/{collection}`)
+/// and what [`record`] keeps.
+struct KvCall {
+    collection: String,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
+}
+
+impl KvCall {
+    fn record(&self, cfg: &Config, body: &[u8]) -> Recorded {
+        record(cfg, &self.method, &self.uri, &self.headers, body)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for KvCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let UrlPath((_owner, _app, collection)) =
+            UrlPath::<(String, String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        Ok(KvCall {
+            collection,
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// `GET` (read back) and `DELETE` (remove every document) of a collection.
+async fn kv_collection(State(h): State<Handle>, call: KvCall) -> Response {
     let mut g = h.lock();
-    let rec = record(&g.cfg, &method, &uri, &headers, b"");
+    let rec = call.record(&g.cfg, b"");
     if let Some(r) = kv_gate(&mut g, rec) {
         return r;
     }
-    if method == Method::DELETE {
+    let coll = call.collection;
+    if call.method == Method::DELETE {
         g.collections.remove(&coll);
         return StatusCode::OK.into_response();
     }
@@ -794,20 +808,14 @@ async fn kv_collection(
     json_response(StatusCode::OK, Value::Array(docs).to_string())
 }
 
-async fn kv_batch_save(
-    State(h): State<Handle>,
-    UrlPath((_owner, _app, coll)): UrlPath<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn kv_batch_save(State(h): State<Handle>, call: KvCall, body: Bytes) -> Response {
     let docs: Option<Vec<Value>> = serde_json::from_slice(&body).ok();
     let mut g = h.lock();
     let rec = Recorded {
         documents: docs.as_ref().map(Vec::len),
-        ..record(&g.cfg, &method, &uri, &headers, &body)
+        ..call.record(&g.cfg, &body)
     };
+    let coll = call.collection;
     if let Some(r) = kv_gate(&mut g, rec) {
         return r;
     }

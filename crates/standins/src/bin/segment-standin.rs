@@ -7,12 +7,12 @@
 //! ```
 
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use standins::segment::{Config, Fault, SegmentStandin};
+use standins::server::ListenArg;
 
 /// Serves a local stand-in of Segment's batch API (POST /v1/batch) that
 /// behaves as docs/apis/segment.md describes and fails on demand.
@@ -24,9 +24,8 @@ use standins::segment::{Config, Fault, SegmentStandin};
                   SEGMENT_BATCH_API=$(cat seg.url) SEGMENT_WRITE_KEY=demo segment-mass-uploader < events.jsonl"
 )]
 struct Args {
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
+    #[command(flatten)]
+    listen: ListenArg,
     /// The write key clients must send as the Basic-auth user name.
     #[arg(long, default_value = "demo")]
     write_key: String,
@@ -63,13 +62,13 @@ fn main() -> ExitCode {
     config.print_events = args.print_events;
     config.record_events = !args.no_record;
     config.refuse_marked = args.refuse_marked;
-    let standin = match SegmentStandin::spawn_on(config, args.listen) {
+    let standin = match SegmentStandin::spawn_on(config, args.listen.listen) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),
                 "segment-standin: error: cannot listen on {}: {e}",
-                args.listen
+                args.listen.listen
             );
             return ExitCode::from(2);
         }
