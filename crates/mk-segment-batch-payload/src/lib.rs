@@ -77,7 +77,12 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     payload::write_payload(output, events)
         .and_then(|()| output.write_all(b"\n"))
         .map_err(Error::Write)?;
-    tracing::debug!(events = spans.len(), bytes, "{} events, {bytes} bytes", spans.len());
+    tracing::debug!(
+        events = spans.len(),
+        bytes,
+        "{} events, {bytes} bytes",
+        spans.len()
+    );
     Ok(Outcome::ok()
         .count("events_read", spans.len() as u64)
         .count("bytes", bytes as u64))

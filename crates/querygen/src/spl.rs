@@ -327,53 +327,12 @@ impl Step {
             Step::StatusCondition {
                 condition_type,
                 tests,
-            } => {
-                let find = format!(
-                    "eval {CONDITION_INDEX}=mvfind('{CONDITIONS}.type', \"{condition_type}\")"
-                );
-                let mut filter = format!("where isnotnull({CONDITION_INDEX})");
-                for (attr, test) in *tests {
-                    filter.push_str(" AND ");
-                    match test {
-                        Test::In(values) => {
-                            condition_attr(&mut filter, attr);
-                            filter.push_str(" IN (");
-                            for (i, v) in values.iter().enumerate() {
-                                if i > 0 {
-                                    filter.push_str(", ");
-                                }
-                                filter.push('"');
-                                filter.push_str(v);
-                                filter.push('"');
-                            }
-                            filter.push(')');
-                        }
-                        Test::Like(pattern) => {
-                            filter.push_str("like(");
-                            condition_attr(&mut filter, attr);
-                            filter.push_str(", \"");
-                            filter.push_str(pattern);
-                            filter.push_str("\")");
-                        }
-                    }
-                }
-                vec![find, filter]
-            }
+            } => status_condition(condition_type, tests),
             Step::TaskResult {
                 name,
                 into,
                 extract,
-            } => {
-                let mut cmds = vec![
-                    format!("eval {TASK_RESULT_INDEX}=mvfind('{TASK_RESULTS}.name', \"{name}\")"),
-                    format!("where isnotnull({TASK_RESULT_INDEX})"),
-                    format!("eval {into}=mvindex('{TASK_RESULTS}.value', {TASK_RESULT_INDEX})"),
-                ];
-                for path in *extract {
-                    cmds.push(spath(into, path, &format!("{into}.{path}")));
-                }
-                cmds
-            }
+            } => task_result(name, into, extract),
             Step::Spath {
                 input,
                 path,
@@ -390,6 +349,59 @@ impl Step {
             Step::Dedup { field, sortby } => vec![format!("dedup {field} sortby {sortby}")],
         }
     }
+}
+
+/// `eval` the index of the status condition of this type, keep the
+/// objects that have one and pass every test on its attributes.
+fn status_condition(condition_type: &str, tests: &[(&str, Test)]) -> Vec<String> {
+    let find = format!("eval {CONDITION_INDEX}=mvfind('{CONDITIONS}.type', \"{condition_type}\")");
+    let mut filter = format!("where isnotnull({CONDITION_INDEX})");
+    for (attr, test) in tests {
+        filter.push_str(" AND ");
+        condition_test(&mut filter, attr, test);
+    }
+    vec![find, filter]
+}
+
+/// One test on a status condition's attribute: `attr IN ("a", "b")` or
+/// `like(attr, "pattern")`.
+fn condition_test(filter: &mut String, attr: &str, test: &Test) {
+    match test {
+        Test::In(values) => {
+            condition_attr(filter, attr);
+            filter.push_str(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    filter.push_str(", ");
+                }
+                filter.push('"');
+                filter.push_str(v);
+                filter.push('"');
+            }
+            filter.push(')');
+        }
+        Test::Like(pattern) => {
+            filter.push_str("like(");
+            condition_attr(filter, attr);
+            filter.push_str(", \"");
+            filter.push_str(pattern);
+            filter.push_str("\")");
+        }
+    }
+}
+
+/// The value of the task result `name` into the field `into`, then the
+/// JSON paths to extract from it.
+fn task_result(name: &str, into: &str, extract: &[&str]) -> Vec<String> {
+    let mut cmds = vec![
+        format!("eval {TASK_RESULT_INDEX}=mvfind('{TASK_RESULTS}.name', \"{name}\")"),
+        format!("where isnotnull({TASK_RESULT_INDEX})"),
+        format!("eval {into}=mvindex('{TASK_RESULTS}.value', {TASK_RESULT_INDEX})"),
+    ];
+    for path in extract {
+        cmds.push(spath(into, path, &format!("{into}.{path}")));
+    }
+    cmds
 }
 
 fn spath(input: &str, path: &str, output: &str) -> String {

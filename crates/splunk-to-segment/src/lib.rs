@@ -145,7 +145,17 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
     if !args.quiet {
-        tracing::info!("{}", counts.summary());
+        tracing::info!(
+            read = counts.read,
+            emitted = counts.emitted,
+            markers_skipped = counts.markers,
+            dropped_no_workspace = counts.no_workspace,
+            dropped_no_owner_id = counts.no_owner_id,
+            dropped_no_user_id = counts.no_user_id,
+            rejected = counts.rejected,
+            "{}",
+            counts.summary()
+        );
     }
     Ok(Outcome::from_rejects(counts.rejected)
         .count("events_read", counts.read)
@@ -154,5 +164,18 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         .count("dropped_no_workspace", counts.no_workspace)
         .count("dropped_no_owner_id", counts.no_owner_id)
         .count("dropped_no_user_id", counts.no_user_id)
+        .count_by(
+            "events_dropped",
+            "reason",
+            "no_workspace",
+            counts.no_workspace,
+        )
+        .count_by(
+            "events_dropped",
+            "reason",
+            "no_owner_id",
+            counts.no_owner_id,
+        )
+        .count_by("events_dropped", "reason", "no_user_id", counts.no_user_id)
         .count("events_rejected", counts.rejected))
 }

@@ -186,16 +186,7 @@ impl<R: BufRead> ExportReader<R> {
                 }
             };
             if let Some(messages) = &raw.messages {
-                for m in messages {
-                    if m.kind.eq_ignore_ascii_case("ERROR") || m.kind.eq_ignore_ascii_case("FATAL")
-                    {
-                        return Err(StreamError::Message {
-                            kind: m.kind.to_ascii_uppercase(),
-                            text: m.text.clone(),
-                        });
-                    }
-                    self.stats.notes.push(format!("{}: {}", m.kind, m.text));
-                }
+                note_messages(&mut self.stats, messages)?;
             }
             if raw.preview == Some(true) {
                 if raw.result.is_some() {
@@ -212,20 +203,24 @@ impl<R: BufRead> ExportReader<R> {
                 let start = r.get().as_ptr() as usize - self.current.as_ptr() as usize;
                 start..start + r.get().len()
             });
-            if result_range.is_some() {
-                self.stats.rows += 1;
-            } else {
-                self.stats.markers += 1;
-            }
-            // A row without `lastrow` opens (or continues) a set; `lastrow`
-            // closes it.
-            self.open = !lastrow;
-            self.closed_once |= lastrow;
+            self.count_final(result_range.is_some(), lastrow);
             return Ok(Some(FinalLine {
                 line: &self.current,
                 result: result_range.map(|r| &self.current[r]),
             }));
         }
+    }
+
+    /// Counts a final line: a row or a marker. A row without `lastrow`
+    /// opens (or continues) a set; `lastrow` closes it.
+    fn count_final(&mut self, row: bool, lastrow: bool) {
+        if row {
+            self.stats.rows += 1;
+        } else {
+            self.stats.markers += 1;
+        }
+        self.open = !lastrow;
+        self.closed_once |= lastrow;
     }
 
     fn finish(&mut self) -> Result<(), StreamError> {
@@ -240,6 +235,21 @@ impl<R: BufRead> ExportReader<R> {
         }
         Ok(())
     }
+}
+
+/// A message line: ERROR and FATAL fail the response, the others are kept
+/// as notes.
+fn note_messages(stats: &mut StreamStats, messages: &[Message]) -> Result<(), StreamError> {
+    for m in messages {
+        if m.kind.eq_ignore_ascii_case("ERROR") || m.kind.eq_ignore_ascii_case("FATAL") {
+            return Err(StreamError::Message {
+                kind: m.kind.to_ascii_uppercase(),
+                text: m.text.clone(),
+            });
+        }
+        stats.notes.push(format!("{}: {}", m.kind, m.text));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
