@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "test-main-job-kill: FAIL: $*" >&2; exit 1; }
 
-fixtures=$root/crates/fetch-uj-records/tests/fixtures/s2s-sample
+fixtures=$root/fixtures/s2s/sample
 now=1700074800
 gap_start=$((now - 20 * 3600))
 

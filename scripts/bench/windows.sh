@@ -36,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fixtures=$root/crates/fetch-uj-records/tests/fixtures/s2s-sample
+fixtures=$root/fixtures/s2s/sample
 t0=1700002800 # on the hour
 first=$((t0 + 3600))
 
