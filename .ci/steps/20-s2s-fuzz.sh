@@ -11,5 +11,5 @@ cd "$(dirname "$0")/../.."
 cases=${S2S_FUZZ_CASES:-4000}
 start=$SECONDS
 PROPTEST_CASES=$cases timeout 170 \
-  cargo test -p splunk-to-segment --locked --test fuzz --test prop -- --test-threads 2
+  cargo test -p splunk-to-segment --locked --test it -- fuzz:: prop:: --test-threads 2
 echo "20-s2s-fuzz: $cases cases per property in $((SECONDS - start))s"

@@ -2,9 +2,7 @@
 //! stand-in: the query is retried, then named, the exit is non-zero, and the
 //! other queries' rows still come out, once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use standins::splunk::{Config, Fault};
 
 /// The faulty query: "Release Succeeded or Failed events" (6 rows).

@@ -2,7 +2,6 @@
 //! in temporary files, and a reference implementation of the transform
 //! (`docs/tools/splunk-to-segment.md`) over
 //! `serde_json::Value` to compare the fast path against.
-#![allow(dead_code)]
 
 pub mod gen;
 
@@ -216,7 +215,7 @@ pub fn canonical(line: &str) -> String {
 }
 
 pub fn event_names() -> Value {
-    serde_json::from_str(include_str!("../../src/event-names.json")).unwrap()
+    serde_json::from_str(include_str!("../../../src/event-names.json")).unwrap()
 }
 
 /// No white space outside strings.

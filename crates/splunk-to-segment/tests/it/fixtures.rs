@@ -1,9 +1,7 @@
 //! The reference fixture of the original implementation, reproduced byte for
 //! byte by the binary and record for record (keys in order) in-process.
 
-mod common;
-
-use common::{fixture, keys, parse_lines};
+use crate::common::{fixture, keys, parse_lines};
 use segment_bridge_core::ExitStatus;
 
 #[test]

@@ -8,13 +8,11 @@
 //! test --workspace` does); otherwise the first and last stage run
 //! in-process through the same library functions their binaries call.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::TOKEN;
+use crate::common::TOKEN;
 use standins::splunk::{rules_for_kinds, split_dump, Config, SplunkStandin};
 
 /// The sample of the reference fixtures (`s2s/sample`).

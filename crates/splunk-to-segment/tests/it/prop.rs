@@ -3,11 +3,9 @@
 //! doesn't depend on how the input arrives (chunking) nor on the number of
 //! worker threads.
 
-mod common;
-
 use std::io::{BufRead, Read};
 
-use common::{canonical, event_names, gen, is_compact, reference, Ref};
+use crate::common::{canonical, event_names, gen, is_compact, reference, Ref};
 use proptest::prelude::*;
 use serde_json::Value;
 use splunk_to_segment::{Args, InputFormat};

@@ -3,12 +3,10 @@
 //! `set -o pipefail` pipelines with `head` don't fail. This makes the pipe
 //! break for real: the reader closes after one line while megabytes remain.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
-use common::fixture;
+use crate::common::fixture;
 
 #[test]
 fn closed_stdout_is_a_quiet_exit_0() {

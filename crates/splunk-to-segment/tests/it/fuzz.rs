@@ -7,9 +7,7 @@
 //! `PROPTEST_CASES` sets the number of cases (256 by default); CI runs a
 //! larger number in `.ci/steps/20-s2s-fuzz.sh`.
 
-mod common;
-
-use common::{gen, is_compact};
+use crate::common::{gen, is_compact};
 use proptest::prelude::*;
 use serde_json::Value;
 use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};

@@ -1,6 +1,5 @@
 //! Shared set-up of the tests: a Splunk stand-in serving its own rows to
 //! each of the eight queries, and the tool's command wired to it.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 

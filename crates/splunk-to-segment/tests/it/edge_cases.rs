@@ -1,12 +1,10 @@
 //! One test per edge case `docs/tools/splunk-to-segment.md` names, driving the real binary.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{keys, parse_lines, result, row, Maps};
+use crate::common::{keys, parse_lines, result, row, Maps};
 use serde_json::{json, Value};
 
 /// Runs the binary on `input`; returns (exit code, stdout lines, stderr).

@@ -5,13 +5,11 @@
 //! the original's, record for record (here even byte for byte, as `jq .`
 //! prints number literals the way jq's own output does).
 
-mod common;
-
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Stdio};
 
-use common::{fixture, parse_lines};
+use crate::common::{fixture, parse_lines};
 
 const JQ: &str = "/usr/bin/jq";
 

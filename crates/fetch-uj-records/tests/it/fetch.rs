@@ -1,9 +1,7 @@
 //! fetch-uj-records against the Splunk stand-in: rows out = rows served,
 //! configuration on the wire, credentials.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use standins::splunk::{AuthKind, Config, SplunkStandin, KINDS};
 
 #[test]
