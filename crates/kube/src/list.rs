@@ -1,5 +1,5 @@
 //! Listing every object of a type on a big cluster: pages of `limit` objects
-//! joined by continue tokens (API-FACTS.md). A page that fails transiently
+//! joined by continue tokens (docs/apis/kubernetes.md). A page that fails transiently
 //! (connection error, timeout, 429, 5xx but 501) is retried with the
 //! project's retry policy; a 410 Gone means the continue token expired (the
 //! server compacted its history), and the only correct answer is to start
