@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
@@ -156,9 +156,9 @@ fn valid_directive(d: &str) -> bool {
 /// the error can be reported, and the error is returned.
 pub fn init(tool: &'static str) -> Result<(), ConfigError> {
     let var = |name| std::env::var(name).ok();
-    let format = format_from(var(env::LOG_FORMAT).as_deref());
+    let format_setting = format_from(var(env::LOG_FORMAT).as_deref());
     let filter = filter_from(var(env::LOG_LEVEL).as_deref(), var("RUST_LOG").as_deref());
-    let json = matches!(format, Ok(Format::Json));
+    let json = matches!(format_setting, Ok(Format::Json));
     let _ = JSON.set(json);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(match &filter {
@@ -166,22 +166,23 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
             Err(_) => EnvFilter::new(DEFAULT_FILTER),
         })
         .with_writer(|| Stderr);
-    let _ = if json {
-        builder.event_format(Json { tool }).try_init()
-    } else {
-        builder.event_format(Text { tool }).try_init()
-    };
-    format?;
+    let format = if json { Format::Json } else { Format::Text };
+    let _ = builder.event_format(Lines { tool, format }).try_init();
+    format_setting?;
     filter.map(|_| ())
 }
 
-/// `tool: message`, with `error: ` / `warning: ` before errors and warnings,
-/// the way Unix tools talk.
-struct Text {
+/// One log line per event, in either format:
+/// - text: `tool: message`, with `error: ` / `warning: ` before errors and
+///   warnings, the way Unix tools talk;
+/// - JSON: one object per line: `timestamp`, `level`, `tool`, `target`,
+///   `message` and the event's fields.
+struct Lines {
     tool: &'static str,
+    format: Format,
 }
 
-impl<S, N> FormatEvent<S, N> for Text
+impl<S, N> FormatEvent<S, N> for Lines
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -192,51 +193,41 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let prefix = match *event.metadata().level() {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let line = match self.format {
+            Format::Text => self.text_line(event.metadata(), fields),
+            Format::Json => self.json_line(event.metadata(), fields)?,
+        };
+        writeln!(writer, "{line}")
+    }
+}
+
+impl Lines {
+    fn text_line(&self, meta: &Metadata<'_>, mut fields: Fields) -> String {
+        let prefix = match *meta.level() {
             tracing::Level::ERROR => "error: ",
             tracing::Level::WARN => "warning: ",
             tracing::Level::DEBUG => "debug: ",
             tracing::Level::TRACE => "trace: ",
             tracing::Level::INFO => "",
         };
-        let mut fields = Fields::default();
-        event.record(&mut fields);
         let message = match fields.map.remove("message") {
             Some(Value::String(s)) => s,
             Some(other) => other.to_string(),
             None => String::new(),
         };
-        writeln!(writer, "{}: {prefix}{message}", self.tool)
+        format!("{}: {prefix}{message}", self.tool)
     }
-}
 
-/// One JSON object per line: `timestamp`, `level`, `tool`, `target`,
-/// `message` and the event's fields.
-struct Json {
-    tool: &'static str,
-}
-
-impl<S, N> FormatEvent<S, N> for Json
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
+    fn json_line(&self, meta: &Metadata<'_>, mut fields: Fields) -> Result<String, fmt::Error> {
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        let meta = event.metadata();
         let mut line = Map::new();
         line.insert("timestamp".into(), timestamp.into());
         line.insert("level".into(), meta.level().as_str().into());
         line.insert("tool".into(), self.tool.into());
         line.insert("target".into(), meta.target().into());
-        let mut fields = Fields::default();
-        event.record(&mut fields);
         if let Some(m) = fields.map.remove("message") {
             line.insert("message".into(), m);
         }
@@ -244,8 +235,7 @@ where
             // A field may not overwrite the fixed keys.
             line.entry(k).or_insert(v);
         }
-        let text = serde_json::to_string(&Value::Object(line)).map_err(|_| fmt::Error)?;
-        writeln!(writer, "{text}")
+        serde_json::to_string(&Value::Object(line)).map_err(|_| fmt::Error)
     }
 }
 
