@@ -29,49 +29,46 @@ pub fn body_len(event_lens: impl IntoIterator<Item = usize>) -> usize {
 /// lexical: it does not validate, and on invalid JSON the result is just as
 /// invalid.
 pub fn compact(raw: &[u8]) -> Cow<'_, [u8]> {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut first_ws = None;
-    for (i, &b) in raw.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if is_ws(b) {
-            first_ws = Some(i);
-            break;
-        }
-    }
-    let Some(start) = first_ws else {
+    let mut lexer = Lexer::default();
+    let Some(start) = raw.iter().position(|&b| !lexer.keep(b)) else {
         return Cow::Borrowed(raw);
     };
     let mut out = Vec::with_capacity(raw.len());
     out.extend_from_slice(&raw[..start]);
-    // State at `start`: outside a string, by construction.
-    for &b in &raw[start..] {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
+    // The lexer's state carries on from `start` (outside a string, by
+    // construction).
+    out.extend(raw[start..].iter().copied().filter(|&b| lexer.keep(b)));
+    Cow::Owned(out)
+}
+
+/// Where a byte stands in JSON text: in a string (after a backslash or not)
+/// or outside one.
+#[derive(Default)]
+struct Lexer {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Lexer {
+    /// Steps over `b`; false when it is white space outside a string (a
+    /// byte that compact JSON leaves out).
+    fn keep(&mut self, b: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
             } else if b == b'\\' {
-                escaped = true;
+                self.escaped = true;
             } else if b == b'"' {
-                in_string = false;
+                self.in_string = false;
             }
-        } else if !is_ws(b) {
-            if b == b'"' {
-                in_string = true;
-            }
-            out.push(b);
+            true
+        } else if b == b'"' {
+            self.in_string = true;
+            true
+        } else {
+            !is_ws(b)
         }
     }
-    Cow::Owned(out)
 }
 
 fn is_ws(b: u8) -> bool {
