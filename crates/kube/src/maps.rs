@@ -272,24 +272,16 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
     };
     for cm in parts {
         for (i, s) in cm.skipped.iter().enumerate() {
+            let (context, object, reason) = (&cm.context, &s.object, &s.reason);
+            let message = format!(
+                "context `{context}`: skipped {} `{object}`: {reason}",
+                kind.singular()
+            );
+            // The first few are warnings; the rest only show at debug.
             if i < SKIP_WARNINGS {
-                tracing::warn!(
-                    context = %cm.context, object = %s.object, reason = %s.reason,
-                    "context `{}`: skipped {} `{}`: {}",
-                    cm.context,
-                    kind.singular(),
-                    s.object,
-                    s.reason
-                );
+                tracing::warn!(%context, %object, %reason, "{message}");
             } else {
-                tracing::debug!(
-                    context = %cm.context, object = %s.object, reason = %s.reason,
-                    "context `{}`: skipped {} `{}`: {}",
-                    cm.context,
-                    kind.singular(),
-                    s.object,
-                    s.reason
-                );
+                tracing::debug!(%context, %object, %reason, "{message}");
             }
         }
         if cm.skipped.len() > SKIP_WARNINGS {
