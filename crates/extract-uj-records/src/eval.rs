@@ -287,20 +287,23 @@ pub fn json_object(pairs: &[(&str, Val)]) -> String {
         match v {
             Val::Null => out.push_str("null"),
             Val::One(s) => push_scalar(&mut out, s),
-            Val::Multi(vs) => {
-                out.push('[');
-                for (j, s) in vs.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    push_scalar(&mut out, s);
-                }
-                out.push(']');
-            }
+            Val::Multi(vs) => push_json_array(&mut out, vs, push_scalar),
         }
     }
     out.push('}');
     out
+}
+
+/// `[a,b,…]`, each value written by `push`.
+pub fn push_json_array(out: &mut String, values: &[String], push: fn(&mut String, &str)) {
+    out.push('[');
+    for (i, s) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push(out, s);
+    }
+    out.push(']');
 }
 
 fn push_scalar(out: &mut String, s: &str) {

@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use querygen::kind::{Kind, CONTEXT};
 use querygen::spl::Step;
 
-use crate::eval::{self, json_object, push_json_string, Env, Regexes};
+use crate::eval::{self, json_object, push_json_array, push_json_string, Env, Regexes};
 use crate::fields::{Event, Val};
 use crate::search;
 
@@ -179,16 +179,7 @@ impl<'k> Query<'k> {
             out.push(':');
             match &v {
                 Val::One(s) => push_json_string(&mut out, s),
-                other => {
-                    out.push('[');
-                    for (i, s) in other.values().iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        push_json_string(&mut out, s);
-                    }
-                    out.push(']');
-                }
+                other => push_json_array(&mut out, other.values(), push_json_string),
             }
         }
         out.push('}');
