@@ -10,7 +10,7 @@
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::jsonl::JsonStream;
 use segment_bridge_core::segment::payload;
-use segment_bridge_core::{ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{Outcome, ToolError};
 
 /// Wraps the JSON values on stdin (any white space between them) into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
@@ -36,11 +36,8 @@ pub enum Error {
     Write(#[source] std::io::Error),
 }
 
-impl ToolError for Error {
-    fn exit_status(&self) -> ExitStatus {
-        ExitStatus::Failed
-    }
-}
+/// Every error here is a failure (exit 1), the trait's default.
+impl ToolError for Error {}
 
 /// Why a value is not valid JSON: what the stream reader found, or what
 /// the payload writer's check found.
