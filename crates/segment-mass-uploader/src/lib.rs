@@ -23,7 +23,7 @@ use std::sync::mpsc::sync_channel;
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::segment::{
-    read_batches, BadLimit, BatchArgs, Client, ClientArgs, Delivered, Intake, IntakeError, Limits,
+    read_batches, BadLimit, Client, ClientArgs, Delivered, Intake, IntakeArgs, IntakeError, Limits,
     SetupError, Step,
 };
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
@@ -50,11 +50,7 @@ pub struct Args {
     pub client: ClientArgs,
 
     #[command(flatten)]
-    pub batch: BatchArgs,
-
-    /// Write rejected input lines, as read, to this file.
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
+    pub intake: IntakeArgs,
 
     /// Write the events of batches that failed after their retries to this
     /// file [default: the --rejects file]. Feed it back in to retry them.
@@ -131,9 +127,9 @@ pub struct Stats {
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let limits = args.batch.limits(args.filter.is_none())?;
+    let limits = args.intake.batch.limits(args.filter.is_none())?;
     // Files and credentials first: a misconfiguration is exit 2, nothing done.
-    let letters = Letters::open(args.rejects.as_deref(), args.dead_letter.as_deref())?;
+    let letters = Letters::open(args.intake.rejects.as_deref(), args.dead_letter.as_deref())?;
     let deliverer = match (&args.filter, args.dry_run) {
         (_, true) => None,
         (Some(cmd), false) => Some(Deliverer::Filter(cmd.clone())),

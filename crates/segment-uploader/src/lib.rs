@@ -6,12 +6,10 @@
 //! not fit in one request is refused before anything is sent (exit 2: the
 //! tool was handed a job that is segment-mass-uploader's).
 
-use std::path::PathBuf;
-
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::segment::{
-    self, read_batches, BadLimit, Batch, BatchArgs, Client, ClientArgs, IntakeError, Limits,
+    self, read_batches, BadLimit, Batch, Client, ClientArgs, IntakeArgs, IntakeError, Limits,
     SendError, SetupError, Step,
 };
 use segment_bridge_core::{ExitStatus, Outcome, ToolError};
@@ -32,11 +30,7 @@ pub struct Args {
     pub client: ClientArgs,
 
     #[command(flatten)]
-    pub batch: BatchArgs,
-
-    /// Also write rejected input lines, as read, to this file.
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
+    pub intake: IntakeArgs,
 
     /// Print the payload on stdout instead of sending it (needs no write key).
     #[arg(long)]
@@ -116,8 +110,8 @@ fn one_batch(
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let limits = args.batch.limits(!args.dry_run)?;
-    let mut rejects = Rejects::open(args.rejects.as_deref())?;
+    let limits = args.intake.batch.limits(!args.dry_run)?;
+    let mut rejects = Rejects::open(args.intake.rejects.as_deref())?;
     // Credentials before reading anything: a misconfiguration is exit 2 with
     // nothing done.
     let client = if args.dry_run {

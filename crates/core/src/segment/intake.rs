@@ -8,6 +8,7 @@
 //! The input is read here and nowhere else in the Segment tools.
 
 use std::io;
+use std::path::PathBuf;
 
 use super::packer::{Batch, DoesNotFit, Limits, Packer};
 use super::validate::{check_event_with, message_id, Invalid};
@@ -22,6 +23,18 @@ pub struct BatchArgs {
     /// Largest request body in bytes (Segment refuses bodies over 500,000).
     #[arg(long = "batch-data-size", env = env::SEGMENT_BATCH_DATA_SIZE, default_value_t = MAX_BODY_BYTES, value_name = "BYTES")]
     pub max_body: usize,
+}
+
+/// The input options both uploaders share: the batch size, and where
+/// rejected lines go.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IntakeArgs {
+    #[command(flatten)]
+    pub batch: BatchArgs,
+
+    /// Write rejected input lines, as read, to this file.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
 }
 
 /// `--batch-data-size` too small for any event.
