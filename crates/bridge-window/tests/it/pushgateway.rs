@@ -128,8 +128,8 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
     // commit: the watermark group gets the last success.
     tool()
         .env("PUSHGATEWAY_URL", format!("{}/", gw.url))
-        .args(["commit", "--latest", &NOW.to_string()])
-        .args(["--now", &NOW.to_string(), "--state-file"])
+        .args(crate::commit_args(NOW, NOW))
+        .arg("--state-file")
         .arg(&state)
         .assert()
         .success();
