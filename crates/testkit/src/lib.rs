@@ -105,6 +105,15 @@ pub fn failed(o: &Output, code: i32) -> String {
     err
 }
 
+/// [`failed`], and each of `needles` is on stderr; returns stderr.
+pub fn failed_with(o: &Output, code: i32, needles: &[&str]) -> String {
+    let err = failed(o, code);
+    for n in needles {
+        assert!(err.contains(n), "{err}");
+    }
+    err
+}
+
 /// Where the tests find jq 1.6 (the Debian package), the original tools' JSON
 /// processor.
 pub const JQ: &str = "/usr/bin/jq";
