@@ -25,6 +25,17 @@ pub const KUBE_TOKEN: &str = "e2e-kube-token";
 /// The cluster name get-workspace-map picks by itself (`docs/tools/get-workspace-map.md`).
 pub const STAGING_MEMBER: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
 
+/// The tools that replace an original script (and answer to its name).
+pub const SCRIPT_TOOLS: [&str; 7] = [
+    "fetch-uj-records",
+    "splunk-to-segment",
+    "mk-segment-batch-payload",
+    "segment-uploader",
+    "segment-mass-uploader",
+    "get-uid-map",
+    "get-workspace-map",
+];
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -192,6 +203,38 @@ pub fn make_maps(dir: &Path, src: &SourceClusters) -> (PathBuf, PathBuf) {
         std::fs::write(path, &out.stdout).unwrap();
     }
     (uid, ws)
+}
+
+/// A fresh folder (HOME, state file, rejects) with the source clusters
+/// (kept up while it lives) and the maps made from them.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+    pub src: SourceClusters,
+    pub maps: (PathBuf, PathBuf),
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let src = source_clusters(dir.path());
+        let maps = make_maps(dir.path(), &src);
+        Site { dir, src, maps }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// main-job.sh from this folder against `splunk` and `segment`.
+    pub fn job(&self, splunk: &SplunkStandin, segment: &SegmentStandin) -> Job {
+        Job::new(self.path(), splunk, segment, &self.maps)
+    }
+}
+
+impl Default for Site {
+    fn default() -> Site {
+        Site::new()
+    }
 }
 
 /// One run of `scripts/main-job.sh`.
