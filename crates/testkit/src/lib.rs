@@ -21,6 +21,7 @@ use std::process::Output;
 use assert_cmd::Command;
 
 pub mod kube;
+pub mod pushgateway;
 pub mod segment;
 
 /// The repository root.
