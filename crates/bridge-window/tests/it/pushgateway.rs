@@ -51,6 +51,13 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
         .assert()
         .success();
     let v = |name: &str| job_value(&gw, name, "bridge-window");
+    let last_success = || {
+        job_value(
+            &gw,
+            "segment_bridge_last_success_timestamp_seconds",
+            "watermark",
+        )
+    };
     // Back to the watermark minus 3h: 12h of gap, a first chunk of 6h.
     assert_eq!(v("segment_bridge_window_seconds"), Some(6.0 * 3600.0));
     assert_eq!(v("segment_bridge_backfill_seconds"), Some(8.0 * 3600.0));
@@ -69,14 +76,7 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
         .arg(&state)
         .assert()
         .success();
-    assert_eq!(
-        job_value(
-            &gw,
-            "segment_bridge_last_success_timestamp_seconds",
-            "watermark"
-        ),
-        Some(NOW as f64)
-    );
+    assert_eq!(last_success(), Some(NOW as f64));
 
     // A run that fails (corrupt state: exit 2) replaces its group's outcome
     // but leaves the last success alone.
@@ -90,14 +90,7 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
     assert_eq!(v("segment_bridge_run_success"), Some(0.0));
     assert_eq!(v("segment_bridge_run_exit_code"), Some(2.0));
     assert_eq!(v("segment_bridge_window_seconds"), None);
-    assert_eq!(
-        job_value(
-            &gw,
-            "segment_bridge_last_success_timestamp_seconds",
-            "watermark"
-        ),
-        Some(NOW as f64)
-    );
+    assert_eq!(last_success(), Some(NOW as f64));
 }
 
 #[test]
