@@ -13,9 +13,7 @@ use standins::splunk::Fault as SplunkFault;
 
 #[test]
 fn every_expected_event_arrives_once_and_nothing_else() {
-    let site = Site::new();
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
     let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
@@ -160,9 +158,7 @@ fn rejected_rows_are_reported_and_the_window_still_counts() {
 
 #[test]
 fn configuration_errors_name_the_stage_and_send_nothing() {
-    let site = Site::new();
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
     // A broken uid map: splunk-to-segment exits 2 → 22.
     let broken = site.path().join("broken.json");
@@ -192,9 +188,7 @@ fn configuration_errors_name_the_stage_and_send_nothing() {
 
 #[test]
 fn without_a_state_the_window_is_taken_as_given() {
-    let site = Site::new();
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
     // The backfill Job: an explicit window, no watermark read or written.
     let ran = site
         .job(&splunk, &seg)
@@ -287,9 +281,7 @@ fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
 #[test]
 fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
     let gw = Pushgateway::start();
-    let site = Site::new();
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
     let ran = site
         .job(&splunk, &seg)
@@ -337,9 +329,7 @@ fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
 
 #[test]
 fn a_commit_that_fails_after_delivery_is_51_and_the_watermark_stays() {
-    let site = Site::new();
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
     // A bridge-window whose commit fails (the state store refusing the
     // write), first on PATH; start is the real one.
     let shim = site.path().join("shim");

@@ -231,6 +231,12 @@ impl Site {
     }
 }
 
+/// A [`Site`], the Splunk stand-in serving the sample and a Segment
+/// stand-in without faults.
+pub fn sample_site() -> (Site, SplunkStandin, SegmentStandin) {
+    (Site::new(), sample_splunk(), segment(segment_config()))
+}
+
 impl Default for Site {
     fn default() -> Site {
         Site::new()
