@@ -100,23 +100,21 @@ fn secrets_never_reach_stdout_or_stderr() {
         for format in ["text", "json"] {
             // 401 from the stand-in (wrong key from netrc, with a password).
             let s = standin(&[]);
-            let out = tool(BIN, dir.path(), &s.url())
-                .env_remove("SEGMENT_WRITE_KEY")
-                .env("CURL_NETRC", &netrc)
-                .env("LOG_LEVEL", level)
-                .env("LOG_FORMAT", format)
-                .write_stdin(input(&events(3, 200)))
-                .output()
-                .unwrap();
+            let logged = |url: &str| {
+                let mut cmd = tool(BIN, dir.path(), url);
+                cmd.env("LOG_LEVEL", level).env("LOG_FORMAT", format);
+                cmd
+            };
+            let (out, _) = output(
+                logged(&s.url())
+                    .env_remove("SEGMENT_WRITE_KEY")
+                    .env("CURL_NETRC", &netrc),
+                &events(3, 200),
+            );
             assert_eq!(out.status.code(), Some(1));
             // 403 injected, and a good run, with the right key from the env.
             let s2 = standin(&["403@first=1"]);
-            let out2 = tool(BIN, dir.path(), &s2.url())
-                .env("LOG_LEVEL", level)
-                .env("LOG_FORMAT", format)
-                .write_stdin(input(&events(300, 4_000)))
-                .output()
-                .unwrap();
+            let (out2, _) = output(&mut logged(&s2.url()), &events(300, 4_000));
             assert_eq!(out2.status.code(), Some(1));
             for o in [&out, &out2] {
                 let all = format!(
