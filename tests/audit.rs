@@ -65,16 +65,17 @@ fn audit_run(w: &World, earliest: &str, latest: &str) -> Ran {
         .run()
 }
 
+/// Asserts that `ran` succeeded and that its stderr says `what`.
+fn assert_ok_saying(ran: &Ran, what: &str) {
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains(what), "{}", ran.stderr);
+}
+
 #[test]
 fn the_audit_source_delivers_what_the_queries_select_without_splunk() {
     let w = world();
     let ran = audit_run(&w, "2024-03-03T08:00:00Z", "2024-03-03T09:00:00Z");
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("extract-uj-records: 300 events read"),
-        "{}",
-        ran.stderr
-    );
+    assert_ok_saying(&ran, "extract-uj-records: 300 events read");
     assert!(w.splunk.exports().is_empty(), "Splunk was asked");
     let want = expected(w.site.path(), &w.site.maps);
     assert!(want.len() > 10, "{} events", want.len());
@@ -85,14 +86,8 @@ fn the_audit_source_delivers_what_the_queries_select_without_splunk() {
 fn a_window_before_the_log_sends_nothing() {
     let w = world();
     let ran = audit_run(&w, "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z");
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
     // Noise is skipped before the window is looked at; every candidate is outside.
-    assert!(
-        ran.stderr
-            .contains("258 noise skipped, 42 outside the window"),
-        "{}",
-        ran.stderr
-    );
+    assert_ok_saying(&ran, "258 noise skipped, 42 outside the window");
     assert!(received_events(&w.seg).is_empty());
 }
 
