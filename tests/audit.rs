@@ -40,29 +40,23 @@ fn expected(dir: &Path, maps: &(PathBuf, PathBuf)) -> BTreeMap<String, Value> {
 
 /// The stand-ins and maps a run needs (the clusters stay up for the maps).
 struct World {
-    dir: tempfile::TempDir,
-    _src: SourceClusters,
-    maps: (PathBuf, PathBuf),
+    site: Site,
     splunk: standins::splunk::SplunkStandin,
     seg: standins::segment::SegmentStandin,
 }
 
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
     World {
-        maps,
-        _src: src,
+        site: Site::new(),
         splunk: sample_splunk(),
         seg: segment(segment_config()),
-        dir,
     }
 }
 
 /// main-job.sh with BRIDGE_SOURCE=audit on the sample, over a window.
 fn audit_run(w: &World, earliest: &str, latest: &str) -> Ran {
-    Job::new(w.dir.path(), &w.splunk, &w.seg, &w.maps)
+    w.site
+        .job(&w.splunk, &w.seg)
         .env_remove("BRIDGE_STATE_FILE")
         .env("BRIDGE_SOURCE", "audit")
         .env("BRIDGE_AUDIT_LOG", root().join(AUDIT_LOG))
@@ -71,18 +65,19 @@ fn audit_run(w: &World, earliest: &str, latest: &str) -> Ran {
         .run()
 }
 
+/// Asserts that `ran` succeeded and that its stderr says `what`.
+fn assert_ok_saying(ran: &Ran, what: &str) {
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains(what), "{}", ran.stderr);
+}
+
 #[test]
 fn the_audit_source_delivers_what_the_queries_select_without_splunk() {
     let w = world();
     let ran = audit_run(&w, "2024-03-03T08:00:00Z", "2024-03-03T09:00:00Z");
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.stderr.contains("extract-uj-records: 300 events read"),
-        "{}",
-        ran.stderr
-    );
+    assert_ok_saying(&ran, "extract-uj-records: 300 events read");
     assert!(w.splunk.exports().is_empty(), "Splunk was asked");
-    let want = expected(w.dir.path(), &w.maps);
+    let want = expected(w.site.path(), &w.site.maps);
     assert!(want.len() > 10, "{} events", want.len());
     assert_eq!(received_events(&w.seg), want);
 }
@@ -91,14 +86,8 @@ fn the_audit_source_delivers_what_the_queries_select_without_splunk() {
 fn a_window_before_the_log_sends_nothing() {
     let w = world();
     let ran = audit_run(&w, "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z");
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
     // Noise is skipped before the window is looked at; every candidate is outside.
-    assert!(
-        ran.stderr
-            .contains("258 noise skipped, 42 outside the window"),
-        "{}",
-        ran.stderr
-    );
+    assert_ok_saying(&ran, "258 noise skipped, 42 outside the window");
     assert!(received_events(&w.seg).is_empty());
 }
 
@@ -113,8 +102,7 @@ fn a_bad_source_is_a_configuration_error_and_sends_nothing() {
             "BRIDGE_SOURCE must be splunk or audit",
         ),
     ] {
-        let mut job =
-            Job::new(w.dir.path(), &w.splunk, &w.seg, &w.maps).env("BRIDGE_SOURCE", source);
+        let mut job = w.site.job(&w.splunk, &w.seg).env("BRIDGE_SOURCE", source);
         if let Some(l) = log {
             job = job.env("BRIDGE_AUDIT_LOG", root().join(l));
         }

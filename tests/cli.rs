@@ -7,20 +7,15 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use e2e::{bin_dir, root};
+use e2e::{bin_dir, root, SCRIPT_TOOLS};
 use serde_json::Value;
 
-const TOOLS: [&str; 9] = [
-    "querygen",
-    "fetch-uj-records",
-    "splunk-to-segment",
-    "mk-segment-batch-payload",
-    "segment-uploader",
-    "segment-mass-uploader",
-    "get-uid-map",
-    "get-workspace-map",
-    "bridge-window",
-];
+/// Every tool: querygen, those that replace a script, bridge-window.
+fn tools() -> impl Iterator<Item = &'static str> {
+    std::iter::once("querygen")
+        .chain(SCRIPT_TOOLS)
+        .chain(["bridge-window"])
+}
 
 /// `tool args…` with a clean environment plus `env`, `stdin` fed in.
 fn run(tool: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
@@ -69,7 +64,7 @@ fn expected_commit() -> String {
 
 #[test]
 fn every_tool_has_the_shared_help_footer() {
-    for tool in TOOLS {
+    for tool in tools() {
         let o = run(tool, &["--help"], &[], "");
         assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
         let help = String::from_utf8(o.stdout).unwrap();
@@ -93,7 +88,7 @@ fn every_tool_has_the_shared_help_footer() {
 #[test]
 fn every_tool_reports_version_commit_and_target() {
     let commit = expected_commit();
-    for tool in TOOLS {
+    for tool in tools() {
         let o = run(tool, &["--version"], &[], "");
         assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
         let v = String::from_utf8(o.stdout).unwrap();
@@ -111,7 +106,7 @@ fn every_tool_reports_version_commit_and_target() {
 
 #[test]
 fn a_bad_log_level_is_a_usage_error() {
-    for tool in TOOLS {
+    for tool in tools() {
         let o = run(tool, &[], &[("LOG_LEVEL", "verbose")], "");
         assert_eq!(o.status.code(), Some(2), "{tool}: {}", stderr(&o));
         assert!(o.stdout.is_empty(), "{tool} printed data");
@@ -142,7 +137,7 @@ fn a_bad_log_level_is_a_usage_error() {
 
 #[test]
 fn usage_errors_are_json_with_log_format_json() {
-    for tool in TOOLS {
+    for tool in tools() {
         let o = run(tool, &["--no-such-flag"], &[("LOG_FORMAT", "json")], "");
         assert_eq!(o.status.code(), Some(2), "{tool}: {}", stderr(&o));
         let lines = json_lines(&o);
@@ -232,7 +227,7 @@ fn rust_log_is_the_fallback_filter() {
 
 #[test]
 fn completions_and_man_pages_are_generated() {
-    for tool in TOOLS {
+    for tool in tools() {
         let o = run(tool, &["--generate", "bash"], &[], "");
         assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
         let script = String::from_utf8(o.stdout).unwrap();
@@ -260,7 +255,7 @@ fn completions_and_man_pages_are_generated() {
 
 #[test]
 fn timeouts_take_duration_strings_and_value_names_agree() {
-    for tool in TOOLS {
+    for tool in tools() {
         let help = String::from_utf8(run(tool, &["--help"], &[], "").stdout).unwrap();
         for old in [
             "<SECONDS>",

@@ -86,12 +86,7 @@ fn map_makers_push_their_success_time_and_size_only_on_success() {
         .args(["--context", "no-such-context"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::exited(&out, 2);
     assert_eq!(
         one(&gw, "segment_bridge_run_success", "stage=\"get-uid-map\""),
         Some(0.0)
@@ -126,12 +121,7 @@ fn splunk_to_segment_pushes_drops_by_reason() {
         .unwrap();
     child.stdin.take().unwrap().write_all(&rows).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::exited(&out, 0);
     let stage = "stage=\"splunk-to-segment\"";
     let mut total = 0.0;
     for reason in ["no_workspace", "no_owner_id", "no_user_id"] {

@@ -18,9 +18,7 @@ const REACH: i64 = 3 * H;
 
 #[test]
 fn a_nine_hour_outage_is_delivered_by_the_first_successful_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
+    let site = Site::new();
 
     // The last fully successful run ended 9 hours ago.
     // The job runs at a fixed clock time (BRIDGE_NOW), so that the chunks
@@ -28,7 +26,7 @@ fn a_nine_hour_outage_is_delivered_by_the_first_successful_run() {
     let t = now();
     let last_success = t - 9 * H;
     std::fs::write(
-        dir.path().join("state.json"),
+        site.path().join("state.json"),
         format!("{{\"watermark\":{last_success}}}"),
     )
     .unwrap();
@@ -37,7 +35,8 @@ fn a_nine_hour_outage_is_delivered_by_the_first_successful_run() {
     // chunk of the gap, fails (31), and the watermark stays.
     let splunk = sample_splunk();
     let seg = segment(segment_config().fault(SegFault::status(503, When::Always)));
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env("BRIDGE_NOW", t.to_string())
         .run();
     assert_eq!(ran.code, 31, "{}", ran.stderr);
@@ -47,14 +46,15 @@ fn a_nine_hour_outage_is_delivered_by_the_first_successful_run() {
     assert!(windows
         .iter()
         .all(|w| *w == (last_success - REACH, last_success - REACH + 6 * H)));
-    assert_eq!(watermark(dir.path()), Some(last_success));
+    assert_eq!(watermark(site.path()), Some(last_success));
 
     // Back up: the first successful run works through the gap in 6-hour
     // chunks, each reaching back 3 hours before the last commit, and
     // delivers everything once.
     let splunk = sample_splunk();
     let seg = segment(segment_config());
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env("BRIDGE_NOW", t.to_string())
         .run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
@@ -73,12 +73,12 @@ fn a_nine_hour_outage_is_delivered_by_the_first_successful_run() {
     let (_, latest) = chunks[chunks.len() - 1];
     assert_eq!(latest, t, "{chunks:?}");
     assert_eq!(received_events(&seg), expected_events());
-    assert_eq!(watermark(dir.path()), Some(latest));
+    assert_eq!(watermark(site.path()), Some(latest));
 
     // And the run after that is back to the normal 4-hour window.
     let splunk = sample_splunk();
     let seg = segment(segment_config());
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let (earliest, latest) = export_windows(&splunk)[0];
     assert_eq!(latest - earliest, 4 * H);

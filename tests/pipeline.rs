@@ -13,13 +13,9 @@ use standins::splunk::Fault as SplunkFault;
 
 #[test]
 fn every_expected_event_arrives_once_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(ran.stdout, "");
 
@@ -32,10 +28,10 @@ fn every_expected_event_arrives_once_and_nothing_else() {
     let (earliest, latest) = windows[0];
     assert!(windows.iter().all(|w| *w == (earliest, latest)));
     assert_eq!(latest - earliest, 4 * 3600);
-    assert_eq!(watermark(dir.path()), Some(latest));
+    assert_eq!(watermark(site.path()), Some(latest));
     // The map makers read what they needed, with the bearer token.
-    assert!(!src.host.standin.requests().is_empty());
-    assert!(!src.member.standin.requests().is_empty());
+    assert!(!site.src.host.standin.requests().is_empty());
+    assert!(!site.src.member.standin.requests().is_empty());
     assert!(ran
         .stderr
         .contains("segment-mass-uploader: 18 events read, 0 already delivered, 18 sent"));
@@ -44,9 +40,7 @@ fn every_expected_event_arrives_once_and_nothing_else() {
 
 #[test]
 fn transient_faults_are_retried_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
+    let site = Site::new();
     // Splunk: one search over quota once, one cut mid-line once, one with a
     // FATAL message once. Segment: the first request refused with 503.
     let splunk = splunk_with(None, |kind, rule| match kind {
@@ -69,19 +63,17 @@ fn transient_faults_are_retried_and_lose_nothing() {
     });
     let seg = segment(segment_config().fault(SegFault::status(503, When::First(1))));
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(received_events(&seg), expected_events());
     assert_eq!(splunk.exports().len(), 8 + 3);
     assert_eq!(seg.requests(), 2);
-    assert!(watermark(dir.path()).is_some());
+    assert!(watermark(site.path()).is_some());
 }
 
 #[test]
 fn a_query_that_keeps_failing_fails_the_run_and_holds_the_watermark() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
+    let site = Site::new();
     let splunk = splunk_with(None, |kind, rule| {
         if kind == "release-done" {
             rule.fault = Some(SplunkFault::Status(500));
@@ -89,7 +81,7 @@ fn a_query_that_keeps_failing_fails_the_run_and_holds_the_watermark() {
     });
     let seg = segment(segment_config());
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     // 11: stage 1 (fetch-uj-records) exited 1.
     assert_eq!(ran.code, 11, "{}", ran.stderr);
     assert!(ran.stderr.contains("fetch-uj-records failed (exit 1)"));
@@ -109,34 +101,32 @@ fn a_query_that_keeps_failing_fails_the_run_and_holds_the_watermark() {
         .collect();
     assert_eq!(got, want);
     // Not a full success: no watermark, so the next run asks again.
-    assert_eq!(watermark(dir.path()), None);
+    assert_eq!(watermark(site.path()), None);
 
     // Splunk recovers: the next run delivers the rest (what Segment accepted
     // before is in the ledger and not sent again), watermark set.
     let splunk = sample_splunk();
     let seg = segment(segment_config());
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let now_got: BTreeSet<String> = received_events(&seg).into_keys().collect();
     assert_eq!(now_got, release);
-    assert!(watermark(dir.path()).is_some());
+    assert!(watermark(site.path()).is_some());
 }
 
 #[test]
 fn segment_down_fails_the_run_and_every_event_is_dead_lettered() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
+    let site = Site::new();
     let splunk = sample_splunk();
     let seg = segment(segment_config().fault(SegFault::status(500, When::Always)));
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     // 31: stage 3 (segment-mass-uploader) exited 1.
     assert_eq!(ran.code, 31, "{}", ran.stderr);
     assert!(received_events(&seg).is_empty());
     // Retried (SEGMENT_RETRIES default 3), then written to the dead letter.
     assert_eq!(seg.requests(), 4);
-    let dead: BTreeSet<String> = rejects(dir.path(), "segment-mass-uploader")
+    let dead: BTreeSet<String> = rejects(site.path(), "segment-mass-uploader")
         .iter()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -144,50 +134,43 @@ fn segment_down_fails_the_run_and_every_event_is_dead_lettered() {
         })
         .collect();
     assert_eq!(dead, expected_events().into_keys().collect());
-    assert_eq!(watermark(dir.path()), None);
+    assert_eq!(watermark(site.path()), None);
 }
 
 #[test]
 fn rejected_rows_are_reported_and_the_window_still_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
+    let site = Site::new();
     // A row whose `properties` is not JSON: splunk-to-segment rejects it.
     let bad = r#"{"preview":false,"offset":0,"result":{"context":"{}","event_subject":"applications","event_verb":"create","messageId":"bad-row-1","namespace":"nebula-tenant","properties":"{not json","timestamp":"2024-03-03T08:00:00Z","type":"track","userId":"smerriweather"}}"#;
     let splunk = splunk_with(Some(("application", vec![bad.to_owned()])), |_, _| {});
     let seg = segment(segment_config());
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     // 3: every stage finished, a record was rejected.
     assert_eq!(ran.code, 3, "{}", ran.stderr);
     assert_eq!(received_events(&seg), expected_events());
-    let rejected = rejects(dir.path(), "splunk-to-segment");
+    let rejected = rejects(site.path(), "splunk-to-segment");
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert!(rejected[0].contains("bad-row-1"));
     // Rejects would be rejected again: the watermark moves on.
-    assert!(watermark(dir.path()).is_some());
+    assert!(watermark(site.path()).is_some());
 }
 
 #[test]
 fn configuration_errors_name_the_stage_and_send_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
     // A broken uid map: splunk-to-segment exits 2 → 22.
-    let broken = dir.path().join("broken.json");
+    let broken = site.path().join("broken.json");
     std::fs::write(&broken, "{\"alice\":").unwrap();
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
-        .env("UID_MAP_FILE", &broken)
-        .run();
+    let ran = site.job(&splunk, &seg).env("UID_MAP_FILE", &broken).run();
     assert_eq!(ran.code, 22, "{}", ran.stderr);
     assert_eq!(seg.requests(), 0);
-    assert_eq!(watermark(dir.path()), None);
+    assert_eq!(watermark(site.path()), None);
 
     // No Segment write key anywhere: segment-mass-uploader exits 2 → 32.
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env_remove("SEGMENT_WRITE_KEY")
         .run();
     assert_eq!(ran.code, 32, "{}", ran.stderr);
@@ -195,9 +178,9 @@ fn configuration_errors_name_the_stage_and_send_nothing() {
 
     // A corrupt watermark: bridge-window start exits 2 → 42, before any
     // search is started.
-    std::fs::write(dir.path().join("state.json"), "garbage").unwrap();
+    std::fs::write(site.path().join("state.json"), "garbage").unwrap();
     let before = splunk.exports().len();
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps).run();
+    let ran = site.job(&splunk, &seg).run();
     assert_eq!(ran.code, 42, "{}", ran.stderr);
     assert_eq!(splunk.exports().len(), before);
     assert_eq!(seg.requests(), 0);
@@ -205,13 +188,10 @@ fn configuration_errors_name_the_stage_and_send_nothing() {
 
 #[test]
 fn without_a_state_the_window_is_taken_as_given() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
     // The backfill Job: an explicit window, no watermark read or written.
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env_remove("BRIDGE_STATE_FILE")
         .env("QUERY_EARLIEST_TIME", "1700000000")
         .env("QUERY_LATEST_TIME", "1700086400")
@@ -221,7 +201,7 @@ fn without_a_state_the_window_is_taken_as_given() {
         .iter()
         .all(|w| *w == (1_700_000_000, 1_700_086_400)));
     assert_eq!(received_events(&seg), expected_events());
-    assert!(!dir.path().join("state.json").exists());
+    assert!(!site.path().join("state.json").exists());
 }
 
 #[test]
@@ -301,13 +281,10 @@ fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
 #[test]
 fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
     let gw = Pushgateway::start();
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
 
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env("PUSHGATEWAY_URL", &gw.url)
         .run();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
@@ -327,19 +304,20 @@ fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
         assert_eq!(v("run_exit_code", stage), Some(0.0), "{stage}");
     }
     #[allow(clippy::cast_precision_loss)]
-    let wm = watermark(dir.path()).unwrap() as f64;
+    let wm = watermark(site.path()).unwrap() as f64;
     assert_eq!(v("last_success_timestamp_seconds", "watermark"), Some(wm));
 
     // A run with Segment down: the uploader's outcome says so, the last
     // success stays. (The ledger is emptied first, or the run would have
     // nothing left to send.)
     std::fs::write(
-        dir.path().join("state.json"),
+        site.path().join("state.json"),
         format!("{{\"watermark\":{wm}}}"),
     )
     .unwrap();
     let seg = segment(segment_config().fault(SegFault::status(500, When::Always)));
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
+    let ran = site
+        .job(&splunk, &seg)
         .env("PUSHGATEWAY_URL", &gw.url)
         .run();
     assert_eq!(ran.code, 31, "{}", ran.stderr);
@@ -351,14 +329,10 @@ fn each_stage_pushes_its_figures_and_the_run_its_last_success() {
 
 #[test]
 fn a_commit_that_fails_after_delivery_is_51_and_the_watermark_stays() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = source_clusters(dir.path());
-    let maps = make_maps(dir.path(), &src);
-    let splunk = sample_splunk();
-    let seg = segment(segment_config());
+    let (site, splunk, seg) = sample_site();
     // A bridge-window whose commit fails (the state store refusing the
     // write), first on PATH; start is the real one.
-    let shim = dir.path().join("shim");
+    let shim = site.path().join("shim");
     std::fs::create_dir(&shim).unwrap();
     let real = bin_dir().join("bridge-window");
     std::fs::write(
@@ -381,12 +355,10 @@ fn a_commit_that_fails_after_delivery_is_51_and_the_watermark_stays() {
         bin_dir().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let ran = Job::new(dir.path(), &splunk, &seg, &maps)
-        .env("PATH", path)
-        .run();
+    let ran = site.job(&splunk, &seg).env("PATH", path).run();
     // 51: the events went out, the watermark did not move.
     assert_eq!(ran.code, 51, "{}", ran.stderr);
     assert!(ran.stderr.contains("bridge-window commit failed (exit 1)"));
     assert_eq!(received_events(&seg), expected_events());
-    assert_eq!(watermark(dir.path()), None);
+    assert_eq!(watermark(site.path()), None);
 }

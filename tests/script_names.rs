@@ -8,21 +8,11 @@ use std::path::Path;
 
 use e2e::*;
 
-const TOOLS: [&str; 7] = [
-    "fetch-uj-records",
-    "splunk-to-segment",
-    "mk-segment-batch-payload",
-    "segment-uploader",
-    "segment-mass-uploader",
-    "get-uid-map",
-    "get-workspace-map",
-];
-
 /// A release-like directory: the tools, then scripts/script-names.sh.
 fn release_dir(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("dist");
     std::fs::create_dir(&out).unwrap();
-    for t in TOOLS {
+    for t in SCRIPT_TOOLS {
         std::os::unix::fs::symlink(bin_dir().join(t), out.join(t)).unwrap();
     }
     let status = std::process::Command::new(root().join("scripts/script-names.sh"))
@@ -45,7 +35,7 @@ fn with_links_first(program: &str, links: &Path, home: &Path) -> std::process::C
 fn every_tool_answers_under_its_script_name() {
     let dir = tempfile::tempdir().unwrap();
     let links = release_dir(dir.path());
-    for t in TOOLS {
+    for t in SCRIPT_TOOLS {
         let link = links.join(format!("{t}.sh"));
         assert_eq!(
             std::fs::read_link(&link).unwrap(),

@@ -25,6 +25,17 @@ pub const KUBE_TOKEN: &str = "e2e-kube-token";
 /// The cluster name get-workspace-map picks by itself (`docs/tools/get-workspace-map.md`).
 pub const STAGING_MEMBER: &str = "api-stone-stg-m01-7ayg-p1-openshiftapps-com:6443";
 
+/// The tools that replace an original script (and answer to its name).
+pub const SCRIPT_TOOLS: [&str; 7] = [
+    "fetch-uj-records",
+    "splunk-to-segment",
+    "mk-segment-batch-payload",
+    "segment-uploader",
+    "segment-mass-uploader",
+    "get-uid-map",
+    "get-workspace-map",
+];
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -194,6 +205,44 @@ pub fn make_maps(dir: &Path, src: &SourceClusters) -> (PathBuf, PathBuf) {
     (uid, ws)
 }
 
+/// A fresh folder (HOME, state file, rejects) with the source clusters
+/// (kept up while it lives) and the maps made from them.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+    pub src: SourceClusters,
+    pub maps: (PathBuf, PathBuf),
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let src = source_clusters(dir.path());
+        let maps = make_maps(dir.path(), &src);
+        Site { dir, src, maps }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// main-job.sh from this folder against `splunk` and `segment`.
+    pub fn job(&self, splunk: &SplunkStandin, segment: &SegmentStandin) -> Job {
+        Job::new(self.path(), splunk, segment, &self.maps)
+    }
+}
+
+/// A [`Site`], the Splunk stand-in serving the sample and a Segment
+/// stand-in without faults.
+pub fn sample_site() -> (Site, SplunkStandin, SegmentStandin) {
+    (Site::new(), sample_splunk(), segment(segment_config()))
+}
+
+impl Default for Site {
+    fn default() -> Site {
+        Site::new()
+    }
+}
+
 /// One run of `scripts/main-job.sh`.
 pub struct Job {
     cmd: Command,
@@ -294,81 +343,4 @@ pub fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
-/// A real Prometheus Pushgateway (Debian's `prometheus-pushgateway`, which
-/// `scripts/test.sh` installs) on a free loopback port; killed
-/// when dropped.
-pub struct Pushgateway {
-    child: std::process::Child,
-    pub url: String,
-}
-
-impl Pushgateway {
-    pub fn start() -> Pushgateway {
-        let bin = "prometheus-pushgateway";
-        let found = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()));
-        assert!(
-            found,
-            "`{bin}` is not on PATH: this test needs a real Pushgateway \
-             (apt-get install prometheus-pushgateway, or scripts/test.sh)"
-        );
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new(bin)
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-            while std::time::Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if http_get(port, "/-/ready")
-                    .is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200"))
-                {
-                    return Pushgateway {
-                        child,
-                        url: format!("http://127.0.0.1:{port}"),
-                    };
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("prometheus-pushgateway did not come up on a loopback port");
-    }
-
-    /// The value of metric `name` in the group `stage`.
-    pub fn value(&self, name: &str, stage: &str) -> Option<f64> {
-        let port: u16 = self.url.rsplit(':').next()?.parse().ok()?;
-        let text = http_get(port, "/metrics")?;
-        let stage_label = format!("stage=\"{stage}\"");
-        text.lines()
-            .find(|l| l.starts_with(&format!("{name}{{")) && l.contains(&stage_label))
-            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-    }
-}
-
-impl Drop for Pushgateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A plain HTTP/1.0 GET on loopback (the whole response, headers included).
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
+pub use testkit::pushgateway::Pushgateway;

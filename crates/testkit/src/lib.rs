@@ -21,6 +21,7 @@ use std::process::Output;
 use assert_cmd::Command;
 
 pub mod kube;
+pub mod pushgateway;
 pub mod segment;
 
 /// The repository root.
@@ -88,6 +89,14 @@ pub mod querygen {
         include_str!("../../../fixtures/querygen/index-test_index.0.txt");
 }
 
+/// Asserts that a finished tool exited with `code` (showing its stderr when
+/// not); returns its stderr.
+pub fn exited(o: &Output, code: i32) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    err
+}
+
 /// Asserts that a finished tool exited with `code` and printed nothing on
 /// stdout (a failure writes nothing partial); returns its stderr.
 pub fn failed(o: &Output, code: i32) -> String {
@@ -95,4 +104,38 @@ pub fn failed(o: &Output, code: i32) -> String {
     assert_eq!(o.status.code(), Some(code), "{err}");
     assert_eq!(stdout(o), "", "nothing on stdout when failing");
     err
+}
+
+/// [`failed`], and each of `needles` is on stderr; returns stderr.
+pub fn failed_with(o: &Output, code: i32, needles: &[&str]) -> String {
+    let err = failed(o, code);
+    for n in needles {
+        assert!(err.contains(n), "{err}");
+    }
+    err
+}
+
+/// Where the tests find jq 1.6 (the Debian package), the original tools' JSON
+/// processor.
+pub const JQ: &str = "/usr/bin/jq";
+
+/// Runs jq with `args` on `input`: its stdout; fails the test when jq is
+/// missing or fails.
+pub fn jq(args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    assert!(
+        Path::new(JQ).exists(),
+        "these tests need jq 1.6: apt-get install jq"
+    );
+    let mut child = std::process::Command::new(JQ)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "jq {args:?} failed");
+    out.stdout
 }

@@ -1,7 +1,9 @@
 //! The uploaders' test kit: realistic events, a Segment stand-in with
 //! faults, and an uploader binary wired to it.
 
+use std::ffi::OsStr;
 use std::path::Path;
+use std::process::Output;
 
 use assert_cmd::Command;
 use standins::segment::{Config, Fault, SegmentStandin};
@@ -51,6 +53,28 @@ pub fn std_tool(bin: &str, home: &Path, url: &str) -> std::process::Command {
     cmd.env("SEGMENT_BATCH_API", url)
         .env("SEGMENT_WRITE_KEY", KEY);
     cmd
+}
+
+/// Runs `cmd` with `lines` on stdin: its output, and its stderr as text.
+pub fn output(cmd: &mut Command, lines: &[String]) -> (Output, String) {
+    let out = cmd.write_stdin(input(lines)).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stderr)
+}
+
+/// [`tool`] with `args`, run with `lines` on stdin: its output, and its
+/// stderr as text.
+pub fn send(
+    bin: &str,
+    home: &Path,
+    url: &str,
+    args: &[&dyn AsRef<OsStr>],
+    lines: &[String],
+) -> (Output, String) {
+    output(
+        tool(bin, home, url).args(args.iter().map(|a| a.as_ref())),
+        lines,
+    )
 }
 
 /// Message ids of JSON lines.

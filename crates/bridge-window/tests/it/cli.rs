@@ -55,8 +55,8 @@ fn parse(stdout: &str) -> (i64, i64, bool) {
 
 fn commit(state: &Path, now: i64, latest: i64) {
     tool()
-        .args(["commit", "--latest", &latest.to_string()])
-        .args(["--now", &now.to_string(), "--state-file"])
+        .args(crate::commit_args(latest, now))
+        .arg("--state-file")
         .arg(state)
         .assert()
         .success();
@@ -124,8 +124,8 @@ fn the_watermark_never_moves_back() {
     commit(&state, T0, T0);
     // A late commit of an older window (a backfill, a slow run).
     let out = tool()
-        .args(["commit", "--latest", &(T0 - 5 * H).to_string()])
-        .args(["--now", &T0.to_string(), "--state-file"])
+        .args(crate::commit_args(T0 - 5 * H, T0))
+        .arg("--state-file")
         .arg(&state)
         .assert()
         .success();
@@ -220,8 +220,8 @@ fn errors_exit_with_the_right_code_and_say_why() {
         .stderr(contains("commit needs a state"));
     // A window end in the future.
     tool()
-        .args(["commit", "--latest", &(T0 + H).to_string()])
-        .args(["--now", &T0.to_string(), "--state-file"])
+        .args(crate::commit_args(T0 + H, T0))
+        .arg("--state-file")
         .arg(&state)
         .assert()
         .code(2)
@@ -239,13 +239,7 @@ fn errors_exit_with_the_right_code_and_say_why() {
         .stderr(contains("hint: fix or delete it"));
     // A state that can't be written: exit 1.
     tool()
-        .args([
-            "commit",
-            "--latest",
-            &T0.to_string(),
-            "--now",
-            &T0.to_string(),
-        ])
+        .args(crate::commit_args(T0, T0))
         .arg("--state-file")
         .arg(dir.path().join("missing-dir/state.json"))
         .assert()

@@ -49,13 +49,7 @@ fn tool(kubeconfig: &Path) -> Command {
 /// `bridge-window commit --latest LATEST --now NOW`.
 fn commit(k: &Path, latest: i64, now: i64) -> Command {
     let mut c = tool(k);
-    c.args([
-        "commit",
-        "--latest",
-        &latest.to_string(),
-        "--now",
-        &now.to_string(),
-    ]);
+    c.args(crate::commit_args(latest, now));
     c
 }
 
@@ -147,13 +141,7 @@ fn namespace_flag_and_other_keys_of_the_configmap() {
     );
     tool(&c.kubeconfig)
         .env("BRIDGE_STATE_NAMESPACE", "other")
-        .args([
-            "commit",
-            "--latest",
-            &T0.to_string(),
-            "--now",
-            &T0.to_string(),
-        ])
+        .args(crate::commit_args(T0, T0))
         .assert()
         .success();
     let cm = c.tls.standin.get(CONFIGMAPS, "other", CM).unwrap();

@@ -5,86 +5,22 @@
 //! alone.
 
 use std::net::TcpListener;
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use testkit::pushgateway::Pushgateway;
 
-/// A Pushgateway on a free loopback port, killed when dropped.
-struct Pushgateway {
-    child: Child,
-    url: String,
-}
-
-impl Pushgateway {
-    fn start() -> Pushgateway {
-        let bin = "prometheus-pushgateway";
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
-            .unwrap_or(false);
-        assert!(
-            found,
-            "`{bin}` is not on PATH: these tests need a real Pushgateway \
-             (apt-get install prometheus-pushgateway, or scripts/test.sh)"
-        );
-        // The port is free when we look; if another process takes it before
-        // the gateway binds, the gateway exits and we try another.
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = StdCommand::new(bin)
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let url = format!("http://127.0.0.1:{port}");
-            let client = reqwest::blocking::Client::new();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if client
-                    .get(format!("{url}/-/ready"))
-                    .send()
-                    .is_ok_and(|r| r.status().is_success())
-                {
-                    return Pushgateway { child, url };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("prometheus-pushgateway did not come up on a loopback port");
-    }
-
-    /// The value of `name` in the group `stage`, from the gateway's /metrics.
-    fn value(&self, name: &str, stage: &str) -> Option<f64> {
-        let text = reqwest::blocking::get(format!("{}/metrics", self.url))
-            .unwrap()
-            .text()
-            .unwrap();
-        let stage_label = format!("stage=\"{stage}\"");
-        text.lines()
-            .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&stage_label))
-            .map(|l| {
-                assert!(l.contains("job=\"segment-bridge\""), "{l}");
-                l.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
-            })
-            .next()
-    }
-}
-
-impl Drop for Pushgateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The value of `name` in the group `stage`, from the gateway's /metrics;
+/// the line carries the job label.
+fn job_value(gw: &Pushgateway, name: &str, stage: &str) -> Option<f64> {
+    let text = gw.metrics();
+    let stage_label = format!("stage=\"{stage}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&stage_label))
+        .map(|l| {
+            assert!(l.contains("job=\"segment-bridge\""), "{l}");
+            l.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
+        })
+        .next()
 }
 
 const NOW: i64 = 1_700_000_000;
@@ -114,7 +50,14 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
         .arg(&state)
         .assert()
         .success();
-    let v = |name: &str| gw.value(name, "bridge-window");
+    let v = |name: &str| job_value(&gw, name, "bridge-window");
+    let last_success = || {
+        job_value(
+            &gw,
+            "segment_bridge_last_success_timestamp_seconds",
+            "watermark",
+        )
+    };
     // Back to the watermark minus 3h: 12h of gap, a first chunk of 6h.
     assert_eq!(v("segment_bridge_window_seconds"), Some(6.0 * 3600.0));
     assert_eq!(v("segment_bridge_backfill_seconds"), Some(8.0 * 3600.0));
@@ -128,15 +71,12 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
     // commit: the watermark group gets the last success.
     tool()
         .env("PUSHGATEWAY_URL", format!("{}/", gw.url))
-        .args(["commit", "--latest", &NOW.to_string()])
-        .args(["--now", &NOW.to_string(), "--state-file"])
+        .args(crate::commit_args(NOW, NOW))
+        .arg("--state-file")
         .arg(&state)
         .assert()
         .success();
-    assert_eq!(
-        gw.value("segment_bridge_last_success_timestamp_seconds", "watermark"),
-        Some(NOW as f64)
-    );
+    assert_eq!(last_success(), Some(NOW as f64));
 
     // A run that fails (corrupt state: exit 2) replaces its group's outcome
     // but leaves the last success alone.
@@ -150,10 +90,7 @@ fn a_run_pushes_its_figures_and_commit_pushes_the_last_success() {
     assert_eq!(v("segment_bridge_run_success"), Some(0.0));
     assert_eq!(v("segment_bridge_run_exit_code"), Some(2.0));
     assert_eq!(v("segment_bridge_window_seconds"), None);
-    assert_eq!(
-        gw.value("segment_bridge_last_success_timestamp_seconds", "watermark"),
-        Some(NOW as f64)
-    );
+    assert_eq!(last_success(), Some(NOW as f64));
 }
 
 #[test]

@@ -115,15 +115,20 @@ fn retry_after_as_an_http_date_is_honoured() {
     assert_eq!(s.message_ids(), both());
 }
 
+/// A client with one retry of budget and a time ceiling of `secs`.
+fn one_retry_with_ceiling(url: &str, secs: u64) -> Client {
+    Client::new(config(
+        url,
+        policy(1).with_ceiling(Duration::from_secs(secs)),
+    ))
+    .unwrap()
+}
+
 #[test]
 fn server_requested_waits_do_not_use_up_the_retry_budget() {
     // Five 429s with Retry-After, one retry of budget: still delivered.
     let s = standin(&["429+2@first=5"]);
-    let c = Client::new(config(
-        &s.url(),
-        policy(1).with_ceiling(Duration::from_secs(600)),
-    ))
-    .unwrap();
+    let c = one_retry_with_ceiling(&s.url(), 600);
     let sent = c.send(&body());
     assert!(sent.result.is_ok(), "{:?}", sent.result);
     assert_eq!(sent.retries, 5);
@@ -135,11 +140,7 @@ fn the_time_ceiling_bounds_a_batch() {
     // The server asks for 100 s every time; a 350 s ceiling fits three
     // waits, then the batch fails with the last answer.
     let s = standin(&["503+100"]);
-    let c = Client::new(config(
-        &s.url(),
-        policy(1).with_ceiling(Duration::from_secs(350)),
-    ))
-    .unwrap();
+    let c = one_retry_with_ceiling(&s.url(), 350);
     let sent = c.send(&body());
     assert!(matches!(
         sent.result,

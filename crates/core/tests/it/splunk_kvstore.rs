@@ -64,17 +64,24 @@ fn replaces_in_chunks_within_the_limit() {
     assert_eq!(s.collection("uid_map"), docs);
 }
 
-#[test]
-fn the_stand_in_enforces_the_limit_and_the_client_does_not_retry_a_400() {
+/// A stand-in taking at most `kv_limit` documents a call, and client limits
+/// of `per_call` documents a call.
+fn limited(kv_limit: usize, per_call: usize) -> (SplunkStandin, Limits) {
     let s = SplunkStandin::start(Config {
-        kv_limit: 1000,
+        kv_limit,
         ..Config::default()
     })
     .unwrap();
     let limits = Limits {
-        per_call: 1500,
+        per_call,
         ..Limits::default()
     };
+    (s, limits)
+}
+
+#[test]
+fn the_stand_in_enforces_the_limit_and_the_client_does_not_retry_a_400() {
+    let (s, limits) = limited(1000, 1500);
     let err =
         kvstore::replace_collection(&client(&s, "standin-token"), "uid_map", &docs(2500), limits)
             .unwrap_err();
@@ -91,15 +98,7 @@ fn the_stand_in_enforces_the_limit_and_the_client_does_not_retry_a_400() {
     assert_eq!(s.requests().len(), 2, "DELETE + one refused batch_save");
 
     // A smaller configured limit is obeyed.
-    let s = SplunkStandin::start(Config {
-        kv_limit: 50,
-        ..Config::default()
-    })
-    .unwrap();
-    let limits = Limits {
-        per_call: 50,
-        ..Limits::default()
-    };
+    let (s, limits) = limited(50, 50);
     let stats =
         kvstore::replace_collection(&client(&s, "standin-token"), "c", &docs(120), limits).unwrap();
     assert_eq!(stats.batches, 3);

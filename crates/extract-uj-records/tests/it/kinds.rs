@@ -17,6 +17,13 @@ fn misses(name: &str, misses: &[(&str, Value)]) {
     }
 }
 
+/// Asserts that `name` makes exactly one row of `e`: the columns `cols` and
+/// the properties `props`.
+fn one_row(name: &str, e: Value, cols: &[(&str, &str)], props: Value) {
+    let (lines, _) = run(&[kind(name)], &[e]);
+    assert_eq!(lines, [row(0, true, result(cols, props))]);
+}
+
 fn top<'a>(id: &'a str, subject: &'a str, verb: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("event_subject", subject),
@@ -260,17 +267,17 @@ fn tekton_top<'a>(
 
 #[test]
 fn build_pipelinerun_created() {
-    let (lines, _) = run(
-        &[kind("build-pipelinerun-created")],
-        &[pipelinerun("p1", "create")],
-    );
     let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
         "commit_sha": "52ea259d", "component": "web", "git_trigger_event_type": "push",
         "git_trigger_provider": "github", "kind": "pipelineruns",
         "pipeline_log_url": "https://console/x", "repo": "https://github.com/a/web",
         "target_branch": "main"});
-    let cols = tekton_top("p1", "pipelineruns", "create", "Build PipelineRun created");
-    assert_eq!(lines, [row(0, true, result(&cols, props))]);
+    one_row(
+        "build-pipelinerun-created",
+        pipelinerun("p1", "create"),
+        &tekton_top("p1", "pipelineruns", "create", "Build PipelineRun created"),
+        props,
+    );
 }
 
 #[test]
@@ -328,12 +335,15 @@ pub fn started(id: &str) -> Value {
 
 #[test]
 fn build_pipelinerun_started() {
-    let (lines, _) = run(&[kind("build-pipelinerun-started")], &[started("s1")]);
     let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
         "component": "web", "git_trigger_event_type": "push", "git_trigger_provider": "github",
         "kind": "pipelineruns", "pipeline_log_url": "https://console/x"});
-    let cols = tekton_top("s1", "pipelineruns", "update", "Build PipelineRun started");
-    assert_eq!(lines, [row(0, true, result(&cols, props))]);
+    one_row(
+        "build-pipelinerun-started",
+        started("s1"),
+        &tekton_top("s1", "pipelineruns", "update", "Build PipelineRun started"),
+        props,
+    );
 }
 
 #[test]
@@ -388,15 +398,18 @@ pub fn ended(id: &str, reason: &str) -> Value {
 
 #[test]
 fn build_pipelinerun_ended() {
-    let (lines, _) = run(&[kind("build-pipelinerun-ended")], &[ended("e1", "Failed")]);
     let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
         "commit_sha": "52ea259d", "component": "web", "git_trigger_event_type": "push",
         "git_trigger_provider": "github", "kind": "pipelineruns",
         "pipeline_log_url": "https://console/x", "repo": "https://github.com/a/web",
         "status_message": "Tasks Completed: 3 (Failed: 1)", "status_reason": "Failed",
         "target_branch": "main"});
-    let cols = tekton_top("e1", "pipelineruns", "update", "Build PipelineRun ended");
-    assert_eq!(lines, [row(0, true, result(&cols, props))]);
+    one_row(
+        "build-pipelinerun-ended",
+        ended("e1", "Failed"),
+        &tekton_top("e1", "pipelineruns", "update", "Build PipelineRun ended"),
+        props,
+    );
 }
 
 #[test]
@@ -465,13 +478,16 @@ pub fn clair(id: &str) -> Value {
 
 #[test]
 fn clair_scan_completed() {
-    let (lines, _) = run(&[kind("clair-scan-completed")], &[clair("k1")]);
     // Numbers from the scan result stay numbers; a missing component is null.
     let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
         "component": null, "kind": "taskruns", "vulnerabilities_critical": 0,
         "vulnerabilities_high": 6, "vulnerabilities_low": 78, "vulnerabilities_medium": 30});
-    let cols = tekton_top("k1", "taskruns", "update", "Clair scan TaskRun completed");
-    assert_eq!(lines, [row(0, true, result(&cols, props))]);
+    one_row(
+        "clair-scan-completed",
+        clair("k1"),
+        &tekton_top("k1", "taskruns", "update", "Clair scan TaskRun completed"),
+        props,
+    );
 }
 
 #[test]
@@ -547,11 +563,14 @@ pub fn release(id: &str) -> Value {
 
 #[test]
 fn release_done() {
-    let (lines, _) = run(&[kind("release-done")], &[release("r1")]);
     let props = json!({"apiGroup": APPSTUDIO, "apiVersion": "v1alpha1", "application": "shop",
         "kind": "releases", "name": "x", "status_message": "", "status_reason": "Succeeded"});
-    let cols = tekton_top("r1", "releases", "patch", "Release process done");
-    assert_eq!(lines, [row(0, true, result(&cols, props))]);
+    one_row(
+        "release-done",
+        release("r1"),
+        &tekton_top("r1", "releases", "patch", "Release process done"),
+        props,
+    );
 }
 
 #[test]

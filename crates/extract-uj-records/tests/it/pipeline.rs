@@ -27,6 +27,11 @@ pub fn sample() -> Vec<Value> {
     ]
 }
 
+/// The binary under test.
+fn tool() -> Command {
+    Command::cargo_bin("extract-uj-records").unwrap()
+}
+
 #[test]
 fn rows_come_in_query_order_one_set_per_query() {
     let (lines, s) = run(KINDS, &sample());
@@ -52,11 +57,7 @@ fn every_row_passes_splunk_to_segment() {
     std::fs::write(&ws, r#"{"alice-tenant":"alice"}"#).unwrap();
     // The real binary on the audit events, its stdout into splunk-to-segment.
     let audit: String = sample().iter().map(|e| format!("{e}\n")).collect();
-    let out = Command::cargo_bin("extract-uj-records")
-        .unwrap()
-        .write_stdin(audit)
-        .output()
-        .unwrap();
+    let out = tool().write_stdin(audit).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let input = String::from_utf8(out.stdout).unwrap();
     assert_eq!(input, lines.join("\n") + "\n", "binary and library agree");
@@ -144,8 +145,7 @@ fn the_window_selects_by_request_time() {
     );
 
     // The same through the binary, env and flags.
-    let out = Command::cargo_bin("extract-uj-records")
-        .unwrap()
+    let out = tool()
         .env("QUERY_EARLIEST_TIME", "1709452800")
         .env("BRIDGE_NOW", "2024-03-03T12:00:00Z")
         .args(["--latest-time", "-3hours", "--name", "application"])
@@ -170,8 +170,7 @@ fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
     input.push_str(&format!("{}\n", application("a2")));
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
-    let out = Command::cargo_bin("extract-uj-records")
-        .unwrap()
+    let out = tool()
         .args(["--name", "application", "--rejects"])
         .arg(&rejects)
         .write_stdin(input.clone())
@@ -204,19 +203,14 @@ fn bad_lines_are_reported_by_number_counted_and_the_rest_processed() {
 fn a_file_argument_and_usage_errors() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     writeln!(f, "{}", application("a1")).unwrap();
-    let out = Command::cargo_bin("extract-uj-records")
-        .unwrap()
-        .arg(f.path())
-        .output()
-        .unwrap();
+    let out = tool().arg(f.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 8);
     assert_eq!(lines[1], NO_ROWS);
 
-    let bad = Command::cargo_bin("extract-uj-records")
-        .unwrap()
+    let bad = tool()
         .args(["--earliest-time", "-4fortnights"])
         .write_stdin("")
         .output()
@@ -228,14 +222,9 @@ fn a_file_argument_and_usage_errors() {
         "{stderr}"
     );
 
-    let missing = Command::cargo_bin("extract-uj-records")
-        .unwrap()
-        .arg("/nonexistent/audit.log")
-        .output()
-        .unwrap();
+    let missing = tool().arg("/nonexistent/audit.log").output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
-    let unknown = Command::cargo_bin("extract-uj-records")
-        .unwrap()
+    let unknown = tool()
         .args(["--name", "nope"])
         .write_stdin("")
         .output()
@@ -258,8 +247,7 @@ fn pretty_printed_and_packed_events_give_the_same_rows() {
         .collect();
     let packed = format!("{} {}\n\n{}\n", events[0], events[1], events[2]);
     let rows = |input: String| {
-        let out = Command::cargo_bin("extract-uj-records")
-            .unwrap()
+        let out = tool()
             .args(["--name", "application"])
             .write_stdin(input)
             .output()

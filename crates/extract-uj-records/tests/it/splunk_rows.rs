@@ -13,132 +13,179 @@ const MOZILLA: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36";
 const MANAGER: &str = "manager/v0.0.0 (linux/amd64) kubernetes/$Format";
 
-/// `event` with its identity, namespace, name, actor, agent and time set.
-fn at(e: Value, id: &str, ns: &str, name: &str, user: &str, agent: &str, ts: &str) -> Value {
-    let e = set(e, &["auditID"], json!(id));
-    let e = set(e, &["objectRef", "namespace"], json!(ns));
-    let e = set(e, &["objectRef", "name"], json!(name));
-    let e = set(e, &["user", "username"], json!(user));
-    let e = set(e, &["userAgent"], json!(agent));
-    set(e, &["requestReceivedTimestamp"], json!(ts))
+/// One audit event: its verb, API group, resource and response code; its
+/// identity, namespace, name, actor, agent and time; its subresource; and
+/// the fields set on top, by path.
+struct Spec<'a> {
+    verb: &'a str,
+    group: &'a str,
+    resource: &'a str,
+    code: u16,
+    at: [&'a str; 6],
+    subresource: Option<&'a str>,
+    sets: Vec<(&'a [&'a str], Value)>,
+}
+
+fn build(spec: Spec) -> Value {
+    let [id, ns, name, user, agent, ts] = spec.at;
+    let mut e = event("", spec.verb, spec.group, spec.resource, spec.code);
+    for (path, v) in [
+        (&["auditID"][..], id),
+        (&["objectRef", "namespace"], ns),
+        (&["objectRef", "name"], name),
+        (&["user", "username"], user),
+        (&["userAgent"], agent),
+        (&["requestReceivedTimestamp"], ts),
+    ] {
+        e = set(e, path, json!(v));
+    }
+    if let Some(sub) = spec.subresource {
+        e = set(e, &["objectRef", "subresource"], json!(sub));
+    }
+    spec.sets
+        .into_iter()
+        .fold(e, |e, (path, v)| set(e, path, v))
 }
 
 fn events() -> Vec<Value> {
     let sa = "system:serviceaccount:openshift-pipelines:pipeline";
-    let app = at(
-        event("", "create", "appstudio.redhat.com", "applications", 201),
-        "1968c35e-fb13-4b70-9263-f0176ae8c564",
-        "nebula-tenant",
-        "app",
-        "smerriweather",
-        MOZILLA,
-        "2024-03-03T08:26:54.481756Z",
-    );
-    let app = set(
-        app,
-        &["responseObject", "metadata", "resourceVersion"],
-        json!("1"),
-    );
-
-    let comp = at(
-        event("", "patch", "appstudio.redhat.com", "components", 200),
-        "fdebba97-3d03-4e46-85ba-8bb383702aad",
-        "wren-blackwood-tenant",
-        "devfile-sample-ncrg",
-        "wren-blackwood",
-        "argocd-application-controller/v0.0.0 (linux/amd64) kubernetes/$Format",
-        "2024-03-03T11:50:32.946866Z",
-    );
-    let comp = set(
-        comp,
-        &[
-            "requestObject",
-            "metadata",
-            "annotations",
-            "build.appstudio.openshift.io/request",
+    let app = Spec {
+        verb: "create",
+        group: "appstudio.redhat.com",
+        resource: "applications",
+        code: 201,
+        at: [
+            "1968c35e-fb13-4b70-9263-f0176ae8c564",
+            "nebula-tenant",
+            "app",
+            "smerriweather",
+            MOZILLA,
+            "2024-03-03T08:26:54.481756Z",
         ],
-        json!("configure-pac"),
-    );
-    let comp = set(
-        comp,
-        &["responseObject"],
-        json!({"metadata": {"resourceVersion": "5"},
-        "spec": {"application": "shop-2", "componentName": "devfile-sample-ncrg",
-                 "source": {"git": {"url": "https://github.com/wren-blackwood/devfile-sample", "revision": "main"}}}}),
-    );
-
-    let started = at(
-        event("", "update", "tekton.dev", "pipelineruns", 200),
-        "262474d0-df9d-4cae-a996-00d417879b68",
-        "nebula-tenant",
-        "dotnet-glbb-on-push-x",
-        sa,
-        MANAGER,
-        "2024-03-03T09:30:06.916085Z",
-    );
-    let started = set(started, &["objectRef", "subresource"], json!("status"));
-    let started = set(
-        started,
-        &["responseObject"],
-        json!({
-        "metadata": {"resourceVersion": "9", "labels": {"pipelines.appstudio.openshift.io/type": "build",
-            "appstudio.openshift.io/application": "app", "appstudio.openshift.io/component": "dotnet-glbb"}},
-        "spec": {},
-        "status": {"startTime": "2024-03-03T09:30:06Z", "conditions": [{"type": "Succeeded", "status": "Unknown",
-            "reason": "Running", "message": "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 4, Skipped: 0"}]}}),
-    );
-
-    let clair = at(
-        event("", "update", "tekton.dev", "taskruns", 200),
-        "3be44b50-1df7-4398-8125-2eac9c373de3",
-        "kai-blackwood-tenant",
-        "inventory-clair-scan",
-        sa,
-        MANAGER,
-        "2024-03-03T10:56:12.416695Z",
-    );
-    let clair = set(clair, &["objectRef", "subresource"], json!("status"));
-    let clair = set(
-        clair,
-        &[
-            "requestObject",
-            "metadata",
-            "labels",
-            "tekton.dev/pipelineTask",
+        subresource: None,
+        sets: vec![(
+            &["responseObject", "metadata", "resourceVersion"],
+            json!("1"),
+        )],
+    };
+    let comp = Spec {
+        verb: "patch",
+        group: "appstudio.redhat.com",
+        resource: "components",
+        code: 200,
+        at: [
+            "fdebba97-3d03-4e46-85ba-8bb383702aad",
+            "wren-blackwood-tenant",
+            "devfile-sample-ncrg",
+            "wren-blackwood",
+            "argocd-application-controller/v0.0.0 (linux/amd64) kubernetes/$Format",
+            "2024-03-03T11:50:32.946866Z",
         ],
-        json!("clair-scan"),
-    );
-    let clair = set(
-        clair,
-        &["responseObject"],
-        json!({
-        "metadata": {"labels": {"appstudio.openshift.io/application": "rhtap-demo",
-                                "appstudio.openshift.io/component": "inventory-k77r"}},
-        "status": {"completionTime": "2024-03-03T10:56:12Z",
-            "conditions": [{"type": "Succeeded", "status": "True", "reason": "Succeeded"}],
-            "taskResults": [{"name": "CLAIR_SCAN_RESULT",
-                "value": "{\"vulnerabilities\":{\"critical\":0,\"high\":6,\"medium\":30,\"low\":78},\"unpatched_vulnerabilities\":{\"critical\":0}}"}]}}),
-    );
-
-    let release = at(
-        event("", "patch", "appstudio.redhat.com", "releases", 200),
-        "38bc5f46-c12c-4f17-88e4-21728acbde23",
-        "smerriweather-tenant",
-        "service-2-release-qtgtf",
-        "system:serviceaccount:release-service:release-service-controller-manager",
-        MANAGER,
-        "2024-03-03T10:10:42.796200Z",
-    );
-    let release = set(release, &["objectRef", "subresource"], json!("status"));
-    let release = set(
-        release,
-        &["responseObject"],
-        json!({
-        "metadata": {"resourceVersion": "3", "ownerReferences": [{"kind": "Application", "name": "service-2"}]},
-        "status": {"completionTime": "2024-03-03T10:10:42Z",
-            "conditions": [{"type": "Released", "status": "True", "reason": "Succeeded", "message": ""}]}}),
-    );
-    vec![app, comp, started, clair, release]
+        subresource: None,
+        sets: vec![
+            (
+                &[
+                    "requestObject",
+                    "metadata",
+                    "annotations",
+                    "build.appstudio.openshift.io/request",
+                ],
+                json!("configure-pac"),
+            ),
+            (
+                &["responseObject"],
+                json!({"metadata": {"resourceVersion": "5"},
+                "spec": {"application": "shop-2", "componentName": "devfile-sample-ncrg",
+                         "source": {"git": {"url": "https://github.com/wren-blackwood/devfile-sample", "revision": "main"}}}}),
+            ),
+        ],
+    };
+    let started = Spec {
+        verb: "update",
+        group: "tekton.dev",
+        resource: "pipelineruns",
+        code: 200,
+        at: [
+            "262474d0-df9d-4cae-a996-00d417879b68",
+            "nebula-tenant",
+            "dotnet-glbb-on-push-x",
+            sa,
+            MANAGER,
+            "2024-03-03T09:30:06.916085Z",
+        ],
+        subresource: Some("status"),
+        sets: vec![(
+            &["responseObject"],
+            json!({
+            "metadata": {"resourceVersion": "9", "labels": {"pipelines.appstudio.openshift.io/type": "build",
+                "appstudio.openshift.io/application": "app", "appstudio.openshift.io/component": "dotnet-glbb"}},
+            "spec": {},
+            "status": {"startTime": "2024-03-03T09:30:06Z", "conditions": [{"type": "Succeeded", "status": "Unknown",
+                "reason": "Running", "message": "Tasks Completed: 0 (Failed: 0, Cancelled 0), Incomplete: 4, Skipped: 0"}]}}),
+        )],
+    };
+    let clair = Spec {
+        verb: "update",
+        group: "tekton.dev",
+        resource: "taskruns",
+        code: 200,
+        at: [
+            "3be44b50-1df7-4398-8125-2eac9c373de3",
+            "kai-blackwood-tenant",
+            "inventory-clair-scan",
+            sa,
+            MANAGER,
+            "2024-03-03T10:56:12.416695Z",
+        ],
+        subresource: Some("status"),
+        sets: vec![
+            (
+                &[
+                    "requestObject",
+                    "metadata",
+                    "labels",
+                    "tekton.dev/pipelineTask",
+                ],
+                json!("clair-scan"),
+            ),
+            (
+                &["responseObject"],
+                json!({
+                "metadata": {"labels": {"appstudio.openshift.io/application": "rhtap-demo",
+                                        "appstudio.openshift.io/component": "inventory-k77r"}},
+                "status": {"completionTime": "2024-03-03T10:56:12Z",
+                    "conditions": [{"type": "Succeeded", "status": "True", "reason": "Succeeded"}],
+                    "taskResults": [{"name": "CLAIR_SCAN_RESULT",
+                        "value": "{\"vulnerabilities\":{\"critical\":0,\"high\":6,\"medium\":30,\"low\":78},\"unpatched_vulnerabilities\":{\"critical\":0}}"}]}}),
+            ),
+        ],
+    };
+    let release = Spec {
+        verb: "patch",
+        group: "appstudio.redhat.com",
+        resource: "releases",
+        code: 200,
+        at: [
+            "38bc5f46-c12c-4f17-88e4-21728acbde23",
+            "smerriweather-tenant",
+            "service-2-release-qtgtf",
+            "system:serviceaccount:release-service:release-service-controller-manager",
+            MANAGER,
+            "2024-03-03T10:10:42.796200Z",
+        ],
+        subresource: Some("status"),
+        sets: vec![(
+            &["responseObject"],
+            json!({
+            "metadata": {"resourceVersion": "3", "ownerReferences": [{"kind": "Application", "name": "service-2"}]},
+            "status": {"completionTime": "2024-03-03T10:10:42Z",
+                "conditions": [{"type": "Released", "status": "True", "reason": "Succeeded", "message": ""}]}}),
+        )],
+    };
+    [app, comp, started, clair, release]
+        .into_iter()
+        .map(build)
+        .collect()
 }
 
 /// The raw `result` text of an export line.

@@ -242,12 +242,7 @@ fn a_reader_that_goes_away_is_a_quiet_exit() {
         .unwrap();
     assert!(first.starts_with(r#"{"preview":false"#));
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::exited(&out, 0);
 }
 
 #[test]

@@ -2,43 +2,16 @@
 //! (`/usr/bin/jq`, the Debian package) running the original filter
 //! `jq -c -s '{batch: .}'`.
 
-use std::path::Path;
-use std::process::Command as Std;
-
 use assert_cmd::Command;
+use testkit::jq;
 
 fn tool() -> Command {
     Command::cargo_bin("mk-segment-batch-payload").unwrap()
 }
 
-const JQ: &str = "/usr/bin/jq";
-
-fn jq(args: &[&str], input: &[u8]) -> Vec<u8> {
-    assert!(
-        Path::new(JQ).exists(),
-        "these tests need jq 1.6: apt-get install jq"
-    );
-    let mut child = Std::new(JQ)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "jq {args:?} failed");
-    out.stdout
-}
-
 fn ours(input: &[u8]) -> Vec<u8> {
     let out = tool().write_stdin(input).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::exited(&out, 0);
     out.stdout
 }
 

@@ -30,6 +30,28 @@ fn stdout_of(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// stdout of a successful run with `env` set and `args`.
+fn stdout_with(env: (&str, &str), args: &[&str]) -> Vec<u8> {
+    let out = querygen().env(env.0, env.1).args(args).output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Asserts that a run with `env` set and `args` is a usage error: exit 2,
+/// nothing on stdout, each of `needles` on stderr.
+fn usage_error(env: &[(&str, &str)], args: &[&str], needles: &[&str]) {
+    let pred = needles.iter().fold(predicate::always().boxed(), |p, n| {
+        p.and(predicate::str::contains(*n)).boxed()
+    });
+    querygen()
+        .envs(env.iter().copied())
+        .args(args)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(pred);
+}
+
 fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&stdout_of(args)).unwrap()
 }
@@ -70,13 +92,8 @@ fn pretty_listing_matches_the_original() {
 
 #[test]
 fn index_comes_from_the_environment_too() {
-    let out = querygen()
-        .env("SPLUNK_INDEX", "test_index")
-        .arg("-0")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_bytes_eq(&out.stdout, TEST_INDEX_NUL);
+    let stdout = stdout_with(("SPLUNK_INDEX", "test_index"), &["-0"]);
+    assert_bytes_eq(&stdout, TEST_INDEX_NUL);
 }
 
 #[test]
@@ -137,16 +154,15 @@ fn every_name_selects_exactly_one_query() {
 
 #[test]
 fn unknown_name_is_a_usage_error_listing_the_valid_names() {
-    querygen()
-        .args(["--name", "applications"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(
-            predicate::str::contains("applications")
-                .and(predicate::str::contains("application, component"))
-                .and(predicate::str::contains("pull-request-created")),
-        );
+    usage_error(
+        &[],
+        &["--name", "applications"],
+        &[
+            "applications",
+            "application, component",
+            "pull-request-created",
+        ],
+    );
 }
 
 #[test]
@@ -178,79 +194,54 @@ fn uid_lookup_adds_the_lookup_and_keeps_the_output_fields() {
 
 #[test]
 fn uid_lookup_comes_from_the_environment_and_works_with_nul_output() {
-    let out = querygen()
-        .env("SPLUNK_UID_LOOKUP", "uids")
-        .args(["-0", "--name", "application"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let stdout = stdout_with(
+        ("SPLUNK_UID_LOOKUP", "uids"),
+        &["-0", "--name", "application"],
+    );
+    let text = String::from_utf8(stdout).unwrap();
     assert!(text.contains("|lookup uids username AS userId OUTPUT sso_id|"));
     assert!(!text.contains('\0'));
 }
 
 #[test]
 fn an_empty_uid_lookup_variable_means_no_lookup() {
-    let out = querygen()
-        .env("SPLUNK_UID_LOOKUP", "")
-        .arg("-0")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_bytes_eq(&out.stdout, DEFAULT_NUL);
+    let stdout = stdout_with(("SPLUNK_UID_LOOKUP", ""), &["-0"]);
+    assert_bytes_eq(&stdout, DEFAULT_NUL);
 }
 
 #[test]
 fn an_empty_index_variable_is_rejected_not_defaulted() {
-    querygen()
-        .env("SPLUNK_INDEX", "")
-        .arg("-0")
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("it is empty"));
+    usage_error(&[("SPLUNK_INDEX", "")], &["-0"], &["it is empty"]);
 }
 
 #[test]
 fn an_index_with_a_quote_is_rejected() {
-    querygen()
-        .args(["-0", r#"--index=foo" | delete"#])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("invalid Splunk index"));
+    usage_error(
+        &[],
+        &["-0", r#"--index=foo" | delete"#],
+        &["invalid Splunk index"],
+    );
 }
 
 #[test]
 fn an_index_with_a_backslash_or_newline_is_rejected() {
     for bad in ["a\\b", "a\nb", ""] {
-        querygen()
-            .args(["-0", "--index", bad])
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(predicate::str::contains("invalid Splunk index"));
+        usage_error(&[], &["-0", "--index", bad], &["invalid Splunk index"]);
     }
 }
 
 #[test]
 fn a_lookup_name_that_is_not_a_plain_name_is_rejected() {
-    querygen()
-        .args(["--uid-lookup", "uid map|delete"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("invalid lookup name"));
+    usage_error(
+        &[],
+        &["--uid-lookup", "uid map|delete"],
+        &["invalid lookup name"],
+    );
 }
 
 #[test]
 fn nul_and_json_together_are_a_usage_error() {
-    querygen()
-        .args(["-0", "--format", "json"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("-0"));
+    usage_error(&[], &["-0", "--format", "json"], &["-0"]);
 }
 
 #[test]

@@ -13,6 +13,20 @@ use common::*;
 
 const BIN: &str = "segment-mass-uploader";
 
+/// Runs the tool against `url` with `lines` on stdin and a dead-letter file
+/// in a fresh folder, and checks that it exits 1: the folder (kept alive),
+/// the dead-letter file and stderr.
+fn failed_with_dead_letters(
+    url: &str,
+    lines: &[String],
+) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let (out, stderr) = send(BIN, dir.path(), url, &[&"--dead-letter", &dead], lines);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    (dir, dead, stderr)
+}
+
 #[test]
 fn transient_faults_deliver_everything_exactly_once() {
     let lines = events(300, 4_000); // three batches
@@ -35,12 +49,7 @@ fn transient_faults_deliver_everything_exactly_once() {
     for (faults, extra, retried) in cases {
         let s = standin(faults);
         let home = tempfile::tempdir().unwrap();
-        let out = tool(BIN, home.path(), &s.url())
-            .args(*extra)
-            .write_stdin(input(&lines))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stderr) = output(tool(BIN, home.path(), &s.url()).args(*extra), &lines);
         assert_eq!(out.status.code(), Some(0), "{faults:?}: {stderr}");
         assert_eq!(s.message_ids(), ids(300), "{faults:?}");
         assert!(s.received().dropped.is_empty());
@@ -64,16 +73,7 @@ fn a_permanent_fault_dead_letters_exactly_the_undelivered_events() {
     // and 4 fail, 1, 3 and 5 go through.
     let lines = events(600, 4_000);
     let s = standin(&["413@every=2"]);
-    let dir = tempfile::tempdir().unwrap();
-    let dead = dir.path().join("dead.jsonl");
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--dead-letter")
-        .arg(&dead)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (dir, dead, stderr) = failed_with_dead_letters(&s.url(), &lines);
     let delivered = s.message_ids();
     let dead_ids = ids_of(&std::fs::read_to_string(&dead).unwrap());
     assert!(!delivered.is_empty() && !dead_ids.is_empty());
@@ -117,16 +117,7 @@ fn a_refused_batch_is_bisected_and_only_the_refused_events_are_dead_lettered() {
     let mut cfg = standins::segment::Config::new(KEY);
     cfg.refuse_marked = Some("MARKED".into());
     let s = standins::segment::SegmentStandin::spawn(cfg).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dead = dir.path().join("dead.jsonl");
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--dead-letter")
-        .arg(&dead)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (_dir, dead, stderr) = failed_with_dead_letters(&s.url(), &lines);
     let mut delivered = s.message_ids();
     delivered.sort_by_key(|id| id[2..].parse::<u32>().unwrap());
     let unmarked: Vec<String> = (0..600)
@@ -162,8 +153,7 @@ fn the_time_ceiling_by_flag_or_env_bounds_server_requested_waits() {
         if let Some(v) = env {
             cmd.env("SEGMENT_MAX_RETRY_TIME", v);
         }
-        let out = cmd.write_stdin(input(&lines)).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stderr) = output(&mut cmd, &lines);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert_eq!(s.requests(), 3, "{stderr}");
         assert!(stderr.contains("time ceiling of 250s"), "{stderr}");
@@ -185,8 +175,7 @@ fn gzip_bodies_by_flag_or_env_limits_on_the_uncompressed_body() {
         if let Some(v) = env {
             cmd.env("SEGMENT_GZIP", v);
         }
-        let out = cmd.write_stdin(input(&lines)).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stderr) = output(&mut cmd, &lines);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
         assert_eq!(s.message_ids(), ids(600));
         let r = s.received();
@@ -218,13 +207,7 @@ fn the_ledger_skips_what_was_delivered_and_records_what_segment_accepts() {
     std::fs::write(&ledger, &before).unwrap();
     // The second request fails for good: its events are not recorded.
     let s = standin(&["413@every=2"]);
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--ledger")
-        .arg(&ledger)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = send(BIN, dir.path(), &s.url(), &[&"--ledger", &ledger], &lines);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("300 events read, 100 already delivered, 124 sent in 1 batches"),
@@ -247,13 +230,13 @@ fn the_ledger_skips_what_was_delivered_and_records_what_segment_accepts() {
 
     // A ledger that can't be read: everything is sent, with a warning.
     let s = standin(&[]);
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--ledger")
-        .arg(dir.path())
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = send(
+        BIN,
+        dir.path(),
+        &s.url(),
+        &[&"--ledger", &dir.path()],
+        &lines,
+    );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("cannot read the ledger"), "{stderr}");
     assert_eq!(s.message_ids(), ids(300));
@@ -265,12 +248,8 @@ fn always_failing_server_everything_dead_lettered_to_the_rejects_file() {
     let s = standin(&["500"]);
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
-    let out = tool(BIN, dir.path(), &s.url())
-        .args(["--retries", "2", "--rejects"])
-        .arg(&rejects)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
+    let args: &[&dyn AsRef<std::ffi::OsStr>] = &[&"--retries", &"2", &"--rejects", &rejects];
+    let (out, _) = send(BIN, dir.path(), &s.url(), args, &lines);
     assert_eq!(out.status.code(), Some(1));
     assert!(s.message_ids().is_empty());
     assert_eq!(s.requests(), 3 * 3);
@@ -285,13 +264,14 @@ fn always_failing_server_everything_dead_lettered_to_the_rejects_file() {
 fn without_a_dead_letter_file_the_lost_message_ids_are_logged() {
     let s = standin(&["503"]);
     let dir = tempfile::tempdir().unwrap();
-    let out = tool(BIN, dir.path(), &s.url())
-        .args(["--retries", "1"])
-        .write_stdin(input(&events(3, 100)))
-        .output()
-        .unwrap();
+    let (out, stderr) = send(
+        BIN,
+        dir.path(),
+        &s.url(),
+        &[&"--retries", &"1"],
+        &events(3, 100),
+    );
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("3 events not delivered") && stderr.contains("m-0 m-1 m-2"),
         "{stderr}"
@@ -324,13 +304,7 @@ fn invalid_events_are_rejected_reported_and_the_rest_delivered() {
     let s = standin(&[]);
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--rejects")
-        .arg(&rejects)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = send(BIN, dir.path(), &s.url(), &[&"--rejects", &rejects], &lines);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert_eq!(s.message_ids(), ids(10));
     assert!(
@@ -419,12 +393,12 @@ fn dry_run_prints_one_payload_per_batch_and_sends_nothing() {
     let lines = events(300, 4_000);
     let s = standin(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let out = tool(BIN, dir.path(), &s.url())
-        .env_remove("SEGMENT_WRITE_KEY")
-        .arg("--dry-run")
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
+    let (out, _) = output(
+        tool(BIN, dir.path(), &s.url())
+            .env_remove("SEGMENT_WRITE_KEY")
+            .arg("--dry-run"),
+        &lines,
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(s.requests(), 0);
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -472,18 +446,15 @@ fn filter_pipes_each_batch_to_a_command() {
         "test \"$FILE\" != batch-000002 && cat >> '{}'",
         out_file2.display()
     );
-    let out = tool(BIN, dir.path(), "http://127.0.0.1:9/unused")
-        .args(["--filter", &cmd, "--dead-letter"])
-        .arg(&dead)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
+    let unused = "http://127.0.0.1:9/unused";
+    let args: &[&dyn AsRef<std::ffi::OsStr>] = &[&"--filter", &cmd, &"--dead-letter", &dead];
+    let (out, stderr) = send(BIN, dir.path(), unused, args, &lines);
     assert_eq!(out.status.code(), Some(1));
     let delivered = ids_of(&std::fs::read_to_string(&out_file2).unwrap());
     let dead_ids = ids_of(&std::fs::read_to_string(&dead).unwrap());
     assert_eq!(dead_ids, ids(300)[124..248].to_vec());
     assert_eq!(delivered.len() + dead_ids.len(), 300);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the filter command failed"));
+    assert!(stderr.contains("the filter command failed"));
 }
 
 #[test]
@@ -516,17 +487,16 @@ fn a_refused_write_key_stops_sending_and_dead_letters_everything() {
     let s = standin(&[]);
     let dir = tempfile::tempdir().unwrap();
     let dead = dir.path().join("dead.jsonl");
-    let out = tool(BIN, dir.path(), &s.url())
-        .env("SEGMENT_WRITE_KEY", "not-the-key")
-        .arg("--dead-letter")
-        .arg(&dead)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
+    let (out, stderr) = output(
+        tool(BIN, dir.path(), &s.url())
+            .env("SEGMENT_WRITE_KEY", "not-the-key")
+            .arg("--dead-letter")
+            .arg(&dead),
+        &lines,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(s.requests(), 1, "no knocking again with the same key");
     assert_eq!(std::fs::read_to_string(&dead).unwrap(), input(&lines));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("not sent: an earlier batch was refused"),
         "{stderr}"

@@ -49,23 +49,16 @@ fn dry_run_prints_the_payload_of_the_original() {
 fn input_larger_than_one_batch_is_refused_before_sending() {
     let s = standin(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let out = tool(BIN, dir.path(), &s.url())
-        .write_stdin(input(&events(200, 4_000)))
-        .output()
-        .unwrap();
+    let (out, stderr) = send(BIN, dir.path(), &s.url(), &[], &events(200, 4_000));
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(s.requests(), 0);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("input does not fit in one batch") && stderr.contains("line 125"),
         "{stderr}"
     );
     assert!(stderr.contains("segment-mass-uploader"), "{stderr}");
     // 2,501 tiny events: over the event count.
-    let out = tool(BIN, dir.path(), &s.url())
-        .write_stdin(input(&events(2_501, 100)))
-        .output()
-        .unwrap();
+    let (out, _) = send(BIN, dir.path(), &s.url(), &[], &events(2_501, 100));
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(s.requests(), 0);
 }
@@ -83,11 +76,7 @@ fn retries_what_can_succeed_and_fails_at_once_on_the_rest() {
     ] {
         let s = standin(&[fault]);
         let dir = tempfile::tempdir().unwrap();
-        let out = tool(BIN, dir.path(), &s.url())
-            .write_stdin(input(&events(3, 200)))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (out, stderr) = send(BIN, dir.path(), &s.url(), &[], &events(3, 200));
         assert_eq!(out.status.code(), Some(code), "{fault}: {stderr}");
         assert_eq!(s.requests(), requests, "{fault}");
         if code == 0 {
@@ -108,19 +97,14 @@ fn invalid_events_are_rejected_and_the_rest_sent() {
     let rejects = dir.path().join("r.jsonl");
     let mut lines = events(2, 200);
     lines.insert(1, r#"{"type":"track","event":"e"}"#.to_owned());
-    let out = tool(BIN, dir.path(), &s.url())
-        .arg("--rejects")
-        .arg(&rejects)
-        .write_stdin(input(&lines))
-        .output()
-        .unwrap();
+    let (out, stderr) = send(BIN, dir.path(), &s.url(), &[&"--rejects", &rejects], &lines);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(s.message_ids(), ids(2));
     assert_eq!(
         std::fs::read_to_string(&rejects).unwrap(),
         "{\"type\":\"track\",\"event\":\"e\"}\n"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: no `userId`"));
+    assert!(stderr.contains("line 2: no `userId`"));
 }
 
 #[test]

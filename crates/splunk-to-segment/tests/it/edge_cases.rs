@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{keys, parse_lines, result, row, Maps};
+use crate::common::{keys, parse_lines, result, row, Maps, KEYS};
 use serde_json::{json, Value};
 
 /// Runs the binary on `input`; returns (exit code, stdout lines, stderr).
@@ -139,19 +139,7 @@ fn workspace_id_is_replaced_in_place_or_appended_last() {
     assert_eq!(out[0]["properties"]["workspaceID"], json!(100));
     let (_, out, _) = one("");
     assert_eq!(keys(&out[0]["properties"]), ["a", "workspaceID"]);
-    assert_eq!(
-        keys(&out[0]),
-        [
-            "messageId",
-            "timestamp",
-            "namespace",
-            "type",
-            "userId",
-            "event",
-            "properties",
-            "context"
-        ]
-    );
+    assert_eq!(keys(&out[0]), KEYS);
 }
 
 #[test]

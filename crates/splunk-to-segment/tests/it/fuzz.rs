@@ -7,7 +7,7 @@
 //! `PROPTEST_CASES` sets the number of cases (256 by default); CI runs a
 //! larger number in `.ci/steps/20-s2s-fuzz.sh`.
 
-use crate::common::{gen, is_compact};
+use crate::common::{gen, is_compact, KEYS};
 use proptest::prelude::*;
 use serde_json::Value;
 use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};
@@ -15,17 +15,6 @@ use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};
 const UID: &str =
     r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890}"#;
 const WS: &str = r#"{"ns":"owner","ns-num":5,"ns-false":false}"#;
-
-const KEYS: [&str; 8] = [
-    "messageId",
-    "timestamp",
-    "namespace",
-    "type",
-    "userId",
-    "event",
-    "properties",
-    "context",
-];
 
 fn check_event(line: &[u8]) -> Result<(), TestCaseError> {
     let v: Value = serde_json::from_slice(line)

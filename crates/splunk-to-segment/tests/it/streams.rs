@@ -5,30 +5,11 @@
 //! the original's, record for record (here even byte for byte, as `jq .`
 //! prints number literals the way jq's own output does).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Stdio};
+
+use testkit::jq;
 
 use crate::common::{fixture, parse_lines};
-
-const JQ: &str = "/usr/bin/jq";
-
-fn jq(args: &[&str], input: &[u8]) -> Vec<u8> {
-    assert!(
-        Path::new(JQ).exists(),
-        "these tests need jq 1.6: apt-get install jq"
-    );
-    let mut child = Std::new(JQ)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "jq {args:?} failed");
-    out.stdout
-}
 
 /// The original: the filter over the stream, maps slurped.
 fn original(dir: &Path, input: &[u8]) -> Vec<u8> {
