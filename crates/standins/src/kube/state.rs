@@ -42,17 +42,10 @@ impl State_ {
     ) -> Value {
         self.resource_version += 1;
         let rv = self.resource_version.to_string();
-        if !obj.is_object() {
-            obj = json!({});
-        }
-        let o = obj.as_object_mut().expect("made an object above");
+        let o = object_mut(&mut obj);
         o.insert("apiVersion".into(), json!(res.api_version()));
         o.insert("kind".into(), json!(res.kind));
-        let meta = o.entry("metadata").or_insert_with(|| json!({}));
-        if !meta.is_object() {
-            *meta = json!({});
-        }
-        let m = meta.as_object_mut().expect("made an object above");
+        let m = object_mut(o.entry("metadata").or_insert_with(|| json!({})));
         if res.namespaced {
             m.insert("namespace".into(), json!(ns));
         }
@@ -76,5 +69,17 @@ impl State_ {
         m.insert("creationTimestamp".into(), created);
         m.insert("resourceVersion".into(), json!(rv));
         obj
+    }
+}
+
+/// `v` as an object, replacing whatever else it was with `{}` (a client may
+/// send any JSON; the stand-in stores objects).
+fn object_mut(v: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !v.is_object() {
+        *v = Value::Object(serde_json::Map::new());
+    }
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("replaced by an object above"),
     }
 }
