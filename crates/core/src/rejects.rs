@@ -67,3 +67,20 @@ impl Rejects {
         Ok(self.count)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_over_several_lines_is_one_record_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.jsonl");
+        let mut r = Rejects::open(Some(&path)).unwrap();
+        r.reject(b"{\n  \"a\": 01\r\n}").unwrap();
+        r.reject(b"not json").unwrap();
+        assert_eq!(r.finish().unwrap(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{   \"a\": 01  }\nnot json\n");
+    }
+}

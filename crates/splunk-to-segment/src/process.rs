@@ -134,15 +134,9 @@ impl<'o> Sink<'o> {
             At::Record(n) => (None, None, Some(n)),
         };
         tracing::warn!(line, column, record, reason = %reason, "{at}: {reason}");
-        if raw.contains(&b'\n') {
-            let one: Vec<u8> = raw
-                .iter()
-                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b })
-                .collect();
-            self.rejects.reject(&one)?;
-        } else {
-            self.rejects.reject(raw)?;
-        }
+        // One record per line of the rejects file: core::rejects folds
+        // the line breaks of a value that spanned lines.
+        self.rejects.reject(raw)?;
         Ok(())
     }
 
