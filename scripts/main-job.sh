@@ -89,7 +89,16 @@ case ${BRIDGE_SOURCE:-splunk} in
       log "error: BRIDGE_SOURCE=audit needs BRIDGE_AUDIT_LOG (the audit log's path, or - for stdin)"
       exit 2
     fi
-    source_cmd=(extract-uj-records "$BRIDGE_AUDIT_LOG")
+    audit_log=$BRIDGE_AUDIT_LOG
+    if [[ $audit_log == - ]] && $state_configured; then
+      # A backfill runs one chunk after another, each reading the log
+      # again: keep standard input in a file so every chunk sees all of it.
+      audit_spool=$(mktemp "${TMPDIR:-/tmp}/main-job-audit.XXXXXX") || exit "$(code_for 1 1)"
+      trap 'rm -f "$audit_spool"' EXIT
+      cat >"$audit_spool" || exit "$(code_for 1 1)"
+      audit_log=$audit_spool
+    fi
+    source_cmd=(extract-uj-records "$audit_log")
     ;;
   *)
     log "error: BRIDGE_SOURCE must be splunk or audit (\`$BRIDGE_SOURCE\`)"
@@ -135,7 +144,7 @@ fi
 # With a state: chunk after chunk until the window reaches now. The ledger
 # file lives only for this run; the ledger itself is in the state.
 work=$(mktemp -d "${TMPDIR:-/tmp}/main-job.XXXXXX") || exit "$(code_for 4 1)"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" ${audit_spool:+"$audit_spool"}' EXIT
 ledger=$work/ledger
 for ((chunk = 1; ; chunk++)); do
   window=$(bridge-window start --ledger-out "$ledger")

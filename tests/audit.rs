@@ -112,3 +112,43 @@ fn a_bad_source_is_a_configuration_error_and_sends_nothing() {
     }
     assert!(w.splunk.exports().is_empty() && received_events(&w.seg).is_empty());
 }
+
+/// With a state, a backfill reads the log once per chunk: a log on standard
+/// input (`BRIDGE_AUDIT_LOG=-`) is kept in a file for all chunks, so events
+/// of a later chunk are not lost.
+#[test]
+fn an_audit_log_on_stdin_reaches_every_chunk_of_a_backfill() {
+    let w = world();
+    // The log's events lie between 08:00 and 09:00; the watermark at 00:00
+    // and the clock at 10:00 make the run work in 6-hour chunks from 21:00
+    // the day before, so the events are in the second chunk.
+    std::fs::write(
+        w.site.path().join("state.json"),
+        "{\"watermark\":1709424000}",
+    )
+    .unwrap();
+    let ran = w
+        .site
+        .job(&w.splunk, &w.seg)
+        .env("BRIDGE_SOURCE", "audit")
+        .env("BRIDGE_AUDIT_LOG", "-")
+        .env("BRIDGE_NOW", "1709460000")
+        .stdin(&root().join(AUDIT_LOG))
+        .run();
+    assert_ok_saying(&ran, "window 2:");
+    assert!(w.splunk.exports().is_empty(), "Splunk was asked");
+    assert_eq!(
+        received_events(&w.seg),
+        expected(w.site.path(), &w.site.maps)
+    );
+    let spools = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("main-job-audit.")
+        })
+        .count();
+    assert_eq!(spools, 0, "the spooled log was left behind");
+}

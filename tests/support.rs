@@ -275,6 +275,12 @@ impl Job {
         self
     }
 
+    /// The job's standard input from `file`.
+    pub fn stdin(mut self, file: &Path) -> Job {
+        self.cmd.stdin(std::fs::File::open(file).unwrap());
+        self
+    }
+
     pub fn env_remove(mut self, k: &str) -> Job {
         self.cmd.env_remove(k);
         self
