@@ -189,7 +189,7 @@ fn json_log_lines_carry_structured_fields() {
         .find(|l| l["level"] == "INFO" && l.get("events_read").is_some())
         .unwrap_or_else(|| panic!("no summary with fields: {}", stderr(&o)));
     assert_eq!(summary["events_read"], 2, "{summary}");
-    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(summary["events_rejected"], 1, "{summary}");
     assert_eq!(summary["dry_run"], true, "{summary}");
 
     // splunk-to-segment: a rejected row names its line and reason.

@@ -130,6 +130,11 @@ where
             e.exit_status()
         }
     };
+    if let (Ok(outcome), Ok(())) = (&result, &flushed) {
+        if let Some(message) = &outcome.summary {
+            logging::summary(message, outcome.summary_fields());
+        }
+    }
     crate::metrics::push_run_if_configured(tool, status, result.as_ref().ok(), started.elapsed());
     status.into()
 }

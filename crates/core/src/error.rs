@@ -46,6 +46,22 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Reading standard input failed (exit 1).
+    #[error("cannot read standard input")]
+    Stdin(#[source] std::io::Error),
+
+    /// Writing standard output failed (exit 1).
+    #[error("cannot write standard output")]
+    Stdout(#[source] std::io::Error),
+
+    /// No Segment write key to be found (exit 2).
+    #[error(transparent)]
+    SegmentCredentials(#[from] crate::segment::CredentialsError),
+
+    /// `--batch-data-size` too small for any event (exit 2).
+    #[error(transparent)]
+    BatchSize(#[from] crate::segment::BadLimit),
+
     /// Building the HTTP client failed (bad CA file, TLS setup; exit 2).
     #[error("cannot set up the HTTP client")]
     HttpSetup(#[source] reqwest::Error),
@@ -70,8 +86,10 @@ impl ToolError for Error {
             Error::Config { .. }
             | Error::ReadConfigFile { .. }
             | Error::CreateFile { .. }
+            | Error::SegmentCredentials(_)
+            | Error::BatchSize(_)
             | Error::HttpSetup(_) => ExitStatus::Usage,
-            Error::Io { .. } => ExitStatus::Failed,
+            Error::Io { .. } | Error::Stdin(_) | Error::Stdout(_) => ExitStatus::Failed,
         }
     }
 }

@@ -37,11 +37,19 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// `by_label` the figures broken down by one label (events dropped by
 /// reason); the entry helper publishes both as metrics when
 /// `PUSHGATEWAY_URL` is set.
+///
+/// A tool names each figure once, here: the entry helper logs the
+/// `summary` line with every count (and every other `field`) as a field of
+/// the same name, so the log line and the metrics always agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: ExitStatus,
     pub counts: Vec<(&'static str, u64)>,
     pub by_label: Vec<LabelledCount>,
+    /// The one-line summary for stderr (none: the tool prints none).
+    pub summary: Option<String>,
+    /// Fields of the summary line that are not counts (`dry_run`, `map`).
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 /// One figure of a breakdown: `name{label="value"} count`.
@@ -62,6 +70,8 @@ impl Outcome {
             status,
             counts: Vec::new(),
             by_label: Vec::new(),
+            summary: None,
+            fields: Vec::new(),
         }
     }
 
@@ -92,6 +102,28 @@ impl Outcome {
     pub fn count(mut self, name: &'static str, value: u64) -> Outcome {
         self.counts.push((name, value));
         self
+    }
+
+    /// Sets the run's summary line, logged (at info) by the entry helper
+    /// after the output is flushed, with the counts and fields as fields.
+    #[must_use]
+    pub fn summary(mut self, message: impl Into<String>) -> Outcome {
+        self.summary = Some(message.into());
+        self
+    }
+
+    /// Adds a field to the summary line that is not a count, such as
+    /// `.field("dry_run", true)`.
+    #[must_use]
+    pub fn field(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Outcome {
+        self.fields.push((name, value.into()));
+        self
+    }
+
+    /// The summary line's fields: every count, then every other field.
+    pub fn summary_fields(&self) -> impl Iterator<Item = (&'static str, serde_json::Value)> + '_ {
+        let counts = self.counts.iter().map(|&(n, v)| (n, v.into()));
+        counts.chain(self.fields.iter().map(|(n, v)| (*n, v.clone())))
     }
 
     /// Adds one figure of a breakdown, e.g.
@@ -131,5 +163,9 @@ mod tests {
             .count_by("dropped", "reason", "x", 2);
         assert_eq!(o.counts, vec![("a", 1)]);
         assert_eq!(o.by_label[0].count, 2);
+        let o = o.field("dry_run", true).summary("1 a");
+        assert_eq!(o.summary.as_deref(), Some("1 a"));
+        let fields: Vec<_> = o.summary_fields().collect();
+        assert_eq!(fields, [("a", 1.into()), ("dry_run", true.into())]);
     }
 }

@@ -38,6 +38,7 @@ pub const DEFAULT_FILTER: &str = "info,kube_client=off";
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 
 static JSON: OnceLock<bool> = OnceLock::new();
+static LINES: OnceLock<Lines> = OnceLock::new();
 
 /// Runs a log write with whatever else draws on stderr (a progress bar)
 /// out of the way: `suspend(write)` hides it, calls `write`, redraws.
@@ -167,9 +168,61 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
         })
         .with_writer(|| Stderr);
     let format = if json { Format::Json } else { Format::Text };
-    let _ = builder.event_format(Lines { tool, format }).try_init();
+    let lines = Lines { tool, format };
+    let _ = LINES.set(lines);
+    let _ = builder.event_format(lines).try_init();
     format_setting?;
     filter.map(|_| ())
+}
+
+/// Logs a run's summary line at info level with `fields` as fields of their
+/// own names: the names are only known at run time (the counts of an
+/// [`Outcome`](crate::Outcome)), which tracing's macros can't take, so the
+/// line is written here, in the same format as every other line.
+pub fn summary(message: &str, fields: impl IntoIterator<Item = (&'static str, Value)>) {
+    let Some(lines) = LINES.get() else { return };
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let meta = SummaryMeta;
+    let line = match lines.format {
+        Format::Text => Ok(lines.text_line(&meta, message.to_owned())),
+        Format::Json => {
+            let fields = fields.into_iter().map(|(k, v)| (k.to_owned(), v));
+            lines.json_line(&meta, message.into(), fields.collect())
+        }
+    };
+    if let Ok(mut line) = line {
+        line.push('\n');
+        let _ = Stderr.write_all(line.as_bytes());
+    }
+}
+
+/// Where a line comes from: an event's metadata, or the summary line.
+trait LineMeta {
+    fn level(&self) -> tracing::Level;
+    fn target(&self) -> &str;
+}
+
+impl LineMeta for Metadata<'_> {
+    fn level(&self) -> tracing::Level {
+        *Metadata::level(self)
+    }
+    fn target(&self) -> &str {
+        Metadata::target(self)
+    }
+}
+
+/// The summary line's: info, from this module.
+struct SummaryMeta;
+
+impl LineMeta for SummaryMeta {
+    fn level(&self) -> tracing::Level {
+        tracing::Level::INFO
+    }
+    fn target(&self) -> &str {
+        module_path!()
+    }
 }
 
 /// One log line per event, in either format:
@@ -177,6 +230,7 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
 ///   warnings, the way Unix tools talk;
 /// - JSON: one object per line: `timestamp`, `level`, `tool`, `target`,
 ///   `message` and the event's fields.
+#[derive(Debug, Clone, Copy)]
 struct Lines {
     tool: &'static str,
     format: Format,
@@ -195,32 +249,39 @@ where
     ) -> fmt::Result {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let line = match self.format {
-            Format::Text => self.text_line(event.metadata(), fields),
-            Format::Json => self.json_line(event.metadata(), fields)?,
+        let message = match fields.map.remove("message") {
+            Some(Value::String(s)) => s.into(),
+            Some(other) => other,
+            None => Value::String(String::new()),
+        };
+        let meta = event.metadata();
+        let line = match (self.format, message) {
+            (Format::Text, Value::String(s)) => self.text_line(meta, s),
+            (Format::Text, other) => self.text_line(meta, other.to_string()),
+            (Format::Json, message) => self.json_line(meta, message, fields.map)?,
         };
         writeln!(writer, "{line}")
     }
 }
 
 impl Lines {
-    fn text_line(&self, meta: &Metadata<'_>, mut fields: Fields) -> String {
-        let prefix = match *meta.level() {
+    fn text_line(&self, meta: &dyn LineMeta, message: String) -> String {
+        let prefix = match meta.level() {
             tracing::Level::ERROR => "error: ",
             tracing::Level::WARN => "warning: ",
             tracing::Level::DEBUG => "debug: ",
             tracing::Level::TRACE => "trace: ",
             tracing::Level::INFO => "",
         };
-        let message = match fields.map.remove("message") {
-            Some(Value::String(s)) => s,
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
         format!("{}: {prefix}{message}", self.tool)
     }
 
-    fn json_line(&self, meta: &Metadata<'_>, mut fields: Fields) -> Result<String, fmt::Error> {
+    fn json_line(
+        &self,
+        meta: &dyn LineMeta,
+        message: Value,
+        fields: Map<String, Value>,
+    ) -> Result<String, fmt::Error> {
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
         let mut line = Map::new();
@@ -228,10 +289,8 @@ impl Lines {
         line.insert("level".into(), meta.level().as_str().into());
         line.insert("tool".into(), self.tool.into());
         line.insert("target".into(), meta.target().into());
-        if let Some(m) = fields.map.remove("message") {
-            line.insert("message".into(), m);
-        }
-        for (k, v) in fields.map {
+        line.insert("message".into(), message);
+        for (k, v) in fields {
             // A field may not overwrite the fixed keys.
             line.entry(k).or_insert(v);
         }

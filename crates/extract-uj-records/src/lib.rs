@@ -221,16 +221,18 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         _ => extract(&kinds, settings, &mut rejects, input, output)?,
     };
     rejects.finish()?;
-    if !args.quiet {
-        tracing::info!("{}", summary_line(&summary));
-    }
     let total: u64 = summary.rows.iter().map(|(_, n)| n).sum();
-    Ok(Outcome::from_rejects(summary.rejected)
+    let outcome = Outcome::from_rejects(summary.rejected)
         .count("events_read", summary.events_read)
         .count("rows_emitted", total)
         .count("noise_skipped", summary.noise_skipped)
         .count("outside_window", summary.outside_window)
-        .count("events_rejected", summary.rejected))
+        .count("events_rejected", summary.rejected);
+    Ok(if args.quiet {
+        outcome
+    } else {
+        outcome.summary(summary_line(&summary))
+    })
 }
 
 fn summary_line(s: &Summary) -> String {

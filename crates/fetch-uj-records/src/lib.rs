@@ -357,16 +357,6 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>, order: order::Stat
                 .join(", ")
         )
     };
-    tracing::info!(
-        queries = jobs.len(), rows, previews_dropped = previews, retries,
-        repeated_rows_skipped = dups, queries_failed = failed.len(),
-        spilled_bytes = order.spilled_bytes,
-        "{} queries, {rows} rows, {previews} preview rows dropped, {retries} retries, {dups} repeated rows skipped, {} failed{failed_list}; rows per query: {}; {} bytes waited for their turn on disk",
-        jobs.len(),
-        failed.len(),
-        per_query.join(", "),
-        order.spilled_bytes
-    );
     let status = if failed.is_empty() {
         ExitStatus::Ok
     } else {
@@ -380,6 +370,15 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>, order: order::Stat
         .count("retries", retries)
         .count("repeated_rows_skipped", dups)
         .count("spilled_bytes", order.spilled_bytes)
+        .summary(format!(
+            "{} queries, {rows} rows, {previews} preview rows dropped, {retries} retries, {dups} \
+             repeated rows skipped, {} failed{failed_list}; rows per query: {}; {} bytes waited \
+             for their turn on disk",
+            jobs.len(),
+            failed.len(),
+            per_query.join(", "),
+            order.spilled_bytes
+        ))
 }
 
 #[cfg(test)]

@@ -283,33 +283,21 @@ impl Report {
         s
     }
 
-    /// Ends a successful run: logs the summary line (with the figures as
-    /// fields), pushes the map's success time and size (see
-    /// `segment_bridge_core::metrics`) and returns the outcome.
+    /// Ends a successful run: pushes the map's success time and size (see
+    /// `segment_bridge_core::metrics`) and returns the outcome, whose
+    /// summary line the entry helper logs with the figures as fields.
     pub fn finish(&self, kind: &MapKind, extra: Option<&str>) -> segment_bridge_core::Outcome {
-        let m = &self.merged;
-        tracing::info!(
-            map = kind.metric_label(),
-            entries = m.map.len(),
-            contexts = m.contexts,
-            objects = m.objects,
-            skipped = m.skipped,
-            duplicates = m.duplicates,
-            pages = m.pages,
-            restarts = m.restarts,
-            retries = m.retries,
-            configmap = self.configmap.as_deref(),
-            "{}",
-            self.summary(extra)
-        );
         segment_bridge_core::metrics::push_map_success_if_configured(
             kind.metric_label(),
-            m.map.len() as u64,
+            self.merged.map.len() as u64,
         );
         self.outcome()
+            .field("map", kind.metric_label())
+            .field("configmap", self.configmap.as_deref())
+            .summary(self.summary(extra))
     }
 
-    /// The run's figures for the exit outcome and metrics.
+    /// The run's figures for the exit outcome, metrics and summary line.
     pub fn outcome(&self) -> segment_bridge_core::Outcome {
         let m = &self.merged;
         segment_bridge_core::Outcome::ok()
@@ -318,6 +306,8 @@ impl Report {
             .count("objects_skipped", m.skipped)
             .count("duplicates", m.duplicates)
             .count("contexts", m.contexts as u64)
+            .count("pages", m.pages)
             .count("list_restarts", m.restarts)
+            .count("retries", m.retries)
     }
 }

@@ -30,10 +30,8 @@ pub enum Error {
         column: u64,
         reason: Reason,
     },
-    #[error("cannot read standard input")]
-    Read(#[source] std::io::Error),
-    #[error("cannot write standard output")]
-    Write(#[source] std::io::Error),
+    #[error(transparent)]
+    Core(#[from] segment_bridge_core::Error),
 }
 
 /// Every error here is a failure (exit 1), the trait's default.
@@ -55,7 +53,10 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     // known to be valid.
     let mut text = Vec::new();
     let mut spans = Vec::new();
-    while let Some(value) = reader.next_value().map_err(Error::Read)? {
+    while let Some(value) = reader
+        .next_value()
+        .map_err(segment_bridge_core::Error::Stdin)?
+    {
         let invalid = |reason| Error::InvalidValue {
             line: value.number,
             column: value.column,
@@ -73,7 +74,7 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     let bytes = payload::body_len(spans.iter().map(ExactSizeIterator::len));
     payload::write_payload(output, events)
         .and_then(|()| output.write_all(b"\n"))
-        .map_err(Error::Write)?;
+        .map_err(segment_bridge_core::Error::Stdout)?;
     tracing::debug!(
         events = spans.len(),
         bytes,

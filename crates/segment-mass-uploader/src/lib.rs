@@ -23,10 +23,9 @@ use std::sync::mpsc::sync_channel;
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::segment::{
-    read_batches, BadLimit, Client, ClientArgs, Delivered, Intake, IntakeArgs, IntakeError, Limits,
-    SetupError, Step,
+    read_batches, Client, Delivered, Intake, Limits, Step, UploadArgs,
 };
-use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{env, Error as CoreError, ExitStatus, Outcome, ToolError};
 
 pub use deliver::{Deliverer, Failure};
 use deliver::{Sender, Work};
@@ -47,10 +46,7 @@ pub use letters::Letters;
 )]
 pub struct Args {
     #[command(flatten)]
-    pub client: ClientArgs,
-
-    #[command(flatten)]
-    pub intake: IntakeArgs,
+    pub upload: UploadArgs,
 
     /// Write the events of batches that failed after their retries to this
     /// file [default: the --rejects file]. Feed it back in to retry them.
@@ -62,10 +58,6 @@ pub struct Args {
     #[arg(long, value_name = "CMD", conflicts_with = "dry_run")]
     pub filter: Option<String>,
 
-    /// Print each batch's payload on stdout instead of sending it.
-    #[arg(long)]
-    pub dry_run: bool,
-
     /// The delivery ledger: a file of `messageId`s, one per line. Events
     /// listed in it are skipped (`already delivered`); the ids of every
     /// batch Segment accepts are appended to it.
@@ -76,15 +68,7 @@ pub struct Args {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Setup(#[from] SetupError),
-    #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
-    #[error(transparent)]
-    BadLimit(#[from] BadLimit),
-    #[error("cannot read standard input")]
-    Read(#[source] std::io::Error),
-    #[error("cannot write standard output")]
-    Write(#[source] std::io::Error),
     #[error("the sender thread stopped unexpectedly")]
     Sender,
 }
@@ -92,18 +76,8 @@ pub enum Error {
 impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Setup(_) | Error::BadLimit(_) => ExitStatus::Usage,
             Error::Core(e) => e.exit_status(),
-            Error::Read(_) | Error::Write(_) | Error::Sender => ExitStatus::Failed,
-        }
-    }
-}
-
-impl From<IntakeError<Error>> for Error {
-    fn from(e: IntakeError<Error>) -> Error {
-        match e {
-            IntakeError::Read(e) => Error::Read(e),
-            IntakeError::Consumer(e) => e,
+            Error::Sender => ExitStatus::Failed,
         }
     }
 }
@@ -127,14 +101,18 @@ pub struct Stats {
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let limits = args.intake.batch.limits(args.filter.is_none())?;
+    let upload = &args.upload;
+    let limits = upload
+        .batch
+        .limits(args.filter.is_none())
+        .map_err(CoreError::from)?;
     // Files and credentials first: a misconfiguration is exit 2, nothing done.
-    let letters = Letters::open(args.intake.rejects.as_deref(), args.dead_letter.as_deref())?;
-    let deliverer = match (&args.filter, args.dry_run) {
+    let letters = Letters::open(upload.rejects.as_deref(), args.dead_letter.as_deref())?;
+    let deliverer = match (&args.filter, upload.dry_run) {
         (_, true) => None,
         (Some(cmd), false) => Some(Deliverer::Filter(cmd.clone())),
         (None, false) => Some(Deliverer::Http(Box::new(Client::new(
-            args.client.config()?,
+            upload.client.config()?,
         )?))),
     };
     let progress = progress_bar();
@@ -159,7 +137,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let written = letters.finish();
     let intake = intake?;
     written?;
-    Ok(summary(&intake, &stats, args.dry_run))
+    Ok(summary(&intake, &stats, upload.dry_run))
 }
 
 /// What a run did: the read result (an error after what was read was
@@ -188,7 +166,7 @@ fn print_batches(
             output
                 .write_all(b.body())
                 .and_then(|()| output.write_all(b"\n"))
-                .map_err(Error::Write)
+                .map_err(|e| CoreError::Stdout(e).into())
         }
         Step::Rejected { line, raw, why } => {
             rejected(line, &why);
@@ -196,7 +174,7 @@ fn print_batches(
             Ok(())
         }
     });
-    Ok((r.map_err(Error::from), st, letters))
+    Ok((r.map_err(|e| e.into_tool_error()), st, letters))
 }
 
 /// Sends on a thread of its own while this one reads.
@@ -221,34 +199,13 @@ fn send_batches(
         });
         drop(tx);
         let (stats, letters) = consumer.join().map_err(|_| Error::Sender)?;
-        Ok((r.map_err(Error::from), stats, letters))
+        Ok((r.map_err(|e| e.into_tool_error()), stats, letters))
     })
 }
 
 /// The summary line and the run's outcome.
 fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
     let verb = if dry_run { "printed" } else { "sent" };
-    tracing::info!(
-        events_read = intake.events_read, events_sent = s.events_sent, batches = s.batches,
-        bytes = s.bytes, wire_bytes = s.wire_bytes, retries = s.retries,
-        rejected = intake.events_rejected, failed = s.events_failed,
-        batches_failed = s.batches_failed, refused = s.events_refused,
-        bisect_requests = s.bisect_requests, dry_run,
-        already_delivered = intake.already_delivered,
-        "{} events read, {} already delivered, {} {verb} in {} batches ({} bytes, {} on the wire), {} retries, {} rejected, {} failed in {} batches ({} refused by Segment, found in {} bisection requests)",
-        intake.events_read,
-        intake.already_delivered,
-        s.events_sent,
-        s.batches,
-        s.bytes,
-        s.wire_bytes,
-        s.retries,
-        intake.events_rejected,
-        s.events_failed,
-        s.batches_failed,
-        s.events_refused,
-        s.bisect_requests
-    );
     let status = if s.events_failed > 0 {
         ExitStatus::Failed
     } else if intake.events_rejected > 0 {
@@ -263,9 +220,30 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
         .count("events_rejected", intake.events_rejected)
         .count("events_failed", s.events_failed)
         .count("batches", s.batches)
+        .count("batches_failed", s.batches_failed)
+        .count("bytes", s.bytes)
+        .count("wire_bytes", s.wire_bytes)
         .count("retries", s.retries)
         .count("events_refused", s.events_refused)
         .count("bisect_requests", s.bisect_requests)
+        .field("dry_run", dry_run)
+        .summary(format!(
+            "{} events read, {} already delivered, {} {verb} in {} batches ({} bytes, {} on the wire), \
+             {} retries, {} rejected, {} failed in {} batches ({} refused by Segment, found in {} \
+             bisection requests)",
+            intake.events_read,
+            intake.already_delivered,
+            s.events_sent,
+            s.batches,
+            s.bytes,
+            s.wire_bytes,
+            s.retries,
+            intake.events_rejected,
+            s.events_failed,
+            s.batches_failed,
+            s.events_refused,
+            s.bisect_requests
+        ))
 }
 
 /// A spinner on stderr when it is a terminal and logs are text; hidden

@@ -9,10 +9,9 @@
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::segment::{
-    self, read_batches, BadLimit, Batch, Client, ClientArgs, IntakeArgs, IntakeError, Limits,
-    SendError, SetupError, Step,
+    self, read_batches, Batch, Client, Limits, SendError, Step, UploadArgs,
 };
-use segment_bridge_core::{ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{Error as CoreError, ExitStatus, Outcome, ToolError};
 
 /// Sends JSON-lines events from stdin to Segment's batch API in one request.
 ///
@@ -27,20 +26,11 @@ use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 )]
 pub struct Args {
     #[command(flatten)]
-    pub client: ClientArgs,
-
-    #[command(flatten)]
-    pub intake: IntakeArgs,
-
-    /// Print the payload on stdout instead of sending it (needs no write key).
-    #[arg(long)]
-    pub dry_run: bool,
+    pub upload: UploadArgs,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(transparent)]
-    Setup(#[from] SetupError),
     #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
     #[error(
@@ -53,8 +43,6 @@ pub enum Error {
         max_body: usize,
         max_events: usize,
     },
-    #[error(transparent)]
-    BadLimit(#[from] BadLimit),
     #[error("cannot deliver the batch of {events} events to {url}")]
     Send {
         events: usize,
@@ -62,18 +50,14 @@ pub enum Error {
         #[source]
         source: SendError,
     },
-    #[error("cannot read standard input")]
-    Read(#[source] std::io::Error),
-    #[error("cannot write standard output")]
-    Write(#[source] std::io::Error),
 }
 
 impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Setup(_) | Error::TooBig { .. } | Error::BadLimit(_) => ExitStatus::Usage,
+            Error::TooBig { .. } => ExitStatus::Usage,
             Error::Core(e) => e.exit_status(),
-            Error::Send { .. } | Error::Read(_) | Error::Write(_) => ExitStatus::Failed,
+            Error::Send { .. } => ExitStatus::Failed,
         }
     }
 }
@@ -102,16 +86,14 @@ fn one_batch(
             rejects.reject(raw).map_err(Error::from)
         }
     });
-    match r {
-        Ok(intake) => Ok((intake.events_read, batch)),
-        Err(IntakeError::Read(e)) => Err(Error::Read(e)),
-        Err(IntakeError::Consumer(e)) => Err(e),
-    }
+    let intake = r.map_err(|e| e.into_tool_error())?;
+    Ok((intake.events_read, batch))
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let limits = args.intake.batch.limits(!args.dry_run)?;
-    let mut rejects = Rejects::open(args.intake.rejects.as_deref())?;
+    let args = args.upload;
+    let limits = args.batch.limits(!args.dry_run).map_err(CoreError::from)?;
+    let mut rejects = Rejects::open(args.rejects.as_deref())?;
     // Credentials before reading anything: a misconfiguration is exit 2 with
     // nothing done.
     let client = if args.dry_run {
@@ -131,7 +113,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             output
                 .write_all(body)
                 .and_then(|()| output.write_all(b"\n"))
-                .map_err(Error::Write)?;
+                .map_err(CoreError::Stdout)?;
         }
         (Some(_), None) => tracing::info!("no events to send"),
         (Some(client), Some(batch)) => {
@@ -145,14 +127,15 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         }
     }
     let verb = if args.dry_run { "printed" } else { "sent" };
-    tracing::info!(
-        events_read = read, events_sent = events, bytes, retries, rejected, dry_run = args.dry_run,
-        "{read} events read, {events} {verb} ({bytes} bytes), {retries} retries, {rejected} rejected"
-    );
     Ok(Outcome::from_rejects(rejected)
         .count("events_read", read)
         .count("events_sent", if args.dry_run { 0 } else { events as u64 })
         .count("events_rejected", rejected)
         .count("batches", u64::from(!args.dry_run && events > 0))
-        .count("retries", u64::from(retries)))
+        .count("bytes", bytes as u64)
+        .count("retries", u64::from(retries))
+        .field("dry_run", args.dry_run)
+        .summary(format!(
+            "{read} events read, {events} {verb} ({bytes} bytes), {retries} retries, {rejected} rejected"
+        )))
 }

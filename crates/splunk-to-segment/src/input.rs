@@ -27,7 +27,7 @@ pub(crate) fn dispatch(
     threads: usize,
 ) -> Result<(), Error> {
     let (format, prefix) = match format {
-        InputFormat::Auto => sniff(input).map_err(Error::Read)?,
+        InputFormat::Auto => sniff(input).map_err(segment_bridge_core::Error::Stdin)?,
         f => (f, Vec::new()),
     };
     let mut chained = Cursor::new(prefix).chain(input);
@@ -124,7 +124,9 @@ fn row_of(result: &[u8]) -> Vec<u8> {
 /// the export API would have sent.
 fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
     let mut data = Vec::new();
-    input.read_to_end(&mut data).map_err(Error::Read)?;
+    input
+        .read_to_end(&mut data)
+        .map_err(segment_bridge_core::Error::Stdin)?;
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
     let mut s = Scanner::new(body);
     s.skip_ws();

@@ -105,10 +105,6 @@ pub enum Error {
     WsMap(#[source] MapError),
     #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
-    #[error("cannot read standard input")]
-    Read(#[source] std::io::Error),
-    #[error("cannot write standard output")]
-    Write(#[source] std::io::Error),
     #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
     Document(#[source] segment_bridge_core::jsonl::token::SyntaxError),
     #[error("the input document has no `results` array")]
@@ -144,38 +140,26 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let mut sink = process::Sink::new(output, rejects);
     input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
-    if !args.quiet {
-        tracing::info!(
-            read = counts.read,
-            emitted = counts.emitted,
-            markers_skipped = counts.markers,
-            dropped_no_workspace = counts.no_workspace,
-            dropped_no_owner_id = counts.no_owner_id,
-            dropped_no_user_id = counts.no_user_id,
-            rejected = counts.rejected,
-            "{}",
-            counts.summary()
-        );
-    }
-    Ok(Outcome::from_rejects(counts.rejected)
+    let outcome = Outcome::from_rejects(counts.rejected)
         .count("events_read", counts.read)
         .count("events_emitted", counts.emitted)
         .count("markers_skipped", counts.markers)
         .count("dropped_no_workspace", counts.no_workspace)
         .count("dropped_no_owner_id", counts.no_owner_id)
         .count("dropped_no_user_id", counts.no_user_id)
-        .count_by(
-            "events_dropped",
-            "reason",
-            "no_workspace",
-            counts.no_workspace,
-        )
-        .count_by(
-            "events_dropped",
-            "reason",
-            "no_owner_id",
-            counts.no_owner_id,
-        )
-        .count_by("events_dropped", "reason", "no_user_id", counts.no_user_id)
-        .count("events_rejected", counts.rejected))
+        .count("events_rejected", counts.rejected);
+    let outcome = [
+        ("no_workspace", counts.no_workspace),
+        ("no_owner_id", counts.no_owner_id),
+        ("no_user_id", counts.no_user_id),
+    ]
+    .into_iter()
+    .fold(outcome, |o, (reason, n)| {
+        o.count_by("events_dropped", "reason", reason, n)
+    });
+    Ok(if args.quiet {
+        outcome
+    } else {
+        outcome.summary(counts.summary())
+    })
 }

@@ -121,7 +121,10 @@ impl<'o> Sink<'o> {
     }
 
     fn write(&mut self, out: &[u8]) -> Result<(), Error> {
-        self.output.write_all(out).map_err(Error::Write)
+        Ok(self
+            .output
+            .write_all(out)
+            .map_err(segment_bridge_core::Error::Stdout)?)
     }
 
     /// Reports a rejected record; `raw` goes to the rejects file as one
@@ -212,8 +215,9 @@ impl Batch {
         self.lines.clear();
         while self.data.len() < BATCH_BYTES {
             let before = self.data.len();
-            let Some((number, range)) =
-                reader.next_line_into(&mut self.data).map_err(Error::Read)?
+            let Some((number, range)) = reader
+                .next_line_into(&mut self.data)
+                .map_err(segment_bridge_core::Error::Stdin)?
             else {
                 self.eof = true;
                 break;

@@ -574,30 +574,41 @@ mod tests {
         a
     }
 
+    /// A value's line, column and text.
+    type At<'a> = (u64, u64, &'a str);
+
+    /// Where each value of an input without errors starts, and its text.
+    fn all_good(input: &str) -> Vec<(u64, u64, String)> {
+        let got = both(input);
+        assert!(got.iter().all(|v| v.3.is_none()), "{input:?}: {got:?}");
+        got.into_iter().map(|(n, c, t, _)| (n, c, t)).collect()
+    }
+
     #[test]
     fn json_lines_several_per_line_and_spread_over_lines() {
-        assert_eq!(
-            both("\u{feff}{\"a\":1}\n\n  [1, 2] 3 \"x\"\r\n{\n  \"b\": [\n    true\n  ]\n}\nnull"),
-            vec![
-                good(1, 1, "{\"a\":1}"),
-                good(3, 3, "[1, 2]"),
-                good(3, 10, "3"),
-                good(3, 12, "\"x\""),
-                good(4, 1, "{\n  \"b\": [\n    true\n  ]\n}"),
-                good(9, 1, "null"),
-            ]
-        );
-        assert_eq!(
-            both("1\"a\"[]{}"),
-            vec![
-                good(1, 1, "1"),
-                good(1, 2, "\"a\""),
-                good(1, 5, "[]"),
-                good(1, 7, "{}")
-            ]
-        );
-        assert!(both("").is_empty());
-        assert!(both(" \n\t\n").is_empty());
+        let cases: [(&str, &[At<'_>]); 4] = [
+            (
+                "\u{feff}{\"a\":1}\n\n  [1, 2] 3 \"x\"\r\n{\n  \"b\": [\n    true\n  ]\n}\nnull",
+                &[
+                    (1, 1, "{\"a\":1}"),
+                    (3, 3, "[1, 2]"),
+                    (3, 10, "3"),
+                    (3, 12, "\"x\""),
+                    (4, 1, "{\n  \"b\": [\n    true\n  ]\n}"),
+                    (9, 1, "null"),
+                ],
+            ),
+            (
+                "1\"a\"[]{}",
+                &[(1, 1, "1"), (1, 2, "\"a\""), (1, 5, "[]"), (1, 7, "{}")],
+            ),
+            ("", &[]),
+            (" \n\t\n", &[]),
+        ];
+        for (input, want) in cases {
+            let want: Vec<_> = want.iter().map(|&(n, c, t)| (n, c, t.to_owned())).collect();
+            assert_eq!(all_good(input), want, "{input:?}");
+        }
     }
 
     #[test]

@@ -21,10 +21,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 
-use super::credentials::{self, Credentials, CredentialsError};
+use super::credentials::{self, Credentials};
 use crate::env;
-use crate::error::ToolError;
-use crate::exit::ExitStatus;
 use crate::http::{self, HttpConfig};
 use crate::retry::{self, Attempt, GaveUp, Retried, RetryPolicy, Verdict};
 use crate::secret::Secret;
@@ -74,7 +72,7 @@ pub struct ClientArgs {
 
 impl ClientArgs {
     /// Finds the credentials and builds the configuration (exit 2 on error).
-    pub fn config(&self) -> Result<ClientConfig, SetupError> {
+    pub fn config(&self) -> Result<ClientConfig, crate::Error> {
         let explicit = self.netrc.as_ref().filter(|p| !p.as_os_str().is_empty());
         let netrc = explicit.cloned().or_else(crate::netrc::default_path);
         let credentials = credentials::resolve(
@@ -88,9 +86,9 @@ impl ClientArgs {
             if v.is_finite() && v > 0.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(SetupError::Setup(crate::Error::config(format!(
+                Err(crate::Error::config(format!(
                     "{what} must be a positive number of seconds (`{v}`)"
-                ))))
+                )))
             }
         };
         let timeout = seconds("timeout", self.timeout_secs)?;
@@ -118,21 +116,6 @@ pub struct ClientConfig {
     /// Gzip request bodies.
     pub gzip: bool,
     pub http: HttpConfig,
-}
-
-/// The client can't be set up: no credentials, bad CA file, … (exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error(transparent)]
-    Credentials(#[from] CredentialsError),
-    #[error(transparent)]
-    Setup(#[from] crate::Error),
-}
-
-impl ToolError for SetupError {
-    fn exit_status(&self) -> ExitStatus {
-        ExitStatus::Usage
-    }
 }
 
 /// Why a request failed (after its retries, if it was worth retrying).
@@ -190,7 +173,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(cfg: ClientConfig) -> Result<Client, SetupError> {
+    pub fn new(cfg: ClientConfig) -> Result<Client, crate::Error> {
         let http = http::client(&cfg.http)?;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",

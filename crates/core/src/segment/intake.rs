@@ -10,6 +10,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::client::ClientArgs;
 use super::packer::{Batch, DoesNotFit, Limits, Packer};
 use super::validate::{check_event_with, message_id, Invalid};
 use super::MAX_BODY_BYTES;
@@ -25,16 +26,24 @@ pub struct BatchArgs {
     pub max_body: usize,
 }
 
-/// The input options both uploaders share: the batch size, and where
-/// rejected lines go.
+/// The options both uploaders share: where and how to send (the client),
+/// the batch size, where rejected lines go, and `--dry-run`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct IntakeArgs {
+pub struct UploadArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
     #[command(flatten)]
     pub batch: BatchArgs,
 
     /// Write rejected input lines, as read, to this file.
     #[arg(long)]
     pub rejects: Option<PathBuf>,
+
+    /// Print the payload (one per batch) on stdout instead of sending it;
+    /// needs no write key.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `--batch-data-size` too small for any event.
@@ -107,6 +116,17 @@ pub enum IntakeError<E> {
     /// The consumer of the steps failed.
     #[error(transparent)]
     Consumer(E),
+}
+
+impl<E: From<crate::Error>> IntakeError<E> {
+    /// The tool's own error: the consumer's, or a read error as
+    /// [`crate::Error::Stdin`].
+    pub fn into_tool_error(self) -> E {
+        match self {
+            IntakeError::Read(e) => crate::Error::Stdin(e).into(),
+            IntakeError::Consumer(e) => e,
+        }
+    }
 }
 
 /// Which events were delivered before (the delivery ledger).

@@ -18,11 +18,11 @@ pub mod packer;
 pub mod payload;
 pub mod validate;
 
-pub use client::{Client, ClientArgs, ClientConfig, SendError, Sent, SetupError};
+pub use client::{Client, ClientArgs, ClientConfig, SendError, Sent};
 pub use credentials::{Credentials, CredentialsError};
 pub use intake::{
-    ledger_ids, read_batches, BadLimit, BatchArgs, Delivered, Intake, IntakeArgs, IntakeError,
-    Rejection, Step,
+    ledger_ids, read_batches, BadLimit, BatchArgs, Delivered, Intake, IntakeError, Rejection, Step,
+    UploadArgs,
 };
 pub use packer::{Batch, DoesNotFit, Limits, Packer};
 pub use payload::{compact, payload, BATCH_PREFIX, BATCH_SUFFIX, WRAPPER_BYTES};
