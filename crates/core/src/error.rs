@@ -54,6 +54,10 @@ pub enum Error {
     #[error("cannot write standard output")]
     Stdout(#[source] std::io::Error),
 
+    /// A worker thread of the tool ended early (it panicked); exit 1.
+    #[error("the {0} thread stopped unexpectedly")]
+    Thread(&'static str),
+
     /// No Segment write key to be found (exit 2).
     #[error(transparent)]
     SegmentCredentials(#[from] crate::segment::CredentialsError),
@@ -89,7 +93,9 @@ impl ToolError for Error {
             | Error::SegmentCredentials(_)
             | Error::BatchSize(_)
             | Error::HttpSetup(_) => ExitStatus::Usage,
-            Error::Io { .. } | Error::Stdin(_) | Error::Stdout(_) => ExitStatus::Failed,
+            Error::Io { .. } | Error::Stdin(_) | Error::Stdout(_) | Error::Thread(_) => {
+                ExitStatus::Failed
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The exit-code table (`docs/exit-codes.md`), shared by every tool so that a pipeline
 //! driver can tell "rejected some records" from "failed" from "misconfigured".
 
+use std::borrow::Cow;
+
 /// Process exit status of a segment-bridge tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -44,7 +46,7 @@ impl From<ExitStatus> for std::process::ExitCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: ExitStatus,
-    pub counts: Vec<(&'static str, u64)>,
+    pub counts: Vec<(Cow<'static, str>, u64)>,
     pub by_label: Vec<LabelledCount>,
     /// The one-line summary for stderr (none: the tool prints none).
     pub summary: Option<String>,
@@ -100,8 +102,29 @@ impl Outcome {
     /// `events_read`).
     #[must_use]
     pub fn count(mut self, name: &'static str, value: u64) -> Outcome {
-        self.counts.push((name, value));
+        self.counts.push((name.into(), value));
         self
+    }
+
+    /// Adds every unsigned integer field of `figures` (a struct that
+    /// derives `Serialize`) as a figure named as the field: a tool's
+    /// figures struct names each metric once, with `#[serde(rename)]` where
+    /// the field's name is not the metric's. Other fields are not figures
+    /// and are left out.
+    #[must_use]
+    pub fn count_fields(mut self, figures: &impl serde::Serialize) -> Outcome {
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(figures) {
+            let numbers = fields
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.as_u64()?)));
+            self.counts.extend(numbers.map(|(k, v)| (Cow::Owned(k), v)));
+        }
+        self
+    }
+
+    /// The figure `name`, if the run has it.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.counts.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
     }
 
     /// Sets the run's summary line, logged (at info) by the entry helper
@@ -121,8 +144,8 @@ impl Outcome {
     }
 
     /// The summary line's fields: every count, then every other field.
-    pub fn summary_fields(&self) -> impl Iterator<Item = (&'static str, serde_json::Value)> + '_ {
-        let counts = self.counts.iter().map(|&(n, v)| (n, v.into()));
+    pub fn summary_fields(&self) -> impl Iterator<Item = (&str, serde_json::Value)> + '_ {
+        let counts = self.counts.iter().map(|(n, v)| (n.as_ref(), (*v).into()));
         counts.chain(self.fields.iter().map(|(n, v)| (*n, v.clone())))
     }
 
@@ -161,8 +184,27 @@ mod tests {
         let o = Outcome::ok()
             .count("a", 1)
             .count_by("dropped", "reason", "x", 2);
-        assert_eq!(o.counts, vec![("a", 1)]);
+        assert_eq!(o.get("a"), Some(1));
+        assert_eq!(o.get("b"), None);
         assert_eq!(o.by_label[0].count, 2);
+        #[derive(serde::Serialize)]
+        struct Figures {
+            read: u64,
+            #[serde(rename = "events_sent")]
+            sent: u32,
+            name: &'static str,
+        }
+        let figures = Figures {
+            read: 4,
+            sent: 3,
+            name: "not a figure",
+        };
+        let all = Outcome::ok().count_fields(&figures);
+        assert_eq!(
+            (all.get("read"), all.get("events_sent")),
+            (Some(4), Some(3))
+        );
+        assert_eq!(all.counts.len(), 2, "{:?}", all.counts);
         let o = o.field("dry_run", true).summary("1 a");
         assert_eq!(o.summary.as_deref(), Some("1 a"));
         let fields: Vec<_> = o.summary_fields().collect();

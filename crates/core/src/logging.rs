@@ -179,7 +179,7 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
 /// own names: the names are only known at run time (the counts of an
 /// [`Outcome`](crate::Outcome)), which tracing's macros can't take, so the
 /// line is written here, in the same format as every other line.
-pub fn summary(message: &str, fields: impl IntoIterator<Item = (&'static str, Value)>) {
+pub fn summary<'a>(message: &str, fields: impl IntoIterator<Item = (&'a str, Value)>) {
     let Some(lines) = LINES.get() else { return };
     if !tracing::enabled!(tracing::Level::INFO) {
         return;

@@ -25,6 +25,7 @@
 //! Monitoring must never break the job: a push has short timeouts and at
 //! most one retry, and a failed push is a warning, never an exit code.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -97,7 +98,7 @@ pub enum PushError {
 /// The gauges of one tool run.
 pub fn run_gauges(
     status: ExitStatus,
-    counts: &[(&str, u64)],
+    counts: &[(impl AsRef<str>, u64)],
     by_label: &[LabelledCount],
     elapsed: Duration,
     now: SystemTime,
@@ -106,7 +107,7 @@ pub fn run_gauges(
     // may not hold one metric twice.
     let mut merged: Vec<(String, u64)> = Vec::new();
     for (name, v) in counts {
-        let full = format!("{PREFIX}{}", sanitize(name));
+        let full = format!("{PREFIX}{}", sanitize(name.as_ref()));
         match merged.iter_mut().find(|(n, _)| *n == full) {
             Some((_, total)) => *total = total.saturating_add(*v),
             None => merged.push((full, *v)),
@@ -384,7 +385,7 @@ pub fn push_run_if_configured(
     if configured_url().is_none() {
         return false;
     }
-    let counts = outcome.map_or(&[][..], |o| &o.counts[..]);
+    let counts: &[(Cow<'static, str>, u64)] = outcome.map_or(&[], |o| &o.counts);
     let by_label = outcome.map_or(&[][..], |o| &o.by_label[..]);
     let gauges = run_gauges(status, counts, by_label, elapsed, SystemTime::now());
     push_gauges_if_configured(&[("stage", tool)], &gauges)

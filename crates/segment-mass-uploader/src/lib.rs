@@ -23,9 +23,9 @@ use std::sync::mpsc::sync_channel;
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::segment::{
-    read_batches, Client, Delivered, Intake, Limits, Step, UploadArgs,
+    read_batches, Client, Delivered, Intake, IntakeError, Limits, Step, UploadArgs,
 };
-use segment_bridge_core::{env, Error as CoreError, ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{env, ExitStatus, Outcome};
 
 pub use deliver::{Deliverer, Failure};
 use deliver::{Sender, Work};
@@ -65,25 +65,12 @@ pub struct Args {
     pub ledger: Option<PathBuf>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Core(#[from] segment_bridge_core::Error),
-    #[error("the sender thread stopped unexpectedly")]
-    Sender,
-}
+/// The tool's errors are core's: configuration (exit 2), standard input
+/// and output, the sender thread (exit 1).
+pub use segment_bridge_core::Error;
 
-impl ToolError for Error {
-    fn exit_status(&self) -> ExitStatus {
-        match self {
-            Error::Core(e) => e.exit_status(),
-            Error::Sender => ExitStatus::Failed,
-        }
-    }
-}
-
-/// The figures of the sending side.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The figures of the sending side (its fields are the metrics' names).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     pub events_sent: u64,
     pub events_failed: u64,
@@ -105,7 +92,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let limits = upload
         .batch
         .limits(args.filter.is_none())
-        .map_err(CoreError::from)?;
+        .map_err(Error::from)?;
     // Files and credentials first: a misconfiguration is exit 2, nothing done.
     let letters = Letters::open(upload.rejects.as_deref(), args.dead_letter.as_deref())?;
     let deliverer = match (&args.filter, upload.dry_run) {
@@ -166,7 +153,7 @@ fn print_batches(
             output
                 .write_all(b.body())
                 .and_then(|()| output.write_all(b"\n"))
-                .map_err(|e| CoreError::Stdout(e).into())
+                .map_err(Error::Stdout)
         }
         Step::Rejected { line, raw, why } => {
             rejected(line, &why);
@@ -174,7 +161,7 @@ fn print_batches(
             Ok(())
         }
     });
-    Ok((r.map_err(|e| e.into_tool_error()), st, letters))
+    Ok((r.map_err(IntakeError::into_tool_error), st, letters))
 }
 
 /// Sends on a thread of its own while this one reads.
@@ -195,11 +182,11 @@ fn send_batches(
                     Work::Reject(raw.to_vec())
                 }
             };
-            tx.send(work).map_err(|_| Error::Sender)
+            tx.send(work).map_err(|_| Error::Thread("sender"))
         });
         drop(tx);
-        let (stats, letters) = consumer.join().map_err(|_| Error::Sender)?;
-        Ok((r.map_err(|e| e.into_tool_error()), stats, letters))
+        let (stats, letters) = consumer.join().map_err(|_| Error::Thread("sender"))?;
+        Ok((r.map_err(IntakeError::into_tool_error), stats, letters))
     })
 }
 
@@ -214,18 +201,8 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
         ExitStatus::Ok
     };
     Outcome::with_status(status)
-        .count("events_read", intake.events_read)
-        .count("events_sent", s.events_sent)
-        .count("events_already_delivered", intake.already_delivered)
-        .count("events_rejected", intake.events_rejected)
-        .count("events_failed", s.events_failed)
-        .count("batches", s.batches)
-        .count("batches_failed", s.batches_failed)
-        .count("bytes", s.bytes)
-        .count("wire_bytes", s.wire_bytes)
-        .count("retries", s.retries)
-        .count("events_refused", s.events_refused)
-        .count("bisect_requests", s.bisect_requests)
+        .count_fields(intake)
+        .count_fields(s)
         .field("dry_run", dry_run)
         .summary(format!(
             "{} events read, {} already delivered, {} {verb} in {} batches ({} bytes, {} on the wire), \

@@ -9,7 +9,7 @@
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::segment::{
-    self, read_batches, Batch, Client, Limits, SendError, Step, UploadArgs,
+    self, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step, UploadArgs,
 };
 use segment_bridge_core::{Error as CoreError, ExitStatus, Outcome, ToolError};
 
@@ -67,7 +67,7 @@ fn one_batch(
     input: Input<'_>,
     limits: Limits,
     rejects: &mut Rejects,
-) -> Result<(u64, Option<Batch>), Error> {
+) -> Result<(Intake, Option<Batch>), Error> {
     let mut batch = None;
     let r = read_batches(input, limits, None, |step| match step {
         // The packer hands a batch on only when the next event did not fit
@@ -86,8 +86,8 @@ fn one_batch(
             rejects.reject(raw).map_err(Error::from)
         }
     });
-    let intake = r.map_err(|e| e.into_tool_error())?;
-    Ok((intake.events_read, batch))
+    let intake = r.map_err(IntakeError::into_tool_error)?;
+    Ok((intake, batch))
 }
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
@@ -101,7 +101,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     } else {
         Some(Client::new(args.client.config()?)?)
     };
-    let (read, batch) = one_batch(input, limits, &mut rejects)?;
+    let (intake, batch) = one_batch(input, limits, &mut rejects)?;
     let rejected = rejects.finish()?;
     let (events, bytes) = batch.as_ref().map_or((0, 0), |b| (b.len(), b.body().len()));
 
@@ -127,10 +127,10 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         }
     }
     let verb = if args.dry_run { "printed" } else { "sent" };
+    let read = intake.events_read;
     Ok(Outcome::from_rejects(rejected)
-        .count("events_read", read)
+        .count_fields(&intake)
         .count("events_sent", if args.dry_run { 0 } else { events as u64 })
-        .count("events_rejected", rejected)
         .count("batches", u64::from(!args.dry_run && events > 0))
         .count("bytes", bytes as u64)
         .count("retries", u64::from(retries))

@@ -140,14 +140,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let mut sink = process::Sink::new(output, rejects);
     input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
-    let outcome = Outcome::from_rejects(counts.rejected)
-        .count("events_read", counts.read)
-        .count("events_emitted", counts.emitted)
-        .count("markers_skipped", counts.markers)
-        .count("dropped_no_workspace", counts.no_workspace)
-        .count("dropped_no_owner_id", counts.no_owner_id)
-        .count("dropped_no_user_id", counts.no_user_id)
-        .count("events_rejected", counts.rejected);
+    let outcome = Outcome::from_rejects(counts.rejected).count_fields(&counts);
     let outcome = [
         ("no_workspace", counts.no_workspace),
         ("no_owner_id", counts.no_owner_id),

@@ -35,17 +35,24 @@ const READ_BUFFER: usize = 256 << 10;
 /// Below this many lines a batch is done on the main thread.
 const PARALLEL_MIN_LINES: usize = 64;
 
-/// The figures of a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The figures of a run, under their metrics' names (`serde(rename)`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     /// Records read (JSON values, or CSV / document records).
+    #[serde(rename = "events_read")]
     pub read: u64,
+    #[serde(rename = "events_emitted")]
     pub emitted: u64,
     /// `null` lines and rows without a (truthy) `result`.
+    #[serde(rename = "markers_skipped")]
     pub markers: u64,
+    #[serde(rename = "dropped_no_workspace")]
     pub no_workspace: u64,
+    #[serde(rename = "dropped_no_owner_id")]
     pub no_owner_id: u64,
+    #[serde(rename = "dropped_no_user_id")]
     pub no_user_id: u64,
+    #[serde(rename = "events_rejected")]
     pub rejected: u64,
 }
 

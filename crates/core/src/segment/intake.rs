@@ -95,8 +95,9 @@ pub enum Step<'a> {
     },
 }
 
-/// The figures of the front half.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// The figures of the front half (its fields are the metrics' names:
+/// [`crate::Outcome::count_fields`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Intake {
     /// Values read from the input (a JSON text stream: one value per line,
     /// or any white space between them, docs/json-streams.md).
@@ -104,6 +105,7 @@ pub struct Intake {
     /// Lines rejected (each handed on as [`Step::Rejected`]).
     pub events_rejected: u64,
     /// Events skipped because the ledger holds their `messageId`.
+    #[serde(rename = "events_already_delivered")]
     pub already_delivered: u64,
 }
 

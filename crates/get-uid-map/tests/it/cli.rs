@@ -408,8 +408,8 @@ fn run_in_process() {
     let mut out = Vec::new();
     let outcome = get_uid_map::run(args, &mut std::io::empty(), &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), expected());
-    assert!(outcome.counts.contains(&("map_entries", 8)));
-    assert!(outcome.counts.contains(&("objects_skipped", 3)));
+    assert_eq!(outcome.get("map_entries"), Some(8));
+    assert_eq!(outcome.get("objects_skipped"), Some(3));
 }
 
 /// kubectl (the real client) reads the same objects from the stand-in: the

@@ -477,7 +477,7 @@ fn in_process_run_reports_outcome_counts() {
         ("batches", 1),
         ("retries", 1),
     ] {
-        assert!(o.counts.contains(&c), "{c:?} in {:?}", o.counts);
+        assert_eq!(o.get(c.0), Some(c.1), "{c:?} in {:?}", o.counts);
     }
 }
 

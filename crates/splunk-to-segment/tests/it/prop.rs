@@ -3,6 +3,7 @@
 //! doesn't depend on how the input arrives (chunking) nor on the number of
 //! worker threads.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
 
 use crate::common::{canonical, event_names, gen, is_compact, reference, Ref};
@@ -67,7 +68,7 @@ impl BufRead for Chunked<'_> {
 struct Run {
     code: u8,
     out: Vec<u8>,
-    counts: Vec<(&'static str, u64)>,
+    counts: Vec<(Cow<'static, str>, u64)>,
     rejects: Vec<u8>,
 }
 
@@ -128,7 +129,7 @@ fn values_of(line: &str) -> Vec<(&str, &str)> {
     }
 }
 
-fn count(counts: &[(&str, u64)], name: &str) -> u64 {
+fn count(counts: &[(Cow<'static, str>, u64)], name: &str) -> u64 {
     counts
         .iter()
         .find(|(n, _)| *n == name)
