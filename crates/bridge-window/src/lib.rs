@@ -221,8 +221,6 @@ pub struct CommitArgs {
 /// Why `bridge-window` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    Config(String),
     #[error("cannot read the watermark from {store}")]
     ReadState {
         store: String,
@@ -249,21 +247,27 @@ pub enum Error {
     },
     #[error(transparent)]
     Kube(#[from] segment_bridge_kube::Error),
-    #[error("cannot write standard output")]
-    Output(#[source] std::io::Error),
+    /// Bad options (exit 2), standard output.
+    #[error(transparent)]
+    Core(#[from] segment_bridge_core::Error),
 }
 
 impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Config(_) | Error::CorruptState { .. } => ExitStatus::Usage,
+            Error::CorruptState { .. } => ExitStatus::Usage,
             Error::Kube(e) => e.exit_status(),
-            Error::ReadState { .. }
-            | Error::WriteState { .. }
-            | Error::ReadKube { .. }
-            | Error::Output(_) => ExitStatus::Failed,
+            Error::Core(e) => e.exit_status(),
+            Error::ReadState { .. } | Error::WriteState { .. } | Error::ReadKube { .. } => {
+                ExitStatus::Failed
+            }
         }
     }
+}
+
+/// A bad option (exit 2).
+fn config(what: impl Into<String>) -> Error {
+    segment_bridge_core::Error::config(what).into()
 }
 
 /// The time range one run queries, in Unix seconds.
@@ -314,10 +318,9 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         Command::Start(start) => run_start(store.as_ref(), now, start, output),
         Command::Commit(c) => {
             let Some(store) = store else {
-                return Err(Error::Config(
+                return Err(config(
                     "commit needs a state: --state-file PATH or --state-configmap NAME \
-                     (BRIDGE_STATE_FILE, BRIDGE_STATE_CONFIGMAP)"
-                        .into(),
+                     (BRIDGE_STATE_FILE, BRIDGE_STATE_CONFIGMAP)",
                 ));
             };
             run_commit(&store, now, c)
@@ -351,7 +354,7 @@ fn run_start(
         w.latest,
         u8::from(w.capped)
     )
-    .map_err(Error::Output)?;
+    .map_err(segment_bridge_core::Error::Stdout)?;
     let span = Secs(w.latest - w.earliest);
     let more = if w.capped {
         "; a chunk of --max-window, the rest follows"
@@ -383,7 +386,7 @@ fn run_start(
 
 fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error> {
     if c.latest <= 0 || c.latest > now.saturating_add(MAX_SKEW) {
-        return Err(Error::Config(format!(
+        return Err(config(format!(
             "--latest `{}` is not a past Unix time (now is {now})",
             c.latest
         )));
@@ -432,22 +435,22 @@ fn run_show(store: Option<&Store>, now: i64, output: Output<'_>) -> Result<Outco
         "age_seconds": state.watermark.map(|w| now - w),
         "ledger_ids": state.ids().count(),
     });
-    writeln!(output, "{line}").map_err(Error::Output)?;
+    writeln!(output, "{line}").map_err(segment_bridge_core::Error::Stdout)?;
     Ok(Outcome::ok())
 }
 
 fn check_window_args(w: &WindowArgs) -> Result<(), Error> {
     if w.window.0 == 0 {
-        return Err(Error::Config("--window must be longer than 0s".into()));
+        return Err(config("--window must be longer than 0s"));
     }
     if w.interval.0 == 0 || w.interval > w.window {
-        return Err(Error::Config(format!(
+        return Err(config(format!(
             "--interval ({}) must be longer than 0s and at most --window ({})",
             w.interval, w.window
         )));
     }
     if w.max_window < w.window || w.max_window.0 <= w.reach() {
-        return Err(Error::Config(format!(
+        return Err(config(format!(
             "--max-window ({}) is shorter than --window ({}) or does not pass the reach \
              back before the watermark ({})",
             w.max_window,

@@ -135,8 +135,6 @@ pub enum Error {
     Spill(#[source] io::Error),
     #[error("cannot read the audit log")]
     Read(#[source] io::Error),
-    #[error("cannot write standard output")]
-    Write(#[source] io::Error),
 }
 
 impl ToolError for Error {
@@ -447,7 +445,8 @@ impl<'k, 'r> Run<'k, 'r> {
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {
         for (q, rows) in self.queries.iter().zip(std::mem::take(&mut self.rows)) {
             let rows = q.finish(rows);
-            query::write_rows(output, &rows, &mut self.store).map_err(Error::Write)?;
+            query::write_rows(output, &rows, &mut self.store)
+                .map_err(segment_bridge_core::Error::Stdout)?;
             let n = u64::try_from(rows.len()).unwrap_or(u64::MAX);
             self.summary.rows.push((q.kind.name, n));
         }

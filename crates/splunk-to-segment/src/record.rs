@@ -24,8 +24,9 @@ pub(crate) struct Span {
 }
 
 /// `properties` or `context`: a string holding JSON.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Nested {
+    #[default]
     Absent,
     NotString(Kind),
     /// Decoded into its scratch buffer: its first this many bytes.
@@ -34,7 +35,8 @@ pub(crate) enum Nested {
     Fused(Fused),
 }
 
-/// The fields of `result` the transform reads.
+/// The fields of `result` the transform reads (all absent by default).
+#[derive(Default)]
 pub(crate) struct Fields {
     pub message_id: Option<Span>,
     pub timestamp: Option<Span>,
@@ -49,21 +51,6 @@ pub(crate) struct Fields {
 }
 
 impl Fields {
-    pub(crate) fn new() -> Fields {
-        Fields {
-            message_id: None,
-            timestamp: None,
-            namespace: None,
-            type_: None,
-            user_id: None,
-            event: None,
-            event_subject: None,
-            event_verb: None,
-            properties: Nested::Absent,
-            context: Nested::Absent,
-        }
-    }
-
     fn span_mut(&mut self, field: Field) -> Option<&mut Option<Span>> {
         Some(match field {
             Field::MessageId => &mut self.message_id,
@@ -220,7 +207,7 @@ fn result_value(
     f: &mut Fields,
 ) -> Result<ResultState, Rejection> {
     if s.peek() == Some(b'{') {
-        *f = Fields::new();
+        *f = Fields::default();
         parse_result(s, buf, f)?;
         return Ok(ResultState::Object);
     }

@@ -97,7 +97,7 @@ impl Transformer {
                 })
             }
         };
-        let mut f = Fields::new();
+        let mut f = Fields::default();
         match record::parse_line(line.as_bytes(), &mut sc.buf, &mut f) {
             Err(reason) => Verdict::Rejected(reason),
             Ok(ResultState::Absent) => Verdict::Marker,
