@@ -71,11 +71,12 @@ impl Rejects {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_files::temp_file;
 
     #[test]
     fn a_value_over_several_lines_is_one_record_of_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rejects.jsonl");
+        let file = temp_file("rejects.jsonl", "left from an earlier run\n");
+        let path = file.path;
         let mut r = Rejects::open(Some(&path)).unwrap();
         r.reject(b"{\n  \"a\": 01\r\n}").unwrap();
         r.reject(b"not json").unwrap();

@@ -101,6 +101,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_files::temp_file;
 
     fn url() -> reqwest::Url {
         reqwest::Url::parse("https://api.segment.io/v1/batch").unwrap()
@@ -108,9 +109,11 @@ mod tests {
 
     #[test]
     fn env_key_wins_over_netrc() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("netrc");
-        std::fs::write(&p, "machine api.segment.io login FROMFILE password \"\"\n").unwrap();
+        let netrc = temp_file(
+            "netrc",
+            "machine api.segment.io login FROMFILE password \"\"\n",
+        );
+        let p = netrc.path;
         let c = resolve(&url(), Some(Secret::new("FROMENV")), Some(&p), true).unwrap();
         assert_eq!(c.write_key.expose(), "FROMENV");
         let c = resolve(&url(), Some(Secret::new("")), Some(&p), true).unwrap();
@@ -122,26 +125,28 @@ mod tests {
 
     #[test]
     fn default_entry_missing_entry_and_missing_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("netrc");
-        std::fs::write(&p, "machine other login X\ndefault login DEF password pw\n").unwrap();
-        let c = resolve(&url(), None, Some(&p), true).unwrap();
+        let netrc = temp_file(
+            "netrc",
+            "machine other login X\ndefault login DEF password pw\n",
+        );
+        let p = &netrc.path;
+        let c = resolve(&url(), None, Some(p), true).unwrap();
         assert_eq!((c.write_key.expose(), c.password.expose()), ("DEF", "pw"));
 
-        std::fs::write(&p, "machine other login X\n").unwrap();
-        let e = resolve(&url(), None, Some(&p), true).unwrap_err();
+        std::fs::write(p, "machine other login X\n").unwrap();
+        let e = resolve(&url(), None, Some(p), true).unwrap_err();
         assert!(matches!(e, CredentialsError::Missing { .. }));
         assert!(
             e.to_string().contains("no entry for `api.segment.io`"),
             "{e}"
         );
 
-        std::fs::write(&p, "machine api.segment.io password secret\n").unwrap();
-        let e = resolve(&url(), None, Some(&p), true).unwrap_err();
+        std::fs::write(p, "machine api.segment.io password secret\n").unwrap();
+        let e = resolve(&url(), None, Some(p), true).unwrap_err();
         assert!(matches!(e, CredentialsError::NoLogin { .. }));
         assert!(!e.to_string().contains("secret"));
 
-        let gone = dir.path().join("absent");
+        let gone = netrc.dir.path().join("absent");
         assert!(matches!(
             resolve(&url(), None, Some(&gone), true).unwrap_err(),
             CredentialsError::Netrc(_)
