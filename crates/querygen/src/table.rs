@@ -102,14 +102,19 @@ const BUILD_REQUEST: &str =
 
 const VERB: Expr = Expr::Field("verb");
 
+/// A `properties` key taken as is from one field of the audit record.
+const fn field(name: &'static str, path: &'static str) -> Field {
+    (name, Expr::Field(path))
+}
+
 // ---- `properties` key groups ----
 
 const OBJECT_REF: &[Field] = &[
-    ("apiGroup", Expr::Field("objectRef.apiGroup")),
-    ("apiVersion", Expr::Field("objectRef.apiVersion")),
-    ("kind", Expr::Field("objectRef.resource")),
+    field("apiGroup", "objectRef.apiGroup"),
+    field("apiVersion", "objectRef.apiVersion"),
+    field("kind", "objectRef.resource"),
 ];
-const NAME: &[Field] = &[("name", Expr::Field("objectRef.name"))];
+const NAME: &[Field] = &[field("name", "objectRef.name")];
 /// Application and component of an object, from its spec or else its labels.
 const APP_COMPONENT: &[Field] = &[
     (
@@ -128,33 +133,49 @@ const APP_COMPONENT: &[Field] = &[
     ),
 ];
 const GIT_SOURCE: &[Field] = &[
-    (
-        "src_revision",
-        Expr::Field("responseObject.spec.source.git.revision"),
+    field("src_revision", "responseObject.spec.source.git.revision"),
+    field("src_url", "responseObject.spec.source.git.url"),
+];
+/// The vulnerability counts of a Clair scan (its `CLAIR_SCAN_RESULT`).
+const CLAIR_VULNERABILITIES: &[Field] = &[
+    field(
+        "vulnerabilities_critical",
+        "clair_scan_result.vulnerabilities.critical",
     ),
-    ("src_url", Expr::Field("responseObject.spec.source.git.url")),
+    field(
+        "vulnerabilities_high",
+        "clair_scan_result.vulnerabilities.high",
+    ),
+    field(
+        "vulnerabilities_medium",
+        "clair_scan_result.vulnerabilities.medium",
+    ),
+    field(
+        "vulnerabilities_low",
+        "clair_scan_result.vulnerabilities.low",
+    ),
 ];
 /// What Pipelines-as-Code says about the run.
 const PAC: &[Field] = &[
-    (
+    field(
         "git_trigger_event_type",
-        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/event-type"),
+        "responseObject.metadata.annotations.pipelinesascode.tekton.dev/event-type",
     ),
-    (
+    field(
         "git_trigger_provider",
-        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/git-provider"),
+        "responseObject.metadata.annotations.pipelinesascode.tekton.dev/git-provider",
     ),
-    (
+    field(
         "pipeline_log_url",
-        Expr::Field("responseObject.metadata.annotations.pipelinesascode.tekton.dev/log-url"),
+        "responseObject.metadata.annotations.pipelinesascode.tekton.dev/log-url",
     ),
 ];
 /// What the build service says about the built source; the repository URL
 /// without its query string.
 const BUILD_SOURCE: &[Field] = &[
-    (
+    field(
         "commit_sha",
-        Expr::Field("responseObject.metadata.annotations.build.appstudio.redhat.com/commit_sha"),
+        "responseObject.metadata.annotations.build.appstudio.redhat.com/commit_sha",
     ),
     (
         "repo",
@@ -164,9 +185,9 @@ const BUILD_SOURCE: &[Field] = &[
             replacement: r"\1",
         },
     ),
-    (
+    field(
         "target_branch",
-        Expr::Field("responseObject.metadata.annotations.build.appstudio.redhat.com/target_branch"),
+        "responseObject.metadata.annotations.build.appstudio.redhat.com/target_branch",
     ),
 ];
 /// The status condition found by the kind's `StatusCondition` step.
@@ -193,11 +214,7 @@ pub const KINDS: &[Kind] = &[
         event: None,
         event_verb: VERB,
         user_id: Some(ACTING_USER),
-        properties: &[
-            OBJECT_REF,
-            NAME,
-            &[("application", Expr::Field("objectRef.name"))],
-        ],
+        properties: &[OBJECT_REF, NAME, &[field("application", "objectRef.name")]],
     },
     Kind {
         name: "component",
@@ -285,28 +302,7 @@ pub const KINDS: &[Kind] = &[
         event: Some("Clair scan TaskRun completed"),
         event_verb: VERB,
         user_id: None,
-        properties: &[
-            OBJECT_REF,
-            APP_COMPONENT,
-            &[
-                (
-                    "vulnerabilities_critical",
-                    Expr::Field("clair_scan_result.vulnerabilities.critical"),
-                ),
-                (
-                    "vulnerabilities_high",
-                    Expr::Field("clair_scan_result.vulnerabilities.high"),
-                ),
-                (
-                    "vulnerabilities_medium",
-                    Expr::Field("clair_scan_result.vulnerabilities.medium"),
-                ),
-                (
-                    "vulnerabilities_low",
-                    Expr::Field("clair_scan_result.vulnerabilities.low"),
-                ),
-            ],
-        ],
+        properties: &[OBJECT_REF, APP_COMPONENT, CLAIR_VULNERABILITIES],
     },
     Kind {
         name: "build-pipelinerun-ended",
@@ -404,7 +400,7 @@ pub const KINDS: &[Kind] = &[
             NAME,
             APP_COMPONENT,
             GIT_SOURCE,
-            &[("merge_url", Expr::Field("build_status.pac.merge-url"))],
+            &[field("merge_url", "build_status.pac.merge-url")],
         ],
     },
 ];
