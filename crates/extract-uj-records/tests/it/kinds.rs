@@ -17,11 +17,9 @@ fn misses(name: &str, misses: &[(&str, Value)]) {
     }
 }
 
-/// Asserts that `name` makes exactly one row of `e`: the columns `cols` and
-/// the properties `props`.
-fn one_row(name: &str, e: Value, cols: &[(&str, &str)], props: Value) {
-    let (lines, _) = run(&[kind(name)], &[e]);
-    assert_eq!(lines, [row(0, true, result(cols, props))]);
+/// `e` made by the user `username`.
+fn by(username: &str, e: Value) -> Value {
+    set(e, &["user", "username"], json!(username))
 }
 
 fn top<'a>(id: &'a str, subject: &'a str, verb: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -57,11 +55,7 @@ fn application_created_by_a_person() {
 
 #[test]
 fn application_created_by_a_system_account_impersonating_a_person() {
-    let e = set(
-        application("a2"),
-        &["user", "username"],
-        json!("system:admin"),
-    );
+    let e = by("system:admin", application("a2"));
     let e = set(e, &["impersonatedUser", "username"], json!("bob"));
     let (lines, _) = run(&[kind("application")], &[e]);
     assert!(lines[0].contains(r#""userId":"bob""#), "{}", lines[0]);
@@ -82,11 +76,7 @@ fn application_near_misses() {
             ),
             (
                 "system user alone",
-                set(
-                    application("m"),
-                    &["user", "username"],
-                    json!("system:serviceaccount:ns:sa"),
-                ),
+                by("system:serviceaccount:ns:sa", application("m")),
             ),
             (
                 "a dry-run create (no resourceVersion)",
@@ -205,10 +195,9 @@ fn component_near_misses() {
             ),
             (
                 "a controller",
-                set(
+                by(
+                    "system:serviceaccount:build-service:x",
                     component("m", "update"),
-                    &["user", "username"],
-                    json!("system:serviceaccount:build-service:x"),
                 ),
             ),
             (
@@ -230,11 +219,7 @@ pub fn pipelinerun(id: &str, verb: &str) -> Value {
         "pipelineruns",
         if verb == "create" { 201 } else { 200 },
     );
-    let e = set(
-        e,
-        &["user", "username"],
-        json!("system:serviceaccount:openshift-pipelines:pac"),
-    );
+    let e = by("system:serviceaccount:openshift-pipelines:pac", e);
     set(
         e,
         &["responseObject"],
@@ -263,21 +248,6 @@ fn tekton_top<'a>(
     let mut t = top(id, subject, verb);
     t.push(("event", event));
     t
-}
-
-#[test]
-fn build_pipelinerun_created() {
-    let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
-        "commit_sha": "52ea259d", "component": "web", "git_trigger_event_type": "push",
-        "git_trigger_provider": "github", "kind": "pipelineruns",
-        "pipeline_log_url": "https://console/x", "repo": "https://github.com/a/web",
-        "target_branch": "main"});
-    one_row(
-        "build-pipelinerun-created",
-        pipelinerun("p1", "create"),
-        &tekton_top("p1", "pipelineruns", "create", "Build PipelineRun created"),
-        props,
-    );
 }
 
 #[test]
@@ -334,19 +304,6 @@ pub fn started(id: &str) -> Value {
 }
 
 #[test]
-fn build_pipelinerun_started() {
-    let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
-        "component": "web", "git_trigger_event_type": "push", "git_trigger_provider": "github",
-        "kind": "pipelineruns", "pipeline_log_url": "https://console/x"});
-    one_row(
-        "build-pipelinerun-started",
-        started("s1"),
-        &tekton_top("s1", "pipelineruns", "update", "Build PipelineRun started"),
-        props,
-    );
-}
-
-#[test]
 fn build_pipelinerun_started_near_misses() {
     let msg = ["responseObject", "status", "conditions"];
     misses(
@@ -397,22 +354,6 @@ pub fn ended(id: &str, reason: &str) -> Value {
 }
 
 #[test]
-fn build_pipelinerun_ended() {
-    let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
-        "commit_sha": "52ea259d", "component": "web", "git_trigger_event_type": "push",
-        "git_trigger_provider": "github", "kind": "pipelineruns",
-        "pipeline_log_url": "https://console/x", "repo": "https://github.com/a/web",
-        "status_message": "Tasks Completed: 3 (Failed: 1)", "status_reason": "Failed",
-        "target_branch": "main"});
-    one_row(
-        "build-pipelinerun-ended",
-        ended("e1", "Failed"),
-        &tekton_top("e1", "pipelineruns", "update", "Build PipelineRun ended"),
-        props,
-    );
-}
-
-#[test]
 fn build_pipelinerun_ended_near_misses() {
     misses(
         "build-pipelinerun-ended",
@@ -432,11 +373,7 @@ fn build_pipelinerun_ended_near_misses() {
 
 pub fn clair(id: &str) -> Value {
     let e = event(id, "update", TEKTON, "taskruns", 200);
-    let e = set(
-        e,
-        &["user", "username"],
-        json!("system:serviceaccount:openshift-pipelines:tekton"),
-    );
+    let e = by("system:serviceaccount:openshift-pipelines:tekton", e);
     let e = set(
         e,
         &[
@@ -474,20 +411,6 @@ pub fn clair(id: &str) -> Value {
                {"name": "CLAIR_SCAN_RESULT",
                 "value": "{\"vulnerabilities\":{\"critical\":0,\"high\":6,\"medium\":30,\"low\":78}}"}]),
     )
-}
-
-#[test]
-fn clair_scan_completed() {
-    // Numbers from the scan result stay numbers; a missing component is null.
-    let props = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
-        "component": null, "kind": "taskruns", "vulnerabilities_critical": 0,
-        "vulnerabilities_high": 6, "vulnerabilities_low": 78, "vulnerabilities_medium": 30});
-    one_row(
-        "clair-scan-completed",
-        clair("k1"),
-        &tekton_top("k1", "taskruns", "update", "Clair scan TaskRun completed"),
-        props,
-    );
 }
 
 #[test]
@@ -535,11 +458,7 @@ fn clair_scan_near_misses() {
 
 pub fn release(id: &str) -> Value {
     let e = event(id, "patch", APPSTUDIO, "releases", 200);
-    let e = set(
-        e,
-        &["user", "username"],
-        json!("system:serviceaccount:release-service:manager"),
-    );
+    let e = by("system:serviceaccount:release-service:manager", e);
     let e = status_update(
         e,
         json!([{"type": "Released", "status": "True", "reason": "Succeeded", "message": ""}]),
@@ -559,18 +478,6 @@ pub fn release(id: &str) -> Value {
         &["responseObject", "status", "completionTime"],
         json!("2024-03-03T08:00:00Z"),
     )
-}
-
-#[test]
-fn release_done() {
-    let props = json!({"apiGroup": APPSTUDIO, "apiVersion": "v1alpha1", "application": "shop",
-        "kind": "releases", "name": "x", "status_message": "", "status_reason": "Succeeded"});
-    one_row(
-        "release-done",
-        release("r1"),
-        &tekton_top("r1", "releases", "patch", "Release process done"),
-        props,
-    );
 }
 
 #[test]
@@ -601,13 +508,81 @@ fn release_near_misses() {
     );
 }
 
+/// `props` and the properties `more`, keys sorted as a row prints them.
+fn with_props(props: &Value, more: Value) -> Value {
+    let (Value::Object(props), Value::Object(more)) = (props.clone(), more) else {
+        panic!("properties are objects");
+    };
+    let mut all: Vec<(String, Value)> = props.into_iter().chain(more).collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(all.into_iter().collect())
+}
+
+/// The Tekton and release kinds: a matching event makes exactly one row,
+/// the columns of `tekton_top` and these properties. One case per kind:
+/// (kind, event, id, subject, verb, event name, properties).
+#[test]
+fn tekton_and_release_events_make_one_row_each() {
+    // An ended build has the created one's properties and its status.
+    let created = json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
+        "commit_sha": "52ea259d", "component": "web", "git_trigger_event_type": "push",
+        "git_trigger_provider": "github", "kind": "pipelineruns",
+        "pipeline_log_url": "https://console/x", "repo": "https://github.com/a/web",
+        "target_branch": "main"});
+    let cases = [
+        (
+            "build-pipelinerun-created",
+            pipelinerun("p1", "create"),
+            ["p1", "pipelineruns", "create", "Build PipelineRun created"],
+            created.clone(),
+        ),
+        (
+            "build-pipelinerun-started",
+            started("s1"),
+            ["s1", "pipelineruns", "update", "Build PipelineRun started"],
+            json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
+                "component": "web", "git_trigger_event_type": "push", "git_trigger_provider": "github",
+                "kind": "pipelineruns", "pipeline_log_url": "https://console/x"}),
+        ),
+        (
+            "build-pipelinerun-ended",
+            ended("e1", "Failed"),
+            ["e1", "pipelineruns", "update", "Build PipelineRun ended"],
+            with_props(
+                &created,
+                json!({"status_message": "Tasks Completed: 3 (Failed: 1)", "status_reason": "Failed"}),
+            ),
+        ),
+        (
+            // Numbers from the scan result stay numbers; a missing component is null.
+            "clair-scan-completed",
+            clair("k1"),
+            ["k1", "taskruns", "update", "Clair scan TaskRun completed"],
+            json!({"apiGroup": TEKTON, "apiVersion": "v1", "application": "shop",
+                "component": null, "kind": "taskruns", "vulnerabilities_critical": 0,
+                "vulnerabilities_high": 6, "vulnerabilities_low": 78, "vulnerabilities_medium": 30}),
+        ),
+        (
+            "release-done",
+            release("r1"),
+            ["r1", "releases", "patch", "Release process done"],
+            json!({"apiGroup": APPSTUDIO, "apiVersion": "v1alpha1", "application": "shop",
+                "kind": "releases", "name": "x", "status_message": "", "status_reason": "Succeeded"}),
+        ),
+    ];
+    for (name, e, [id, subject, verb, event], props) in cases {
+        let (lines, _) = run(&[kind(name)], &[e]);
+        let cols = tekton_top(id, subject, verb, event);
+        assert_eq!(lines, [row(0, true, result(&cols, props))], "{name}");
+    }
+}
+
 pub fn pull_request(id: &str, at: &str, url: &str) -> Value {
     let e = component(id, "update");
     let e = set(e, &["requestReceivedTimestamp"], json!(at));
-    let e = set(
+    let e = by(
+        "system:serviceaccount:build-service:build-service-controller-manager",
         e,
-        &["user", "username"],
-        json!("system:serviceaccount:build-service:build-service-controller-manager"),
     );
     let status = json!({"pac": {"state": "enabled", "merge-url": url}}).to_string();
     set(
@@ -694,10 +669,7 @@ fn pull_request_near_misses() {
                     json!(r#"{"pac":{"state":"disabled","merge-url":"u"}}"#),
                 ),
             ),
-            (
-                "another user",
-                set(pr(), &["user", "username"], json!("alice")),
-            ),
+            ("another user", by("alice", pr())),
             (
                 "no merge url (dedup drops a null key)",
                 set(pr(), &st, json!(r#"{"pac":{"state":"enabled"}}"#)),
