@@ -20,20 +20,23 @@ fn querygen() -> Command {
 }
 
 fn stdout_of(args: &[&str]) -> Vec<u8> {
-    let out = querygen().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {:?}", out);
+    stdout_with(&[], args)
+}
+
+/// stdout of a successful run with `env` set and `args`, which says
+/// nothing on stderr.
+fn stdout_with(env: &[(&str, &str)], args: &[&str]) -> Vec<u8> {
+    let out = querygen()
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{env:?} {args:?}: {:?}", out);
     assert!(
         out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    out.stdout
-}
-
-/// stdout of a successful run with `env` set and `args`.
-fn stdout_with(env: (&str, &str), args: &[&str]) -> Vec<u8> {
-    let out = querygen().env(env.0, env.1).args(args).output().unwrap();
-    assert!(out.status.success());
     out.stdout
 }
 
@@ -56,8 +59,9 @@ fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&stdout_of(args)).unwrap()
 }
 
-/// Compares byte for byte, showing the first difference readably.
-fn assert_bytes_eq(got: &[u8], want: &[u8]) {
+/// Compares the output of `what` byte for byte, showing the first
+/// difference readably.
+fn assert_bytes_eq(what: &str, got: &[u8], want: &[u8]) {
     if got != want {
         let at = got
             .iter()
@@ -66,7 +70,7 @@ fn assert_bytes_eq(got: &[u8], want: &[u8]) {
             .unwrap_or(got.len().min(want.len()));
         let from = at.saturating_sub(80);
         panic!(
-            "outputs differ at byte {at} (got {} bytes, want {}):\n got: {:?}\nwant: {:?}",
+            "{what}: outputs differ at byte {at} (got {} bytes, want {}):\n got: {:?}\nwant: {:?}",
             got.len(),
             want.len(),
             String::from_utf8_lossy(&got[from..(at + 80).min(got.len())]),
@@ -75,25 +79,22 @@ fn assert_bytes_eq(got: &[u8], want: &[u8]) {
     }
 }
 
+/// Byte for byte the original's output (`fixtures/querygen`), whichever
+/// way the index is given; an empty uid-lookup variable means no lookup.
+/// Cases: (environment, arguments, the original's output).
 #[test]
-fn nul_output_matches_the_original_for_the_default_index() {
-    assert_bytes_eq(&stdout_of(&["-0"]), DEFAULT_NUL);
-}
-
-#[test]
-fn nul_output_matches_the_original_for_another_index() {
-    assert_bytes_eq(&stdout_of(&["-0", "--index=test_index"]), TEST_INDEX_NUL);
-}
-
-#[test]
-fn pretty_listing_matches_the_original() {
-    assert_bytes_eq(&stdout_of(&[]), DEFAULT_PRETTY);
-}
-
-#[test]
-fn index_comes_from_the_environment_too() {
-    let stdout = stdout_with(("SPLUNK_INDEX", "test_index"), &["-0"]);
-    assert_bytes_eq(&stdout, TEST_INDEX_NUL);
+fn output_matches_the_original_byte_for_byte() {
+    type Env = &'static [(&'static str, &'static str)];
+    let cases: [(Env, &[&str], &[u8]); 5] = [
+        (&[], &["-0"], DEFAULT_NUL),
+        (&[], &["-0", "--index=test_index"], TEST_INDEX_NUL),
+        (&[], &[], DEFAULT_PRETTY),
+        (&[("SPLUNK_INDEX", "test_index")], &["-0"], TEST_INDEX_NUL),
+        (&[("SPLUNK_UID_LOOKUP", "")], &["-0"], DEFAULT_NUL),
+    ];
+    for (env, args, want) in cases {
+        assert_bytes_eq(&format!("{env:?} {args:?}"), &stdout_with(env, args), want);
+    }
 }
 
 #[test]
@@ -195,18 +196,12 @@ fn uid_lookup_adds_the_lookup_and_keeps_the_output_fields() {
 #[test]
 fn uid_lookup_comes_from_the_environment_and_works_with_nul_output() {
     let stdout = stdout_with(
-        ("SPLUNK_UID_LOOKUP", "uids"),
+        &[("SPLUNK_UID_LOOKUP", "uids")],
         &["-0", "--name", "application"],
     );
     let text = String::from_utf8(stdout).unwrap();
     assert!(text.contains("|lookup uids username AS userId OUTPUT sso_id|"));
     assert!(!text.contains('\0'));
-}
-
-#[test]
-fn an_empty_uid_lookup_variable_means_no_lookup() {
-    let stdout = stdout_with(("SPLUNK_UID_LOOKUP", ""), &["-0"]);
-    assert_bytes_eq(&stdout, DEFAULT_NUL);
 }
 
 #[test]
@@ -264,7 +259,7 @@ fn in_process_run_matches_the_binary() {
     let mut out = Vec::new();
     let outcome = querygen::run(args, &mut std::io::BufReader::new(&mut input), &mut out).unwrap();
     assert_eq!(outcome.status, segment_bridge_core::ExitStatus::Ok);
-    assert_bytes_eq(&out, TEST_INDEX_NUL);
+    assert_bytes_eq("in-process run", &out, TEST_INDEX_NUL);
 }
 
 /// The Go flag package's spellings, which the original querygen binary
