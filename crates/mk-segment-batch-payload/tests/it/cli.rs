@@ -48,12 +48,10 @@ fn an_invalid_line_is_named_and_nothing_is_printed() {
         .write_stdin("{\"a\":1}\n{\"b\":NaN}\n{\"c\":3}\n")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("mk-segment-batch-payload: error: line 2, column 1: invalid JSON"),
-        "{err}"
+    testkit::failed_with(
+        &out,
+        1,
+        &["mk-segment-batch-payload: error: line 2, column 1: invalid JSON"],
     );
 }
 

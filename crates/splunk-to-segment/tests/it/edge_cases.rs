@@ -17,6 +17,24 @@ fn run(maps: &Maps, args: &[&str], input: &str) -> (i32, Vec<Value>, String) {
     )
 }
 
+/// Runs the binary on `input`, which must exit 0 with `emitted` events out
+/// and `said` on stderr; returns (events, stderr).
+fn ok_saying(maps: &Maps, input: &str, emitted: usize, said: &str) -> (Vec<Value>, String) {
+    let (code, out, err) = run(maps, &[], input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.len(), emitted, "{out:?}");
+    assert!(err.contains(said), "{err}");
+    (out, err)
+}
+
+/// The text the binary prints for `input` with the standard maps, which
+/// must exit 0.
+fn printed(input: String) -> String {
+    let out = Maps::standard().cmd().write_stdin(input).output().unwrap();
+    testkit::exited(&out, 0);
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn one(extra: &str) -> (i32, Vec<Value>, String) {
     run(&Maps::standard(), &[], &row(&result(extra)))
 }
@@ -29,10 +47,7 @@ fn empty_string_user_id_is_looked_up_as_the_key_empty_string() {
     // Without "" in the uid map: dropped for lack of a user id, not
     // replaced by the owner.
     let maps = Maps::new(r#"{"owner":100}"#, r#"{"ns":"owner"}"#);
-    let (code, out, err) = run(&maps, &[], &row(&result(r#","userId":"""#)));
-    assert_eq!(code, 0);
-    assert!(out.is_empty());
-    assert!(err.contains("no user id 1"), "{err}");
+    ok_saying(&maps, &row(&result(r#","userId":"""#)), 0, "no user id 1");
 }
 
 #[test]
@@ -64,10 +79,12 @@ fn zero_id_in_the_uid_map_is_truthy_and_stays_zero() {
     assert_eq!(code, 0);
     assert_eq!(out[0]["properties"]["workspaceID"], json!(0));
     // false in the map is falsy: dropped.
-    let (code, out, err) = one(r#","userId":"nope""#);
-    assert_eq!(code, 0);
-    assert!(out.is_empty());
-    assert!(err.contains("no user id 1"), "{err}");
+    ok_saying(
+        &maps,
+        &row(&result(r#","userId":"nope""#)),
+        0,
+        "no user id 1",
+    );
 }
 
 #[test]
@@ -94,12 +111,11 @@ fn drops_per_reason() {
         row(&result(r#","userId":"alice""#)).replace(r#""ns""#, r#""ns-unknown-owner""#),
         row(&result(r#","userId":"stranger""#)),
     ];
-    let (code, out, err) = run(&maps, &[], &lines.join("\n"));
-    assert_eq!(code, 0);
-    assert!(out.is_empty());
-    assert!(
-        err.contains("read 5, emitted 0, markers skipped 0, dropped 5 (no workspace 2, no owner id 2, no user id 1), rejected 0"),
-        "{err}"
+    ok_saying(
+        &maps,
+        &lines.join("\n"),
+        0,
+        "read 5, emitted 0, markers skipped 0, dropped 5 (no workspace 2, no owner id 2, no user id 1), rejected 0",
     );
 }
 
@@ -147,9 +163,7 @@ fn null_properties_and_context() {
     let line = row(&result(""))
         .replace(r#""properties":"{\"a\":1}""#, r#""properties":"null""#)
         .replace(r#""context":"{\"c\":true}""#, r#""context":" null ""#);
-    let out = Maps::standard().cmd().write_stdin(line).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = printed(line);
     assert!(
         text.ends_with(",\"properties\":{\"workspaceID\":100},\"context\":null}\n"),
         "{text}"
@@ -159,9 +173,8 @@ fn null_properties_and_context() {
 #[test]
 fn absent_fields_are_null_and_key_order_is_fixed() {
     let line = row(r#"{"context":"[1, 2]","properties":"{}","namespace":"ns","event":"e"}"#);
-    let out = Maps::standard().cmd().write_stdin(line).output().unwrap();
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        printed(line),
         "{\"messageId\":null,\"timestamp\":null,\"namespace\":\"ns\",\"type\":null,\"userId\":100,\"event\":\"e\",\"properties\":{\"workspaceID\":100},\"context\":[1,2]}\n"
     );
 }
@@ -178,14 +191,13 @@ fn preview_and_marker_rows_are_skipped_silently() {
         &row(&result("")),
     ]
     .join("\n");
-    let (code, out, err) = run(&Maps::standard(), &[], &input);
-    assert_eq!(code, 0);
-    assert_eq!(out.len(), 1);
-    assert!(!err.contains("warning"), "{err}");
-    assert!(
-        err.contains("read 5, emitted 1, markers skipped 4, dropped 0 (no workspace 0, no owner id 0, no user id 0), rejected 0"),
-        "{err}"
+    let (_, err) = ok_saying(
+        &Maps::standard(),
+        &input,
+        1,
+        "read 5, emitted 1, markers skipped 4, dropped 0 (no workspace 0, no owner id 0, no user id 0), rejected 0",
     );
+    assert!(!err.contains("warning"), "{err}");
 }
 
 #[test]
@@ -294,8 +306,7 @@ fn big_integers_and_decimals_are_kept_as_written() {
             r#""messageId":"m1""#,
             r#""messageId":100000000000000000000001"#,
         );
-    let out = Maps::standard().cmd().write_stdin(line).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = printed(line);
     assert!(
         text.contains(r#""messageId":100000000000000000000001,"#),
         "{text}"
@@ -309,23 +320,14 @@ fn big_integers_and_decimals_are_kept_as_written() {
         "{text}"
     );
     // A 1.0 id in the uid map stays 1.0.
-    let out = Maps::standard()
-        .cmd()
-        .write_stdin(row(&result(r#","userId":"float""#)))
-        .output()
-        .unwrap();
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .contains(r#""userId":1.0,"#));
+    let text = printed(row(&result(r#","userId":"float""#)));
+    assert!(text.contains(r#""userId":1.0,"#), "{text}");
 }
 
 #[test]
 fn empty_map_files_drop_everything() {
     let maps = Maps::new("", "");
-    let (code, out, err) = run(&maps, &[], &row(&result("")));
-    assert_eq!(code, 0);
-    assert!(out.is_empty());
-    assert!(err.contains("no workspace 1"), "{err}");
+    ok_saying(&maps, &row(&result("")), 0, "no workspace 1");
     // The default is /dev/null: the same.
     let out = assert_cmd::Command::cargo_bin("splunk-to-segment")
         .unwrap()
@@ -335,8 +337,8 @@ fn empty_map_files_drop_everything() {
         .write_stdin(row(&result("")))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty());
+    testkit::exited(&out, 0);
+    assert_eq!(testkit::stdout(&out), "", "everything dropped");
 }
 
 #[test]
@@ -424,8 +426,7 @@ fn unwritable_rejects_file_exits_2() {
         .write_stdin(row(&result("")))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
+    testkit::failed(&out, 2);
 }
 
 #[test]
