@@ -4,7 +4,9 @@
 //!   reference fixtures (`fixtures/` at the root; see its README).
 //! - [`tool`]: a tool binary with a clean environment (no ambient
 //!   kubeconfig or netrc, no sleeping between retries), and [`stdout`] /
-//!   [`stderr`] of its output as text.
+//!   [`stderr`] of its output as text; [`exited`], [`failed`] and
+//!   [`failed_with`] to check how it ended; [`s2s_argv`] to run
+//!   splunk-to-segment in-process on a fixture's maps.
 //! - [`kube`]: Kubernetes stand-in clusters loaded from a fixture, and
 //!   kubeconfigs for them.
 //! - [`segment`]: realistic events and a Segment stand-in with faults, for
@@ -15,6 +17,7 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -113,6 +116,21 @@ pub fn failed_with(o: &Output, code: i32, needles: &[&str]) -> String {
         assert!(err.contains(n), "{err}");
     }
     err
+}
+
+/// splunk-to-segment's command line, program name first, with the uid and
+/// workspace maps of the folder `dir` (`uid-map.json`, `ws-map.json`, as
+/// in a reference fixture), then `extra`: for running it in-process.
+pub fn s2s_argv(dir: &Path, extra: &[&str]) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![
+        "splunk-to-segment".into(),
+        "--uid-map".into(),
+        dir.join("uid-map.json").into(),
+        "--ws-map".into(),
+        dir.join("ws-map.json").into(),
+    ];
+    argv.extend(extra.iter().map(OsString::from));
+    argv
 }
 
 /// Where the tests find jq 1.6 (the Debian package), the original tools' JSON

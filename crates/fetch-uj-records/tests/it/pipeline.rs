@@ -103,13 +103,9 @@ fn querygen_fetch_splunk_to_segment() {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let args = <splunk_to_segment::Args as clap::Parser>::try_parse_from([
-                "splunk-to-segment".as_ref(),
-                "--uid-map".as_ref(),
-                dir.join("uid-map.json").as_os_str(),
-                "--ws-map".as_ref(),
-                dir.join("ws-map.json").as_os_str(),
-            ])
+            let args = <splunk_to_segment::Args as clap::Parser>::try_parse_from(
+                testkit::s2s_argv(&dir, &[]),
+            )
             .unwrap();
             let mut rows = out.stdout.as_slice();
             let mut s2s_out = Vec::new();

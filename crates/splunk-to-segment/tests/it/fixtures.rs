@@ -41,14 +41,10 @@ fn sample_is_byte_identical_to_the_original() {
 #[test]
 fn sample_in_process_record_for_record() {
     let dir = fixture("sample");
-    let args = <splunk_to_segment::Args as clap::Parser>::parse_from([
-        "splunk-to-segment".as_ref(),
-        "--uid-map".as_ref(),
-        dir.join("uid-map.json").as_os_str(),
-        "--ws-map".as_ref(),
-        dir.join("ws-map.json").as_os_str(),
-        "--quiet".as_ref(),
-    ]);
+    let args = <splunk_to_segment::Args as clap::Parser>::parse_from(testkit::s2s_argv(
+        &dir,
+        &["--quiet"],
+    ));
     let input = std::fs::read(dir.join("input.jsonl")).unwrap();
     let mut out = Vec::new();
     let outcome = splunk_to_segment::run(args, &mut &input[..], &mut out).unwrap();
