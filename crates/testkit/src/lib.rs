@@ -7,6 +7,8 @@
 //!   [`stderr`] of its output as text; [`exited`], [`failed`] and
 //!   [`failed_with`] to check how it ended; [`s2s_argv`] to run
 //!   splunk-to-segment in-process on a fixture's maps.
+//! - [`temp_file`] and [`ca_file`]: one file (a netrc, a CA certificate…)
+//!   in a temporary folder.
 //! - [`kube`]: Kubernetes stand-in clusters loaded from a fixture, and
 //!   kubeconfigs for them.
 //! - [`segment`]: realistic events and a Segment stand-in with faults, for
@@ -116,6 +118,25 @@ pub fn failed_with(o: &Output, code: i32, needles: &[&str]) -> String {
         assert!(err.contains(n), "{err}");
     }
     err
+}
+
+/// A new temporary folder holding one file, `name`, with `contents`: the
+/// folder (deleted when dropped) and the file's path.
+pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("cannot make a temporary folder");
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents)
+        .unwrap_or_else(|e| panic!("cannot write `{}`: {e}", path.display()));
+    (dir, path)
+}
+
+/// A CA generated for this run, and its certificate in `ca.pem` in a new
+/// temporary folder (as [`temp_file`]): for `--ca-file` and stand-ins
+/// serving HTTPS with it.
+pub fn ca_file() -> (standins::kube::TestCa, tempfile::TempDir, PathBuf) {
+    let ca = standins::kube::TestCa::generate().expect("cannot generate a test CA");
+    let (dir, path) = temp_file("ca.pem", ca.ca_pem());
+    (ca, dir, path)
 }
 
 /// splunk-to-segment's command line, program name first, with the uid and

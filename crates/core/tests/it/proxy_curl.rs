@@ -91,10 +91,7 @@ fn matrix() -> Vec<Vec<(&'static str, &'static str)>> {
 
 #[test]
 fn our_client_uses_the_proxy_exactly_when_curl_does() {
-    let ca = standins::kube::TestCa::generate().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    let (ca, _dir, ca_file) = testkit::ca_file();
     let s = SplunkStandin::start_tls(Config::default(), &ca).unwrap();
     let port = s.url().rsplit(':').next().unwrap().to_owned();
     let mut differences = Vec::new();

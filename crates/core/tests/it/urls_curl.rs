@@ -60,9 +60,7 @@ struct SegmentFlags {
 fn segment_batch_api_without_a_scheme_is_http() {
     use clap::Parser as _;
     let rec = Recorder::start("{}");
-    let dir = tempfile::tempdir().unwrap();
-    let netrc = dir.path().join("netrc");
-    std::fs::write(&netrc, "machine 127.0.0.1 login WRITEKEY\n").unwrap();
+    let (_dir, netrc) = testkit::temp_file("netrc", "machine 127.0.0.1 login WRITEKEY\n");
     let api = format!("127.0.0.1:{}/v1/batch", rec.port);
     let flags = SegmentFlags::try_parse_from([
         "t".as_ref(),

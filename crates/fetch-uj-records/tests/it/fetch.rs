@@ -92,13 +92,10 @@ fn env_settings_reach_the_request() {
 
 #[test]
 fn netrc_basic_auth_and_secrets_never_printed() {
-    let dir = tempfile::tempdir().unwrap();
-    let netrc = dir.path().join("netrc");
-    std::fs::write(
-        &netrc,
+    let (_dir, netrc) = testkit::temp_file(
+        "netrc",
         "machine 127.0.0.1 login alice password netrc-pa55word\n",
-    )
-    .unwrap();
+    );
     let cfg = Config {
         users: vec![("alice".into(), "netrc-pa55word".into())],
         ..Config::default()
@@ -261,9 +258,7 @@ fn queries_from_stdin_or_a_file() {
     );
     assert_eq!(s.exports().len(), 8);
 
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("q");
-    std::fs::write(&f, "search only one\n").unwrap();
+    let (_dir, f) = testkit::temp_file("q", "search only one\n");
     let out = cmd(&s.url()).arg("--queries").arg(&f).assert().success();
     // No rule matches: the no-results line.
     assert_eq!(
@@ -286,10 +281,7 @@ fn queries_from_stdin_or_a_file() {
 
 #[test]
 fn https_with_an_extra_ca_file() {
-    let ca = standins::kube::TestCa::generate().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+    let (ca, _dir, ca_file) = testkit::ca_file();
     let served = served();
     let cfg = Config {
         rules: KINDS
@@ -486,10 +478,7 @@ mod proxies {
     use standins::proxy::ConnectProxy;
 
     fn tls_standin() -> (SplunkStandin, tempfile::TempDir, std::path::PathBuf) {
-        let ca = standins::kube::TestCa::generate().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, ca.ca_pem()).unwrap();
+        let (ca, dir, ca_file) = testkit::ca_file();
         let cfg = Config {
             rules: KINDS
                 .iter()

@@ -251,13 +251,10 @@ async fn configmap_apply_create_get_and_size_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_plugin_credentials_over_tls() {
     let cluster = TlsCluster::start(namespaces(2), "exec-token").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let plugin = dir.path().join("cred-plugin");
-    std::fs::write(
-        &plugin,
+    let (_dir, plugin) = testkit::temp_file(
+        "cred-plugin",
         "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token\"}}'\n",
-    )
-    .unwrap();
+    );
     make_executable(&plugin);
     let mut doc = kubeconfig(&[cluster.entry("c", "c")], None);
     doc["users"][0]["user"] = json!({"exec": {

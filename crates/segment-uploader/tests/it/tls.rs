@@ -4,21 +4,17 @@
 use testkit::segment as common;
 
 use common::*;
-use standins::kube::TestCa;
 use standins::segment::{Config, SegmentStandin};
 
 const BIN: &str = "segment-uploader";
 
 #[test]
 fn the_certificate_is_verified_against_the_configured_ca() {
-    let ca = TestCa::generate().unwrap();
+    let (ca, dir, ca_file) = testkit::ca_file();
     let mut cfg = Config::new(KEY);
     cfg.tls = Some(ca.server_config().unwrap());
     let s = SegmentStandin::spawn(cfg).unwrap();
     assert!(s.url().starts_with("https://"));
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca.ca_pem()).unwrap();
 
     // Unknown issuer: fails at once (a certificate won't verify on retry).
     let out = tool(BIN, dir.path(), &s.url())
