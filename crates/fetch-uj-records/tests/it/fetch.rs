@@ -100,14 +100,19 @@ fn netrc_basic_auth_and_secrets_never_printed() {
         users: vec![("alice".into(), "netrc-pa55word".into())],
         ..Config::default()
     };
+    // One run with the netrc credentials and debug logs, against a
+    // stand-in that knows them, then against one that does not.
+    let run = |s: &SplunkStandin| {
+        cmd(&s.url())
+            .env_remove("SPLUNK_TOKEN")
+            .env("CURL_NETRC", &netrc)
+            .env("LOG_LEVEL", "debug")
+            .output()
+            .unwrap()
+    };
     let s = standin_with(&served(), cfg, |_, r| r);
-    let out = cmd(&s.url())
-        .env_remove("SPLUNK_TOKEN")
-        .env("CURL_NETRC", &netrc)
-        .env("LOG_LEVEL", "debug")
-        .assert()
-        .success();
-    let out = out.get_output();
+    let out = run(&s);
+    testkit::exited(&out, 0);
     assert_eq!(sorted_lines(&out.stdout), expected_lines(&served()));
     assert!(s.exports().iter().all(|r| r.auth
         == AuthKind::Basic {
@@ -121,18 +126,8 @@ fn netrc_basic_auth_and_secrets_never_printed() {
     assert!(!all.contains("netrc-pa55word"));
 
     // Refused: the password is not in the message either.
-    let s = standin_with(&served(), Config::default(), |_, r| r);
-    let out = cmd(&s.url())
-        .env_remove("SPLUNK_TOKEN")
-        .env("CURL_NETRC", &netrc)
-        .env("LOG_LEVEL", "debug")
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        stderr.contains("refused the credentials (basic auth"),
-        "{stderr}"
-    );
+    let out = run(&standin_with(&served(), Config::default(), |_, r| r));
+    let stderr = testkit::failed_with(&out, 1, &["refused the credentials (basic auth"]);
     assert!(!stderr.contains("netrc-pa55word"));
 }
 
@@ -531,13 +526,9 @@ mod proxies {
         let before = s.requests().len();
         let out = cmd(&url)
             .env("HTTPS_PROXY", "http://127.0.0.1:1:2")
-            .assert()
-            .code(2);
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-        assert!(
-            stderr.contains("`HTTPS_PROXY` is not a valid proxy URL"),
-            "{stderr}"
-        );
+            .output()
+            .unwrap();
+        testkit::failed_with(&out, 2, &["`HTTPS_PROXY` is not a valid proxy URL"]);
         assert_eq!(s.requests().len(), before);
     }
 }
