@@ -1,6 +1,7 @@
 //! The `bridge-window` binary: the windows it prints, how it keeps the
 //! watermark, and its errors.
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -35,9 +36,7 @@ fn start(state: &Path, now: i64, extra: &[&str]) -> (i64, i64) {
 
 /// `bridge-window start` at `now` → (earliest, latest, more chunks follow).
 fn start_chunk(state: &Path, now: i64, extra: &[&str]) -> (i64, i64, bool) {
-    let out = tool()
-        .args(["start", "--now", &now.to_string(), "--state-file"])
-        .arg(state)
+    let out = on_state(["start", "--now", &now.to_string()], state)
         .args(extra)
         .assert()
         .success();
@@ -54,12 +53,22 @@ fn parse(stdout: &str) -> (i64, i64, bool) {
 }
 
 fn commit(state: &Path, now: i64, latest: i64) {
-    tool()
-        .args(crate::commit_args(latest, now))
-        .arg("--state-file")
-        .arg(state)
+    on_state(crate::commit_args(latest, now), state)
         .assert()
         .success();
+}
+
+/// The tool with `args`, then `--state-file STATE`.
+fn on_state<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>, state: &Path) -> Command {
+    let mut c = tool();
+    c.args(args).arg("--state-file").arg(state);
+    c
+}
+
+/// Asserts that `cmd` exits `code`, prints nothing on stdout and says each
+/// of `said` on stderr.
+fn fails(cmd: &mut Command, code: i32, said: &[&str]) {
+    testkit::failed_with(&cmd.output().unwrap(), code, said);
 }
 
 fn watermark(state: &Path) -> i64 {
@@ -123,10 +132,7 @@ fn the_watermark_never_moves_back() {
     let state = dir.path().join("state.json");
     commit(&state, T0, T0);
     // A late commit of an older window (a backfill, a slow run).
-    let out = tool()
-        .args(crate::commit_args(T0 - 5 * H, T0))
-        .arg("--state-file")
-        .arg(&state)
+    let out = on_state(crate::commit_args(T0 - 5 * H, T0), &state)
         .assert()
         .success();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
@@ -189,16 +195,12 @@ fn the_printed_assignments_evaluate_in_a_shell() {
 fn show_prints_the_state() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    tool()
-        .args(["show", "--now", &T0.to_string(), "--state-file"])
-        .arg(&state)
+    on_state(["show", "--now", &T0.to_string()], &state)
         .assert()
         .success()
         .stdout("{\"watermark\":null,\"age_seconds\":null,\"ledger_ids\":0}\n");
     commit(&state, T0, T0 - H);
-    tool()
-        .args(["show", "--now", &T0.to_string(), "--state-file"])
-        .arg(&state)
+    on_state(["show", "--now", &T0.to_string()], &state)
         .assert()
         .success()
         .stdout(format!(
@@ -212,51 +214,41 @@ fn errors_exit_with_the_right_code_and_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
 
-    // commit with nowhere to record it.
-    tool()
-        .args(["commit", "--latest", "5"])
-        .assert()
-        .code(2)
-        .stderr(contains("commit needs a state"));
+    // commit with nowhere to record it; bad durations and settings: usage
+    // errors.
+    let usage: [(&[&str], &[&str]); 4] = [
+        (&["commit", "--latest", "5"], &["commit needs a state"]),
+        (&["start", "--window", "4 hours"], &["is not a duration"]),
+        (
+            &["start", "--window", "4h", "--max-window", "1h"],
+            &["--max-window (1h) is shorter than --window (4h)"],
+        ),
+        (&["start", "--window", "0"], &[]),
+    ];
+    for (args, said) in usage {
+        fails(tool().args(args), 2, said);
+    }
     // A window end in the future.
-    tool()
-        .args(crate::commit_args(T0 + H, T0))
-        .arg("--state-file")
-        .arg(&state)
-        .assert()
-        .code(2)
-        .stderr(contains("is not a past Unix time"));
+    fails(
+        &mut on_state(crate::commit_args(T0 + H, T0), &state),
+        2,
+        &["is not a past Unix time"],
+    );
     assert!(!state.exists());
-    // A corrupt state file: exit 2 with a hint, nothing printed.
+    // A corrupt state file: exit 2 with a hint.
     std::fs::write(&state, "{\"watermark\":\"yesterday\"}").unwrap();
-    tool()
-        .args(["start", "--state-file"])
-        .arg(&state)
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("is not `{\"watermark\":EPOCH}`"))
-        .stderr(contains("hint: fix or delete it"));
+    fails(
+        &mut on_state(["start"], &state),
+        2,
+        &["is not `{\"watermark\":EPOCH}`", "hint: fix or delete it"],
+    );
     // A state that can't be written: exit 1.
-    tool()
-        .args(crate::commit_args(T0, T0))
-        .arg("--state-file")
-        .arg(dir.path().join("missing-dir/state.json"))
-        .assert()
-        .code(1)
-        .stderr(contains("cannot write the watermark"));
-    // Bad durations and settings are usage errors.
-    tool()
-        .args(["start", "--window", "4 hours"])
-        .assert()
-        .code(2)
-        .stderr(contains("is not a duration"));
-    tool()
-        .args(["start", "--window", "4h", "--max-window", "1h"])
-        .assert()
-        .code(2)
-        .stderr(contains("--max-window (1h) is shorter than --window (4h)"));
-    tool().args(["start", "--window", "0"]).assert().code(2);
+    let unwritable = dir.path().join("missing-dir/state.json");
+    fails(
+        &mut on_state(crate::commit_args(T0, T0), &unwritable),
+        1,
+        &["cannot write the watermark"],
+    );
 }
 
 #[test]
