@@ -50,11 +50,7 @@ fn map_makers_push_their_success_time_and_size_only_on_success() {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        testkit::succeeded(&out, tool);
         let printed: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&out.stdout).unwrap();
         assert!(!printed.is_empty());

@@ -4,7 +4,7 @@
 //!   reference fixtures (`fixtures/` at the root; see its README).
 //! - [`tool`]: a tool binary with a clean environment (no ambient
 //!   kubeconfig or netrc, no sleeping between retries), and [`stdout`] /
-//!   [`stderr`] of its output as text; [`exited`], [`failed`] and
+//!   [`stderr`] of its output as text; [`succeeded`], [`exited`], [`failed`] and
 //!   [`failed_with`] to check how it ended; [`s2s_argv`] to run
 //!   splunk-to-segment in-process on a fixture's maps.
 //! - [`temp_file`] and [`ca_file`]: one file (a netrc, a CA certificate…)
@@ -92,6 +92,12 @@ pub mod querygen {
     /// The searches for `--index test_index`, NUL-separated.
     pub const TEST_INDEX_NUL: &str =
         include_str!("../../../fixtures/querygen/index-test_index.0.txt");
+}
+
+/// Asserts that a finished program succeeded, naming it `what` with its
+/// stderr when not.
+pub fn succeeded(o: &Output, what: impl std::fmt::Display) {
+    assert!(o.status.success(), "{what}: {}", stderr(o));
 }
 
 /// Asserts that a finished tool exited with `code` (showing its stderr when

@@ -98,11 +98,7 @@ fn querygen_fetch_splunk_to_segment() {
                 .write_all(queries.as_bytes())
                 .unwrap();
             let out = fetch.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            testkit::succeeded(&out, "fetch-uj-records");
             let args = <splunk_to_segment::Args as clap::Parser>::try_parse_from(
                 testkit::s2s_argv(&dir, &[]),
             )

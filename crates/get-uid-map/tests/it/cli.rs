@@ -434,11 +434,7 @@ fn kubectl_reads_the_same_objects() {
             .args(["--cache-dir", dir.path().join("cache").to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        testkit::succeeded(&out, format_args!("kubectl {args:?}"));
         String::from_utf8(out.stdout).unwrap()
     };
     let list: Value = serde_json::from_str(&run(&[
