@@ -24,8 +24,6 @@ pub mod retry;
 pub mod secret;
 pub mod segment;
 pub mod splunk;
-#[cfg(test)]
-mod test_files;
 
 pub use error::{Error, ToolError};
 pub use exit::{ExitStatus, Outcome};

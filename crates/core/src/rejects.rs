@@ -71,12 +71,11 @@ impl Rejects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_files::temp_file;
+    use testkit::temp_file;
 
     #[test]
     fn a_value_over_several_lines_is_one_record_of_the_file() {
-        let file = temp_file("rejects.jsonl", "left from an earlier run\n");
-        let path = file.path;
+        let (_dir, path) = temp_file("rejects.jsonl", "left from an earlier run\n");
         let mut r = Rejects::open(Some(&path)).unwrap();
         r.reject(b"{\n  \"a\": 01\r\n}").unwrap();
         r.reject(b"not json").unwrap();

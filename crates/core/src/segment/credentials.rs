@@ -101,7 +101,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_files::temp_file;
+    use testkit::temp_file;
 
     fn url() -> reqwest::Url {
         reqwest::Url::parse("https://api.segment.io/v1/batch").unwrap()
@@ -109,11 +109,10 @@ mod tests {
 
     #[test]
     fn env_key_wins_over_netrc() {
-        let netrc = temp_file(
+        let (_dir, p) = temp_file(
             "netrc",
             "machine api.segment.io login FROMFILE password \"\"\n",
         );
-        let p = netrc.path;
         let c = resolve(&url(), Some(Secret::new("FROMENV")), Some(&p), true).unwrap();
         assert_eq!(c.write_key.expose(), "FROMENV");
         let c = resolve(&url(), Some(Secret::new("")), Some(&p), true).unwrap();
@@ -125,28 +124,27 @@ mod tests {
 
     #[test]
     fn default_entry_missing_entry_and_missing_file() {
-        let netrc = temp_file(
+        let (dir, p) = temp_file(
             "netrc",
             "machine other login X\ndefault login DEF password pw\n",
         );
-        let p = &netrc.path;
-        let c = resolve(&url(), None, Some(p), true).unwrap();
+        let c = resolve(&url(), None, Some(&p), true).unwrap();
         assert_eq!((c.write_key.expose(), c.password.expose()), ("DEF", "pw"));
 
-        std::fs::write(p, "machine other login X\n").unwrap();
-        let e = resolve(&url(), None, Some(p), true).unwrap_err();
+        std::fs::write(&p, "machine other login X\n").unwrap();
+        let e = resolve(&url(), None, Some(&p), true).unwrap_err();
         assert!(matches!(e, CredentialsError::Missing { .. }));
         assert!(
             e.to_string().contains("no entry for `api.segment.io`"),
             "{e}"
         );
 
-        std::fs::write(p, "machine api.segment.io password secret\n").unwrap();
-        let e = resolve(&url(), None, Some(p), true).unwrap_err();
+        std::fs::write(&p, "machine api.segment.io password secret\n").unwrap();
+        let e = resolve(&url(), None, Some(&p), true).unwrap_err();
         assert!(matches!(e, CredentialsError::NoLogin { .. }));
         assert!(!e.to_string().contains("secret"));
 
-        let gone = netrc.dir.path().join("absent");
+        let gone = dir.path().join("absent");
         assert!(matches!(
             resolve(&url(), None, Some(&gone), true).unwrap_err(),
             CredentialsError::Netrc(_)

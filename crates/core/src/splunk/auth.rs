@@ -85,19 +85,18 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_files::temp_file;
+    use testkit::temp_file;
 
     #[test]
     fn token_wins_then_netrc_host_entry() {
-        let netrc = temp_file(
+        let (dir, p) = temp_file(
             "netrc",
             "machine splunk.example login bob password s3cret\n",
         );
-        let (dir, p) = (&netrc.dir, &netrc.path);
         let url = Url::parse("https://splunk.example:8089").unwrap();
-        let c = Credentials::resolve(Some(Secret::new("tok")), Some(p), &url).unwrap();
+        let c = Credentials::resolve(Some(Secret::new("tok")), Some(&p), &url).unwrap();
         assert_eq!(c, Credentials::Bearer(Secret::new("tok")));
-        let c = Credentials::resolve(None, Some(p), &url).unwrap();
+        let c = Credentials::resolve(None, Some(&p), &url).unwrap();
         assert_eq!(
             c,
             Credentials::Basic {
@@ -107,7 +106,7 @@ mod tests {
         );
         assert!(!format!("{c:?}").contains("s3cret"));
         let other = Url::parse("https://elsewhere:8089").unwrap();
-        let e = Credentials::resolve(None, Some(p), &other).unwrap_err();
+        let e = Credentials::resolve(None, Some(&p), &other).unwrap_err();
         assert!(e.to_string().contains("no Splunk credentials"));
         let e = Credentials::resolve(None, Some(&dir.path().join("nope")), &url).unwrap_err();
         assert!(matches!(e, Error::Netrc(_)));
