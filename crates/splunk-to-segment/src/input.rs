@@ -85,13 +85,23 @@ fn sniff(input: &mut dyn BufRead) -> std::io::Result<(InputFormat, Vec<u8>)> {
 }
 
 /// A first line that is not an object or array: JSON (a marker such as
-/// `null`, read as JSON lines) or a CSV header.
+/// `null`, read as JSON lines), a CSV header (it names a field the
+/// transform reads, as the header of a Splunk export of our searches does),
+/// or neither: a bad first record of a JSON stream, which the stream reader
+/// reports before reading on. Taking any such line for a header would make
+/// every row after it a bad CSV record.
 fn scalar_or_csv(line: &[u8]) -> InputFormat {
     let mut s = json::Scanner::new(line);
     if s.skip_value(0).and_then(|_| s.expect_end()).is_ok() {
-        InputFormat::Jsonl
-    } else {
-        InputFormat::Csv
+        return InputFormat::Jsonl;
+    }
+    let mut header = csv::ByteRecord::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line);
+    match rdr.read_byte_record(&mut header) {
+        Ok(true) if header.iter().any(crate::record::is_result_field) => InputFormat::Csv,
+        _ => InputFormat::Jsonl,
     }
 }
 

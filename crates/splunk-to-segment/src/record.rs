@@ -95,6 +95,12 @@ enum Field {
     Other,
 }
 
+/// Whether `key` is a field of `result` the transform reads (a CSV header
+/// that names none is not one of a Splunk export of our searches).
+pub(crate) fn is_result_field(key: &[u8]) -> bool {
+    result_field(key) != Field::Other
+}
+
 fn result_field(key: &[u8]) -> Field {
     match key {
         b"messageId" => Field::MessageId,

@@ -201,6 +201,31 @@ fn preview_and_marker_rows_are_skipped_silently() {
 }
 
 #[test]
+fn a_first_line_that_is_not_json_nor_a_csv_header_is_one_bad_record() {
+    // A stray line before the rows (a warning a script printed, a cut
+    // line): `auto` must not take it for a CSV header, which would make
+    // every row after it a bad CSV record.
+    let maps = Maps::standard();
+    let good = row(&result(""));
+    for first in [
+        "WARNING: search results may be incomplete",
+        "oops, cut",
+        "id,name",
+    ] {
+        let input = format!("{first}\n{good}\n{good}\n");
+        let (code, out, err) = run(&maps, &[], &input);
+        assert_eq!(code, 3, "{first}: {err}");
+        assert_eq!(out.len(), 2, "{first}: {err}");
+        assert!(err.contains("line 1"), "{first}: {err}");
+        assert!(err.contains("read 3, emitted 2"), "{first}: {err}");
+    }
+    // A header naming a field the transform reads is a CSV export's.
+    let (code, out, err) = run(&maps, &[], "_time,namespace\n1,ns\n");
+    assert_eq!((code, out.len()), (3, 0), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
 fn malformed_lines_mid_stream_are_reported_written_to_rejects_and_the_rest_goes_on() {
     let maps = Maps::standard();
     let rejects = maps.dir.path().join("rejects.jsonl");
