@@ -108,7 +108,10 @@ impl Src for Scanner<'_> {
     }
 }
 
-/// Reads one value at the source (no white space before it).
+/// Reads one value at the source (no white space before it). Inlined, so
+/// that a scalar member or element is read in its container's loop, and
+/// only containers cost a (recursive) call.
+#[inline(always)]
 pub(crate) fn walk<S: Src, V: Visit<S>>(
     s: &mut S,
     v: &mut V,
@@ -146,6 +149,7 @@ fn leave<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, close: u8, depth: usize) {
     s.bump();
 }
 
+#[inline(never)]
 fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if enter(s, v, b'{', depth)? {
         loop {
@@ -178,6 +182,7 @@ fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kin
     Ok(Kind::Object)
 }
 
+#[inline(never)]
 fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if enter(s, v, b'[', depth)? {
         loop {
