@@ -15,8 +15,7 @@
 
 use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
 
-use crate::hash::key_hash;
-use crate::json::{plain_run, Compactor, Frame, Kind};
+use crate::json::{plain_run, Compactor, Frames, Kind};
 use crate::walk::{walk, Src, Visit};
 
 /// A compacted nested text.
@@ -118,12 +117,8 @@ impl Src for Escaped<'_> {
         }
     }
     #[inline]
-    fn pos(&self) -> usize {
-        self.i
-    }
-    #[inline]
-    fn bump(&mut self) {
-        self.i += 1;
+    fn cursor(&mut self) -> &mut usize {
+        &mut self.i
     }
     /// Inner white space: raw spaces and the `\n` `\t` `\r` escapes.
     #[inline]
@@ -135,9 +130,6 @@ impl Src for Escaped<'_> {
                 _ => return,
             }
         }
-    }
-    fn err(&self, syntax: Syntax) -> SyntaxError {
-        syntax.at(self.i)
     }
     #[inline]
     fn scalar(&mut self) -> Result<Kind, SyntaxError> {
@@ -203,7 +195,7 @@ fn inner_escape(b: &[u8], i: usize, out: &mut impl Out) -> Option<usize> {
 /// Writes each token compactly; detects keys seen twice (gives up); notes
 /// where the special key's value is.
 struct Emit<'c, 'o, 'k> {
-    frames: &'c mut Vec<Frame>,
+    frames: &'c mut Frames,
     out: &'o mut Vec<u8>,
     special: Option<&'k [u8]>,
     /// Where the special member's value starts, while it is being read.
@@ -226,7 +218,7 @@ impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
     #[inline(always)]
     fn key(&mut self, s: &mut Escaped<'a>, depth: usize) -> Result<bool, GiveUp> {
         let k = s.plain_key().ok_or(GiveUp)?;
-        if !self.frames[depth].insert(key_hash(k)) {
+        if !self.frames.insert(depth, k) {
             return Err(GiveUp);
         }
         self.out.push(b'"');
@@ -241,10 +233,7 @@ impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
     #[inline]
     fn open(&mut self, _s: &Escaped<'a>, c: u8, depth: usize) {
         if c == b'{' {
-            if self.frames.len() <= depth {
-                self.frames.resize_with(depth + 1, Frame::default);
-            }
-            self.frames[depth].reset();
+            self.frames.open(depth);
         }
         self.out.push(c);
     }
