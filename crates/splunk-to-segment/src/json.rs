@@ -224,20 +224,28 @@ impl Frame {
         }
     }
 
-    /// False when the key was already there.
+    /// False when the key was already there. Inlined for the common
+    /// case, a small object: a look along a short list.
+    #[inline]
     fn insert(&mut self, h: u64) -> bool {
-        if self.using_set {
-            return self.set.insert(h);
+        if self.using_set || self.keys.len() >= LINEAR_KEYS {
+            return self.insert_in_set(h);
         }
         if self.keys.contains(&h) {
             return false;
         }
         self.keys.push(h);
-        if self.keys.len() > LINEAR_KEYS {
+        true
+    }
+
+    /// [`insert`](Frame::insert) past [`LINEAR_KEYS`] keys: a hash set.
+    #[inline(never)]
+    fn insert_in_set(&mut self, h: u64) -> bool {
+        if !self.using_set {
             self.set.extend(self.keys.iter().copied());
             self.using_set = true;
         }
-        true
+        self.set.insert(h)
     }
 }
 
