@@ -267,7 +267,7 @@ impl Frames {
 
     /// Notes `key` (as written) in the object at `depth`; false when it
     /// was seen there already.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, depth: usize, key: &[u8]) -> bool {
         self.0[depth].insert(key_hash(key))
     }
