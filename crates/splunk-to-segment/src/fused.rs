@@ -45,6 +45,7 @@ impl Escaped<'_> {
     }
 
     /// An inner string (at its `\"`), copied decoded to `out`.
+    #[inline(always)]
     fn string(&mut self, out: &mut impl Out) -> Result<(), SyntaxError> {
         let b = self.b;
         let mut i = self.i + 2;
