@@ -15,8 +15,7 @@
 
 use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
 
-use crate::hash::key_hash;
-use crate::json::{plain_run, Compactor, Frame, Kind};
+use crate::json::{plain_run, Compactor, Frames, Kind};
 use crate::walk::{walk, Src, Visit};
 
 /// A compacted nested text.
@@ -46,6 +45,7 @@ impl Escaped<'_> {
     }
 
     /// An inner string (at its `\"`), copied decoded to `out`.
+    #[inline(always)]
     fn string(&mut self, out: &mut impl Out) -> Result<(), SyntaxError> {
         let b = self.b;
         let mut i = self.i + 2;
@@ -71,6 +71,7 @@ impl Escaped<'_> {
     }
 
     /// An inner key (at its `\"`) without escapes: its bytes.
+    #[inline(always)]
     fn plain_key(&mut self) -> Option<&[u8]> {
         let b = self.b;
         let start = self.i + 2;
@@ -82,23 +83,27 @@ impl Escaped<'_> {
         Some(&b[start..end])
     }
 
-    /// A number or literal: no escapes can be inside one, so core's rules
-    /// read it in the escaped text as it is.
-    fn plain_scalar(&mut self) -> Result<(Kind, usize), SyntaxError> {
+    /// A scalar (string, number or literal), copied to `out` as written
+    /// (an inner string decoded once); one dispatch on its first byte. No
+    /// escapes can be inside a number or literal, so core's rules read
+    /// them in the escaped text as it is.
+    #[inline(always)]
+    fn scalar_to(&mut self, out: &mut impl Out) -> Result<Kind, SyntaxError> {
         let start = self.i;
-        let kind = match self.at(0) {
-            b't' => Kind::True,
-            b'f' => Kind::False,
-            b'n' => Kind::Null,
-            _ => Kind::Number,
+        let (kind, end) = match self.at(0) {
+            b'\\' if self.at(1) == b'"' => {
+                self.string(out)?;
+                return Ok(Kind::String);
+            }
+            b't' => (Kind::True, token::literal(self.b, start, b"true")?),
+            b'f' => (Kind::False, token::literal(self.b, start, b"false")?),
+            b'n' => (Kind::Null, token::literal(self.b, start, b"null")?),
+            b'-' | b'0'..=b'9' => (Kind::Number, token::skip_number(self.b, start)?),
+            _ => return Err(Syntax::ExpectedValue.at(start)),
         };
-        self.i = match kind {
-            Kind::True => token::literal(self.b, start, b"true")?,
-            Kind::False => token::literal(self.b, start, b"false")?,
-            Kind::Null => token::literal(self.b, start, b"null")?,
-            _ => token::skip_number(self.b, start)?,
-        };
-        Ok((kind, start))
+        out.extend(&self.b[start..end]);
+        self.i = end;
+        Ok(kind)
     }
 }
 
@@ -113,12 +118,8 @@ impl Src for Escaped<'_> {
         }
     }
     #[inline]
-    fn pos(&self) -> usize {
-        self.i
-    }
-    #[inline]
-    fn bump(&mut self) {
-        self.i += 1;
+    fn cursor(&mut self) -> &mut usize {
+        &mut self.i
     }
     /// Inner white space: raw spaces and the `\n` `\t` `\r` escapes.
     #[inline]
@@ -131,18 +132,9 @@ impl Src for Escaped<'_> {
             }
         }
     }
-    fn err(&self, syntax: Syntax) -> SyntaxError {
-        syntax.at(self.i)
-    }
+    #[inline]
     fn scalar(&mut self) -> Result<Kind, SyntaxError> {
-        if self.peek() == Some(b'"') {
-            self.string(&mut Discard)?;
-            return Ok(Kind::String);
-        }
-        match self.at(0) {
-            b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => Ok(self.plain_scalar()?.0),
-            _ => Err(Syntax::ExpectedValue.at(self.i)),
-        }
+        self.scalar_to(&mut Discard)
     }
 }
 
@@ -204,7 +196,7 @@ fn inner_escape(b: &[u8], i: usize, out: &mut impl Out) -> Option<usize> {
 /// Writes each token compactly; detects keys seen twice (gives up); notes
 /// where the special key's value is.
 struct Emit<'c, 'o, 'k> {
-    frames: &'c mut Vec<Frame>,
+    frames: &'c mut Frames,
     out: &'o mut Vec<u8>,
     special: Option<&'k [u8]>,
     /// Where the special member's value starts, while it is being read.
@@ -224,9 +216,10 @@ impl From<SyntaxError> for GiveUp {
 impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
     type Err = GiveUp;
 
+    #[inline(always)]
     fn key(&mut self, s: &mut Escaped<'a>, depth: usize) -> Result<bool, GiveUp> {
         let k = s.plain_key().ok_or(GiveUp)?;
-        if !self.frames[depth].insert(key_hash(k)) {
+        if !self.frames.insert(depth, k) {
             return Err(GiveUp);
         }
         self.out.push(b'"');
@@ -241,10 +234,7 @@ impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
     #[inline]
     fn open(&mut self, _s: &Escaped<'a>, c: u8, depth: usize) {
         if c == b'{' {
-            if self.frames.len() <= depth {
-                self.frames.resize_with(depth + 1, Frame::default);
-            }
-            self.frames[depth].reset();
+            self.frames.open(depth);
         }
         self.out.push(c);
     }
@@ -268,15 +258,9 @@ impl<'a> Visit<Escaped<'a>> for Emit<'_, '_, '_> {
         self.out.push(c);
     }
 
-    #[inline]
+    #[inline(always)]
     fn scalar(&mut self, s: &mut Escaped<'a>) -> Result<Kind, GiveUp> {
-        if s.peek() == Some(b'"') {
-            s.string(self.out)?;
-            return Ok(Kind::String);
-        }
-        let (kind, start) = s.plain_scalar()?;
-        self.out.extend_from_slice(&s.b[start..s.i]);
-        Ok(kind)
+        Ok(s.scalar_to(self.out)?)
     }
 }
 

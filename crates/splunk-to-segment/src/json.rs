@@ -23,7 +23,7 @@ use std::hash::BuildHasherDefault;
 
 use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
 
-use crate::hash::IdHasher;
+use crate::hash::{key_hash, IdHasher};
 use crate::walk::{walk, Copy, Slow, Validate, Visit};
 pub(crate) use segment_bridge_core::jsonl::token::plain_run;
 
@@ -207,7 +207,7 @@ impl<'a> Scanner<'a> {
 
 /// The keys seen so far in one object being compacted.
 #[derive(Default)]
-pub(crate) struct Frame {
+struct Frame {
     keys: Vec<u64>,
     set: HashSet<u64, BuildHasherDefault<IdHasher>>,
     using_set: bool,
@@ -216,7 +216,7 @@ pub(crate) struct Frame {
 const LINEAR_KEYS: usize = 16;
 
 impl Frame {
-    pub(crate) fn reset(&mut self) {
+    fn reset(&mut self) {
         self.keys.clear();
         if self.using_set {
             self.set.clear();
@@ -224,27 +224,59 @@ impl Frame {
         }
     }
 
-    /// False when the key was already there.
-    pub(crate) fn insert(&mut self, h: u64) -> bool {
-        if self.using_set {
-            return self.set.insert(h);
+    /// False when the key was already there. Inlined for the common
+    /// case, a small object: a look along a short list.
+    #[inline]
+    fn insert(&mut self, h: u64) -> bool {
+        if self.using_set || self.keys.len() >= LINEAR_KEYS {
+            return self.insert_in_set(h);
         }
         if self.keys.contains(&h) {
             return false;
         }
         self.keys.push(h);
-        if self.keys.len() > LINEAR_KEYS {
+        true
+    }
+
+    /// [`insert`](Frame::insert) past [`LINEAR_KEYS`] keys: a hash set.
+    #[inline(never)]
+    fn insert_in_set(&mut self, h: u64) -> bool {
+        if !self.using_set {
             self.set.extend(self.keys.iter().copied());
             self.using_set = true;
         }
-        true
+        self.set.insert(h)
+    }
+}
+
+/// Duplicate-key detection for the compactions that copy keys as written
+/// (`Copy`, `fused::Emit`): the keys seen in each open object, one frame
+/// per depth, reused from value to value.
+#[derive(Default)]
+pub(crate) struct Frames(Vec<Frame>);
+
+impl Frames {
+    /// An object opens at `depth`: no keys seen in it yet.
+    #[inline]
+    pub(crate) fn open(&mut self, depth: usize) {
+        if self.0.len() <= depth {
+            self.0.resize_with(depth + 1, Frame::default);
+        }
+        self.0[depth].reset();
+    }
+
+    /// Notes `key` (as written) in the object at `depth`; false when it
+    /// was seen there already.
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, depth: usize, key: &[u8]) -> bool {
+        self.0[depth].insert(key_hash(key))
     }
 }
 
 /// Reusable state of the compactor (one per worker).
 #[derive(Default)]
 pub(crate) struct Compactor {
-    frames: Vec<Frame>,
+    frames: Frames,
 }
 
 /// What the compaction of a top-level object should do with one key.
@@ -256,8 +288,8 @@ pub(crate) struct Special<'k> {
 }
 
 impl Compactor {
-    /// The duplicate-key frames, one per depth, for another walk to use.
-    pub(crate) fn frames(&mut self) -> &mut Vec<Frame> {
+    /// The duplicate-key frames, for another walk to use.
+    pub(crate) fn frames(&mut self) -> &mut Frames {
         &mut self.frames
     }
 

@@ -16,8 +16,7 @@ use std::ops::Range;
 
 use segment_bridge_core::jsonl::token::{Syntax, SyntaxError, MAX_DEPTH};
 
-use crate::hash::key_hash;
-use crate::json::{push_member, Fail, Frame, Kind, Scanner, Special};
+use crate::json::{push_member, Fail, Frames, Kind, Scanner, Special};
 
 /// Where a walk reads from: plain JSON text ([`Scanner`]), or JSON text
 /// still inside a JSON string (`fused`), where a quote is `\"`.
@@ -25,14 +24,28 @@ pub(crate) trait Src {
     /// The next byte, a quote reported as `"` however it is spelled;
     /// `None` at the end of the text.
     fn peek(&self) -> Option<u8>;
-    /// Where the source is (an index into its bytes).
-    fn pos(&self) -> usize;
-    /// Past one structural byte (`{}[],:`).
-    fn bump(&mut self);
+    /// Where the source is: an index into its bytes, the state every
+    /// source has ([`pos`](Src::pos), [`bump`](Src::bump) and
+    /// [`err`](Src::err) are written once, on it).
+    fn cursor(&mut self) -> &mut usize;
     fn skip_ws(&mut self);
-    fn err(&self, syntax: Syntax) -> SyntaxError;
     /// Reads (validates) a scalar: string, number or literal.
     fn scalar(&mut self) -> Result<Kind, SyntaxError>;
+
+    /// Where the source is.
+    #[inline]
+    fn pos(&mut self) -> usize {
+        *self.cursor()
+    }
+    /// Past one structural byte (`{}[],:`).
+    #[inline]
+    fn bump(&mut self) {
+        *self.cursor() += 1;
+    }
+    /// `syntax`, at where the source is.
+    fn err(&mut self, syntax: Syntax) -> SyntaxError {
+        syntax.at(self.pos())
+    }
 }
 
 /// What a walk does with what it reads. The source is always positioned
@@ -88,19 +101,12 @@ impl Src for Scanner<'_> {
         Scanner::peek(self)
     }
     #[inline]
-    fn pos(&self) -> usize {
-        self.pos
-    }
-    #[inline]
-    fn bump(&mut self) {
-        self.pos += 1;
+    fn cursor(&mut self) -> &mut usize {
+        &mut self.pos
     }
     #[inline]
     fn skip_ws(&mut self) {
         Scanner::skip_ws(self);
-    }
-    fn err(&self, syntax: Syntax) -> SyntaxError {
-        Scanner::err(self, syntax)
     }
     #[inline]
     fn scalar(&mut self) -> Result<Kind, SyntaxError> {
@@ -108,7 +114,10 @@ impl Src for Scanner<'_> {
     }
 }
 
-/// Reads one value at the source (no white space before it).
+/// Reads one value at the source (no white space before it). Inlined, so
+/// that a scalar member or element is read in its container's loop, and
+/// only containers cost a (recursive) call.
+#[inline(always)]
 pub(crate) fn walk<S: Src, V: Visit<S>>(
     s: &mut S,
     v: &mut V,
@@ -146,6 +155,7 @@ fn leave<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, close: u8, depth: usize) {
     s.bump();
 }
 
+#[inline(never)]
 fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if enter(s, v, b'{', depth)? {
         loop {
@@ -178,6 +188,7 @@ fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kin
     Ok(Kind::Object)
 }
 
+#[inline(never)]
 fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
     if enter(s, v, b'[', depth)? {
         loop {
@@ -222,7 +233,7 @@ impl<S: Src> Visit<S> for Validate {
 /// detecting keys seen twice or written with escapes ([`Fail::Slow`]);
 /// with a special key, sets it at the top level (in place, or appended).
 pub(crate) struct Copy<'c, 'o, 'k> {
-    pub frames: &'c mut Vec<Frame>,
+    pub frames: &'c mut Frames,
     pub out: &'o mut Vec<u8>,
     /// Start of the bytes not yet copied.
     pub run: usize,
@@ -234,7 +245,7 @@ pub(crate) struct Copy<'c, 'o, 'k> {
 impl<'c, 'o, 'k> Copy<'c, 'o, 'k> {
     /// A compaction into `out` of the text from `run` on.
     pub(crate) fn new(
-        frames: &'c mut Vec<Frame>,
+        frames: &'c mut Frames,
         out: &'o mut Vec<u8>,
         run: usize,
         special: Option<&'k Special<'k>>,
@@ -277,7 +288,7 @@ impl<'a> Visit<Scanner<'a>> for Copy<'_, '_, '_> {
             return Err(Fail::Slow);
         }
         let key = &s.b[start + 1..s.pos - 1];
-        if !self.frames[depth].insert(key_hash(key)) {
+        if !self.frames.insert(depth, key) {
             return Err(Fail::Slow);
         }
         if depth > 0 {
@@ -292,10 +303,7 @@ impl<'a> Visit<Scanner<'a>> for Copy<'_, '_, '_> {
     #[inline]
     fn open(&mut self, _s: &Scanner<'a>, c: u8, depth: usize) {
         if c == b'{' {
-            if self.frames.len() <= depth {
-                self.frames.resize_with(depth + 1, Frame::default);
-            }
-            self.frames[depth].reset();
+            self.frames.open(depth);
         }
     }
 

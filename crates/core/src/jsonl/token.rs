@@ -228,6 +228,7 @@ pub fn unescape(b: &[u8], start: usize, out: &mut Vec<u8>) -> Result<usize, Synt
     }
 }
 
+#[inline]
 fn digits(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b'0'..=b'9')) {
         i += 1;
@@ -237,6 +238,7 @@ fn digits(b: &[u8], mut i: usize) -> usize {
 
 /// Validates the number starting at `start`; returns the index after it.
 /// The literal is never converted: callers copy it as written.
+#[inline(always)]
 pub fn skip_number(b: &[u8], start: usize) -> Result<usize, SyntaxError> {
     let mut i = start;
     if b.get(i) == Some(&b'-') {
