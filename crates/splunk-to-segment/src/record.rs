@@ -35,34 +35,21 @@ pub(crate) enum Nested {
     Fused(Fused),
 }
 
-/// The fields of `result` the transform reads (all absent by default).
+/// The fields of `result` the transform reads (all absent by default):
+/// where each copied or looked-up one is (`fields[SpanField::Namespace]`),
+/// and what `properties` and `context` hold.
 #[derive(Default)]
 pub(crate) struct Fields {
-    pub message_id: Option<Span>,
-    pub timestamp: Option<Span>,
-    pub namespace: Option<Span>,
-    pub type_: Option<Span>,
-    pub user_id: Option<Span>,
-    pub event: Option<Span>,
-    pub event_subject: Option<Span>,
-    pub event_verb: Option<Span>,
+    spans: [Option<Span>; SpanField::COUNT],
     pub properties: Nested,
     pub context: Nested,
 }
 
-impl Fields {
-    fn span_mut(&mut self, field: Field) -> Option<&mut Option<Span>> {
-        Some(match field {
-            Field::MessageId => &mut self.message_id,
-            Field::Timestamp => &mut self.timestamp,
-            Field::Namespace => &mut self.namespace,
-            Field::Type => &mut self.type_,
-            Field::UserId => &mut self.user_id,
-            Field::Event => &mut self.event,
-            Field::EventSubject => &mut self.event_subject,
-            Field::EventVerb => &mut self.event_verb,
-            Field::Properties | Field::Context | Field::Other => return None,
-        })
+impl std::ops::Index<SpanField> for Fields {
+    type Output = Option<Span>;
+
+    fn index(&self, field: SpanField) -> &Option<Span> {
+        &self.spans[field as usize]
     }
 }
 
@@ -80,8 +67,9 @@ pub(crate) struct Buffers {
     pub compactor: Compactor,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
+/// A field of `result` the transform copies or looks up as it is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SpanField {
     MessageId,
     Timestamp,
     Namespace,
@@ -90,6 +78,15 @@ enum Field {
     Event,
     EventSubject,
     EventVerb,
+}
+
+impl SpanField {
+    const COUNT: usize = SpanField::EventVerb as usize + 1;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Span(SpanField),
     Properties,
     Context,
     Other,
@@ -103,14 +100,14 @@ pub(crate) fn is_result_field(key: &[u8]) -> bool {
 
 fn result_field(key: &[u8]) -> Field {
     match key {
-        b"messageId" => Field::MessageId,
-        b"timestamp" => Field::Timestamp,
-        b"namespace" => Field::Namespace,
-        b"type" => Field::Type,
-        b"userId" => Field::UserId,
-        b"event" => Field::Event,
-        b"event_subject" => Field::EventSubject,
-        b"event_verb" => Field::EventVerb,
+        b"messageId" => Field::Span(SpanField::MessageId),
+        b"timestamp" => Field::Span(SpanField::Timestamp),
+        b"namespace" => Field::Span(SpanField::Namespace),
+        b"type" => Field::Span(SpanField::Type),
+        b"userId" => Field::Span(SpanField::UserId),
+        b"event" => Field::Span(SpanField::Event),
+        b"event_subject" => Field::Span(SpanField::EventSubject),
+        b"event_verb" => Field::Span(SpanField::EventVerb),
         b"properties" => Field::Properties,
         b"context" => Field::Context,
         _ => Field::Other,
@@ -246,12 +243,7 @@ fn parse_result(s: &mut Scanner<'_>, buf: &mut Buffers, f: &mut Fields) -> Resul
             Field::Other => {
                 s.skip_value(2).map_err(Rejection::Json)?;
             }
-            _ => {
-                let sp = span(s)?;
-                if let Some(slot) = f.span_mut(field) {
-                    *slot = Some(sp);
-                }
-            }
+            Field::Span(which) => f.spans[which as usize] = Some(span(s)?),
         }
         if !s.comma_or(b'}').map_err(Rejection::Json)? {
             return Ok(());

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use crate::hash::Fast;
 use crate::json::{self, compact_slow, compact_slow_with_key, Fail, Kind, Special};
 use crate::maps::{Map, MapValue};
-use crate::record::{self, Buffers, Fields, Nested, ResultState, Span};
+use crate::record::{self, Buffers, Fields, Nested, ResultState, Span, SpanField};
 use crate::reject::{FieldName, Rejection, Unmapped, Verdict};
 
 static EVENT_NAMES: &str = include_str!("event-names.json");
@@ -122,13 +122,13 @@ impl Transformer {
     fn row(&self, line: &str, f: &Fields, sc: &mut Scratch, out: &mut Vec<u8>) -> Result<(), Stop> {
         let ids = self.lookup(line, f, &mut sc.buf.key)?;
         out.extend_from_slice(b"{\"messageId\":");
-        raw(line, f.message_id, &mut sc.buf, out)?;
+        raw(line, f[SpanField::MessageId], &mut sc.buf, out)?;
         out.extend_from_slice(b",\"timestamp\":");
-        raw(line, f.timestamp, &mut sc.buf, out)?;
+        raw(line, f[SpanField::Timestamp], &mut sc.buf, out)?;
         out.extend_from_slice(b",\"namespace\":");
-        raw(line, f.namespace, &mut sc.buf, out)?;
+        raw(line, f[SpanField::Namespace], &mut sc.buf, out)?;
         out.extend_from_slice(b",\"type\":");
-        raw(line, f.type_, &mut sc.buf, out)?;
+        raw(line, f[SpanField::Type], &mut sc.buf, out)?;
         out.extend_from_slice(b",\"userId\":");
         out.extend_from_slice(ids.id.raw.as_bytes());
         out.extend_from_slice(b",\"event\":");
@@ -148,7 +148,7 @@ impl Transformer {
             .entries
             .as_ref()
             .ok_or(Stop::Dropped(Unmapped::NoWorkspace))?;
-        let ns = match f.namespace {
+        let ns = match f[SpanField::Namespace] {
             None => return Err(Rejection::Absent(FieldName::Namespace).into()),
             Some(sp) if sp.kind != Kind::String => {
                 return Err(Rejection::NotString(FieldName::Namespace, sp.kind).into())
@@ -169,7 +169,7 @@ impl Transformer {
             .into());
         };
         let owner_id = truthy(uid.get(owner_name)).ok_or(Stop::Dropped(Unmapped::NoOwnerId))?;
-        let id = match f.user_id {
+        let id = match f[SpanField::UserId] {
             Some(sp) if sp.kind.truthy() && sp.kind != Kind::String => {
                 return Err(Rejection::NotString(FieldName::UserId, sp.kind).into())
             }
@@ -190,17 +190,22 @@ impl Transformer {
         sc: &mut Scratch,
         out: &mut Vec<u8>,
     ) -> Result<(), Stop> {
-        if let Some(sp) = f.event.filter(|sp| sp.kind.truthy()) {
+        if let Some(sp) = f[SpanField::Event].filter(|sp| sp.kind.truthy()) {
             return raw(line, Some(sp), &mut sc.buf, out);
         }
         let subject = name_part(
             line,
-            f.event_subject,
+            f[SpanField::EventSubject],
             FieldName::EventSubject,
             &mut sc.buf.key,
         )?;
         let subject = self.subjects.get(subject).map_or(subject, String::as_str);
-        let verb = name_part(line, f.event_verb, FieldName::EventVerb, &mut sc.key2)?;
+        let verb = name_part(
+            line,
+            f[SpanField::EventVerb],
+            FieldName::EventVerb,
+            &mut sc.key2,
+        )?;
         let verb = self.verbs.get(verb).map_or(verb, String::as_str);
         sc.name.clear();
         sc.name.push_str(subject);
