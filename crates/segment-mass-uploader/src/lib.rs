@@ -50,7 +50,7 @@ pub struct Args {
 
     /// Write the events of batches that failed after their retries to this
     /// file [default: the --rejects file]. Feed it back in to retry them.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub dead_letter: Option<PathBuf>,
 
     /// Pipe each batch's events (one per line) to `sh -c CMD` instead of

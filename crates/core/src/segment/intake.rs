@@ -37,7 +37,7 @@ pub struct UploadArgs {
     pub batch: BatchArgs,
 
     /// Write rejected input lines, as read, to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
     /// Print the payload (one per batch) on stdout instead of sending it;
