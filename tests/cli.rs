@@ -212,6 +212,55 @@ fn json_log_lines_carry_structured_fields() {
 }
 
 #[test]
+fn the_summary_line_carries_the_figures_and_follows_its_own_target() {
+    let input = "{\"result\":{}}\n[oops\n";
+    let s2s = |level: &str| {
+        let env = [("LOG_FORMAT", "json"), ("LOG_LEVEL", level)];
+        let o = run("splunk-to-segment", &[], &env, input);
+        assert_eq!(o.status.code(), Some(3), "{level}: {}", stderr(&o));
+        json_lines(&o)
+    };
+    let summary_of = |lines: &[Value]| {
+        let found = lines
+            .iter()
+            .filter(|l| l["target"] == "segment_bridge::summary");
+        found.cloned().collect::<Vec<_>>()
+    };
+    // Every figure as a field, under its metric's name.
+    let lines = s2s("info");
+    let summary = summary_of(&lines);
+    assert_eq!(summary.len(), 1, "{lines:?}");
+    let s = &summary[0];
+    assert_eq!(s["level"], "INFO", "{s}");
+    for (figure, n) in [
+        ("events_read", 2),
+        ("events_emitted", 0),
+        ("markers_skipped", 0),
+        ("dropped_no_workspace", 1),
+        ("events_rejected", 1),
+    ] {
+        assert_eq!(s[figure], n, "{figure} in {s}");
+    }
+    assert!(
+        s["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("read 2, emitted 0")),
+        "{s}"
+    );
+    // A crate's filter leaves it alone; its own target or the level hides it,
+    // and the warnings stay.
+    assert_eq!(summary_of(&s2s("info,segment_bridge_core=warn")).len(), 1);
+    for level in ["warn", "info,segment_bridge::summary=off"] {
+        let lines = s2s(level);
+        assert!(summary_of(&lines).is_empty(), "{level}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l["level"] == "WARN"),
+            "{level}: {lines:?}"
+        );
+    }
+}
+
+#[test]
 fn rust_log_is_the_fallback_filter() {
     let input = format!("not json\n{EVENT}\n");
     let warns = |env: &[(&str, &str)]| {

@@ -143,10 +143,12 @@ impl Outcome {
         self
     }
 
-    /// The summary line's fields: every count, then every other field.
+    /// The summary line's fields: every count, then every other field that
+    /// has a value (a `None` given to [`Outcome::field`] is left out).
     pub fn summary_fields(&self) -> impl Iterator<Item = (&str, serde_json::Value)> + '_ {
         let counts = self.counts.iter().map(|(n, v)| (n.as_ref(), (*v).into()));
-        counts.chain(self.fields.iter().map(|(n, v)| (*n, v.clone())))
+        let fields = self.fields.iter().filter(|(_, v)| !v.is_null());
+        counts.chain(fields.map(|(n, v)| (*n, v.clone())))
     }
 
     /// Adds one figure of a breakdown, e.g.
@@ -205,7 +207,10 @@ mod tests {
             (Some(4), Some(3))
         );
         assert_eq!(all.counts.len(), 2, "{:?}", all.counts);
-        let o = o.field("dry_run", true).summary("1 a");
+        let o = o
+            .field("dry_run", true)
+            .field("configmap", None::<&str>)
+            .summary("1 a");
         assert_eq!(o.summary.as_deref(), Some("1 a"));
         let fields: Vec<_> = o.summary_fields().collect();
         assert_eq!(fields, [("a", 1.into()), ("dry_run", true.into())]);

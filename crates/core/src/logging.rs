@@ -14,6 +14,11 @@
 //! `status`, counts…) as its own key with its JSON type, so that a log
 //! store can filter on them. Text lines show the message only: call sites
 //! write a message that reads well alone and add the values as fields.
+//!
+//! A run's summary line (its figures, [`summary`]) has the target
+//! `segment_bridge::summary`, whatever the tool: `LOG_LEVEL=warn` hides it
+//! with the other info lines, `segment_bridge::summary=off` hides it alone,
+//! and a filter on a crate (`segment_bridge_core=warn`) leaves it alone.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -36,6 +41,9 @@ use crate::env;
 pub const DEFAULT_FILTER: &str = "info,kube_client=off";
 
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// The target of every tool's summary line.
+pub const SUMMARY_TARGET: &str = "segment_bridge::summary";
 
 static JSON: OnceLock<bool> = OnceLock::new();
 static LINES: OnceLock<Lines> = OnceLock::new();
@@ -181,7 +189,7 @@ pub fn init(tool: &'static str) -> Result<(), ConfigError> {
 /// line is written here, in the same format as every other line.
 pub fn summary<'a>(message: &str, fields: impl IntoIterator<Item = (&'a str, Value)>) {
     let Some(lines) = LINES.get() else { return };
-    if !tracing::enabled!(tracing::Level::INFO) {
+    if !tracing::enabled!(target: SUMMARY_TARGET, tracing::Level::INFO) {
         return;
     }
     let meta = SummaryMeta;
@@ -221,7 +229,7 @@ impl LineMeta for SummaryMeta {
         tracing::Level::INFO
     }
     fn target(&self) -> &str {
-        module_path!()
+        SUMMARY_TARGET
     }
 }
 
