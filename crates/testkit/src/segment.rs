@@ -127,3 +127,32 @@ pub fn assert_streams_are_sent_as_lines(bin: &str) {
     assert_eq!(sent[1], sent[0], "{bin}: pretty-printed");
     assert_eq!(sent[2], sent[0], "{bin}: several per line");
 }
+
+/// Checks the options both uploaders share (`core::segment::UploadArgs`):
+/// a `--batch-data-size` too small for any event, and a timeout of zero,
+/// are usage errors (exit 2) that send nothing; `--dry-run` needs no write
+/// key and sends nothing.
+pub fn assert_upload_options_are_checked_first(bin: &str) {
+    let lines = events(3, 200);
+    for (args, says) in [
+        (
+            &["--batch-data-size", "3"][..],
+            "batch-data-size 3 is too small",
+        ),
+        (&["--timeout", "0"][..], "timeout must be a positive number"),
+    ] {
+        let s = standin(&[]);
+        let home = tempfile::tempdir().unwrap();
+        let (out, err) = output(tool(bin, home.path(), &s.url()).args(args), &lines);
+        crate::failed_with(&out, 2, &[says]);
+        assert_eq!(s.received().requests, 0, "{bin} {args:?}: {err}");
+    }
+    let s = standin(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let mut dry = tool(bin, home.path(), &s.url());
+    dry.arg("--dry-run").env_remove("SEGMENT_WRITE_KEY");
+    let (out, _) = output(&mut dry, &lines);
+    let printed = crate::exited(&out, 0);
+    assert_eq!(s.received().requests, 0, "{bin} --dry-run: {printed}");
+    assert!(crate::stdout(&out).starts_with("{\"batch\":["), "{bin}");
+}

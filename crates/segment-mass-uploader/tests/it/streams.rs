@@ -41,3 +41,8 @@ fn a_bad_value_is_named_by_line_and_column_and_the_rest_is_sent() {
     let rejected = std::fs::read_to_string(&rejects).unwrap();
     assert_eq!(rejected, "{\"messageId\":\"bad\",\"userId\":01}\n");
 }
+
+#[test]
+fn the_shared_options_are_checked_before_anything_is_sent() {
+    testkit::segment::assert_upload_options_are_checked_first("segment-mass-uploader");
+}
