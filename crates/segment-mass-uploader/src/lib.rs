@@ -22,10 +22,10 @@ use std::sync::mpsc::sync_channel;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::segment::{
+use segment_bridge_core::{env, ExitStatus, Outcome};
+use segment_bridge_segment::{
     read_batches, Client, Delivered, Intake, IntakeError, Limits, Step, UploadArgs,
 };
-use segment_bridge_core::{env, ExitStatus, Outcome};
 
 pub use deliver::{Deliverer, Failure};
 use deliver::{Sender, Work};

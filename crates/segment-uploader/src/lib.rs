@@ -8,10 +8,11 @@
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
-use segment_bridge_core::segment::{
-    self, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step, UploadArgs,
-};
 use segment_bridge_core::{Error as CoreError, ExitStatus, Outcome, ToolError};
+use segment_bridge_segment::{
+    self as segment, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step,
+    UploadArgs,
+};
 
 /// Sends JSON-lines events from stdin to Segment's batch API in one request.
 ///

@@ -75,7 +75,7 @@ impl ProxyEnv {
         for (var, value) in [&self.http, &self.https, &self.all].into_iter().flatten() {
             reqwest::Url::parse(&with_scheme(value)).map_err(|reason| ProxyUrlError {
                 var,
-                url: crate::http::redact_url_text(value),
+                url: crate::urls::redact_url_text(value),
                 reason,
             })?;
         }

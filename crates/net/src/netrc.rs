@@ -313,7 +313,7 @@ fn next_token(line: &[u8], pos: &mut usize) -> Option<Result<Vec<u8>, ()>> {
 
 /// The netrc path the scripts used: `$CURL_NETRC`, else `$HOME/.netrc`.
 pub fn default_path() -> Option<PathBuf> {
-    match std::env::var_os(crate::env::CURL_NETRC) {
+    match std::env::var_os(segment_bridge_core::env::CURL_NETRC) {
         Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
         _ => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc")),
     }

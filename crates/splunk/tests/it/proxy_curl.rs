@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use segment_bridge_core::proxy::ProxyEnv;
+use segment_bridge_net::proxy::ProxyEnv;
 use standins::proxy::ConnectProxy;
 use standins::splunk::{Config, SplunkStandin};
 

@@ -1,8 +1,8 @@
 //! The core Splunk client (`splunk::Client::export`) against the stand-in,
 //! in-process: what a report counts, auth schemes, what is not retried.
 
-use segment_bridge_core::splunk::{Client, ClientConfig, Credentials, Error, Search};
-use segment_bridge_core::Secret;
+use segment_bridge_net::Secret;
+use segment_bridge_splunk::{Client, ClientConfig, Credentials, Error, Search};
 use standins::splunk::{AuthKind, Config, Rule, SplunkStandin};
 
 fn client(s: &SplunkStandin, creds: Credentials) -> Client {

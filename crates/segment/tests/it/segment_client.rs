@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use segment_bridge_core::http::HttpConfig;
-use segment_bridge_core::retry::{GaveUp, RetryPolicy};
-use segment_bridge_core::segment::{payload, Client, ClientConfig, Credentials, SendError};
-use segment_bridge_core::Secret;
+use segment_bridge_net::http::HttpConfig;
+use segment_bridge_net::retry::{GaveUp, RetryPolicy};
+use segment_bridge_net::Secret;
+use segment_bridge_segment::{payload, Client, ClientConfig, Credentials, SendError};
 use standins::segment::{Config, Fault, SegmentStandin};
 
 const KEY: &str = "wk-Zq8sT3cr3t";

@@ -2,9 +2,9 @@
 //! --kvstore`) against the Splunk stand-in: delete, then `batch_save` in
 //! chunks within the per-call limit, with retries.
 
-use segment_bridge_core::splunk::kvstore::{self, Limits, Stats};
-use segment_bridge_core::splunk::{Client, ClientConfig, Credentials, Error};
-use segment_bridge_core::Secret;
+use segment_bridge_net::Secret;
+use segment_bridge_splunk::kvstore::{self, Limits, Stats};
+use segment_bridge_splunk::{Client, ClientConfig, Credentials, Error};
 use serde_json::{json, Value};
 use standins::splunk::{AuthKind, Config, SplunkStandin};
 

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::netrc::{Netrc, NetrcError};
-use crate::secret::Secret;
+use segment_bridge_net::netrc::{Netrc, NetrcError};
+use segment_bridge_net::secret::Secret;
 
 /// HTTP basic credentials for Segment: the write key as user name and a
 /// password (empty unless the netrc entry has one, which curl would send).
@@ -48,7 +48,7 @@ pub enum CredentialsError {
 
 /// The write key from `SEGMENT_WRITE_KEY`, if set and not empty.
 pub fn write_key_from_env() -> Option<Secret> {
-    std::env::var(crate::env::SEGMENT_WRITE_KEY)
+    std::env::var(segment_bridge_core::env::SEGMENT_WRITE_KEY)
         .ok()
         .filter(|k| !k.is_empty())
         .map(Secret::new)

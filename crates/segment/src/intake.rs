@@ -14,9 +14,9 @@ use super::client::ClientArgs;
 use super::packer::{Batch, DoesNotFit, Limits, Packer};
 use super::validate::{check_event_with, message_id, Invalid};
 use super::MAX_BODY_BYTES;
-use crate::cli::Input;
-use crate::env;
-use crate::jsonl::{JsonStream, StreamError};
+use segment_bridge_core::cli::Input;
+use segment_bridge_core::env;
+use segment_bridge_json::{JsonStream, StreamError};
 
 /// The batch-size option of every Segment-sending tool.
 #[derive(Debug, Clone, clap::Args)]
@@ -96,7 +96,7 @@ pub enum Step<'a> {
 }
 
 /// The figures of the front half (its fields are the metrics' names:
-/// [`crate::Outcome::count_fields`]).
+/// [`segment_bridge_core::Outcome::count_fields`]).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Intake {
     /// Values read from the input (a JSON text stream: one value per line,
@@ -120,12 +120,12 @@ pub enum IntakeError<E> {
     Consumer(E),
 }
 
-impl<E: From<crate::Error>> IntakeError<E> {
+impl<E: From<segment_bridge_core::Error>> IntakeError<E> {
     /// The tool's own error: the consumer's, or a read error as
-    /// [`crate::Error::Stdin`].
+    /// [`segment_bridge_core::Error::Stdin`].
     pub fn into_tool_error(self) -> E {
         match self {
-            IntakeError::Read(e) => crate::Error::Stdin(e).into(),
+            IntakeError::Read(e) => segment_bridge_core::Error::Stdin(e).into(),
             IntakeError::Consumer(e) => e,
         }
     }

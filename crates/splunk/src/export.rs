@@ -42,7 +42,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::jsonl::LineReader;
+use segment_bridge_json::LineReader;
 
 /// One final line of the response: a result row, or the no-results line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

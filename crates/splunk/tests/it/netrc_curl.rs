@@ -6,9 +6,9 @@
 //! placement, `macdef`, quoting and escapes, several entries for one host,
 //! ports, CRLF line ends, white space quirks and a line too long for curl.
 
-use segment_bridge_core::splunk::{Credentials, Error};
+use segment_bridge_splunk::{Credentials, Error};
 
-use crate::recorder::Recorder;
+use testkit::recorder::Recorder;
 
 /// `{port}` is replaced by the recorder's port.
 const CORPUS: &[&str] = &[

@@ -36,8 +36,8 @@ use reqwest::Url;
 use super::export::{ExportReader, StreamStats};
 use super::request::{self, Search};
 use super::{Credentials, Error};
-use crate::http::{self, HttpConfig};
-use crate::retry::{self, Attempt, RetryPolicy, Verdict};
+use segment_bridge_net::http::{self, HttpConfig};
+use segment_bridge_net::retry::{self, Attempt, RetryPolicy, Verdict};
 
 /// Everything needed to talk to one Splunk.
 #[derive(Debug, Clone)]

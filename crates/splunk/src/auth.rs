@@ -8,8 +8,8 @@ use reqwest::blocking::RequestBuilder;
 use reqwest::Url;
 
 use super::Error;
-use crate::netrc::{self, Netrc};
-use crate::secret::Secret;
+use segment_bridge_net::netrc::{self, Netrc};
+use segment_bridge_net::secret::Secret;
 
 /// How requests authenticate. Secrets are held in [`Secret`] and only
 /// exposed in [`Credentials::apply`].

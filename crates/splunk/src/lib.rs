@@ -22,10 +22,10 @@ pub use client::{Client, ClientConfig, QueryReport};
 pub use export::{ExportReader, FinalLine, StreamError, StreamStats};
 pub use request::Search;
 
-use crate::env;
-use crate::error::ToolError;
-use crate::exit::ExitStatus;
-use crate::netrc::NetrcError;
+use segment_bridge_core::env;
+use segment_bridge_core::error::ToolError;
+use segment_bridge_core::exit::ExitStatus;
+use segment_bridge_net::netrc::NetrcError;
 
 /// How to reach Splunk: the flags (and environment variables) shared by the
 /// tools that talk to it. Flatten into a tool's `Args` with
@@ -59,7 +59,7 @@ pub struct ConnectionArgs {
 
     /// Give up on a response that sends nothing for this long (`30s`, `5m`,
     /// or seconds).
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::cli::duration_secs)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = segment_bridge_core::duration::duration_secs)]
     pub read_timeout: u64,
 }
 
@@ -73,15 +73,16 @@ impl ConnectionArgs {
     /// Resolves the credentials (`SPLUNK_TOKEN`, else the netrc entry of the
     /// API host) and builds the client configuration.
     pub fn client_config(&self) -> Result<ClientConfig, Error> {
-        let api_url = crate::http::parse_url(env::SPLUNK_API_URL, &self.splunk_api_url)?;
+        let api_url =
+            segment_bridge_net::http::parse_url(env::SPLUNK_API_URL, &self.splunk_api_url)?;
         let token = std::env::var(env::SPLUNK_TOKEN)
             .ok()
             .filter(|t| !t.is_empty())
-            .map(crate::Secret::new);
+            .map(segment_bridge_net::Secret::new);
         let credentials = Credentials::resolve(token, self.netrc.as_deref(), &api_url)?;
-        crate::http::warn_plain_http(&api_url, env::SPLUNK_API_URL);
+        segment_bridge_net::http::warn_plain_http(&api_url, env::SPLUNK_API_URL);
         let mut cfg = ClientConfig::new(api_url, &self.splunk_app_name, credentials);
-        cfg.retry = crate::retry::RetryPolicy::new(self.splunk_retries);
+        cfg.retry = segment_bridge_net::retry::RetryPolicy::new(self.splunk_retries);
         cfg.http.ca_file = self.ca_file.clone();
         cfg.read_timeout = std::time::Duration::from_secs(self.read_timeout.max(1));
         Ok(cfg)
@@ -100,10 +101,10 @@ pub enum Error {
 
     /// `SPLUNK_API_URL` can't be used.
     #[error(transparent)]
-    Url(#[from] crate::http::UrlError),
+    Url(#[from] segment_bridge_net::http::UrlError),
 
     #[error(transparent)]
-    Setup(#[from] crate::Error),
+    Setup(#[from] segment_bridge_core::Error),
 
     /// Splunk refused the credentials. Not retried.
     #[error("Splunk at `{url}` refused the credentials ({kind}; HTTP 401{})\nhint: check SPLUNK_TOKEN or the netrc entry for the Splunk host", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]

@@ -2,9 +2,9 @@
 //! request our client sends (through `http::parse_url`) has the same request
 //! line as the one `curl URL` sends to the loopback recorder.
 
-use segment_bridge_core::http::{self, HttpConfig};
+use segment_bridge_net::http::{self, HttpConfig};
 
-use crate::recorder::Recorder;
+use testkit::recorder::Recorder;
 
 const SPELLINGS: &[&str] = &[
     "127.0.0.1:{port}",
@@ -53,7 +53,7 @@ fn a_url_problem_is_reported_as_one() {
 #[derive(Debug, clap::Parser)]
 struct SegmentFlags {
     #[command(flatten)]
-    client: segment_bridge_core::segment::client::ClientArgs,
+    client: segment_bridge_segment::client::ClientArgs,
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn segment_batch_api_without_a_scheme_is_http() {
     ])
     .unwrap();
     let client =
-        segment_bridge_core::segment::client::Client::new(flags.client.config().unwrap()).unwrap();
+        segment_bridge_segment::client::Client::new(flags.client.config().unwrap()).unwrap();
     let _ = client.send(br#"{"batch":[]}"#);
     let seen = rec.seen();
     assert_eq!(seen.len(), 1);

@@ -22,10 +22,10 @@ use base64::Engine as _;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 
 use super::credentials::{self, Credentials};
-use crate::env;
-use crate::http::{self, HttpConfig};
-use crate::retry::{self, Attempt, GaveUp, Retried, RetryPolicy, Verdict};
-use crate::secret::Secret;
+use segment_bridge_core::env;
+use segment_bridge_net::http::{self, HttpConfig};
+use segment_bridge_net::retry::{self, Attempt, GaveUp, Retried, RetryPolicy, Verdict};
+use segment_bridge_net::secret::Secret;
 
 /// The command-line options every Segment-sending tool shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -51,7 +51,7 @@ pub struct ClientArgs {
     pub ca_file: Option<PathBuf>,
 
     /// Timeout of one request attempt (`30s`, `2m`, or seconds).
-    #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value = "60s", value_name = "DURATION", value_parser = crate::cli::duration_secs_f64)]
+    #[arg(long = "timeout", env = env::SEGMENT_TIMEOUT, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::duration::duration_secs_f64)]
     pub timeout_secs: f64,
 
     /// Total time one batch may take, in seconds, its retries and the waits
@@ -72,9 +72,11 @@ pub struct ClientArgs {
 
 impl ClientArgs {
     /// Finds the credentials and builds the configuration (exit 2 on error).
-    pub fn config(&self) -> Result<ClientConfig, crate::Error> {
+    pub fn config(&self) -> Result<ClientConfig, segment_bridge_core::Error> {
         let explicit = self.netrc.as_ref().filter(|p| !p.as_os_str().is_empty());
-        let netrc = explicit.cloned().or_else(crate::netrc::default_path);
+        let netrc = explicit
+            .cloned()
+            .or_else(segment_bridge_net::netrc::default_path);
         let credentials = credentials::resolve(
             &self.api_url,
             self.write_key.clone(),
@@ -86,7 +88,7 @@ impl ClientArgs {
             if v.is_finite() && v > 0.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(crate::Error::config(format!(
+                Err(segment_bridge_core::Error::config(format!(
                     "{what} must be a positive number of seconds (`{v}`)"
                 )))
             }
@@ -173,15 +175,16 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(cfg: ClientConfig) -> Result<Client, crate::Error> {
+    pub fn new(cfg: ClientConfig) -> Result<Client, segment_bridge_core::Error> {
         let http = http::client(&cfg.http)?;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             cfg.credentials.write_key.expose(),
             cfg.credentials.password.expose()
         ));
-        let mut auth = HeaderValue::from_str(&format!("Basic {token}"))
-            .map_err(|_| crate::Error::config("the write key cannot be sent in a header"))?;
+        let mut auth = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+            segment_bridge_core::Error::config("the write key cannot be sent in a header")
+        })?;
         auth.set_sensitive(true);
         Ok(Client {
             http,
@@ -237,9 +240,9 @@ impl Client {
         let max = self.policy.retries;
         self.send_with(body, |e, n, d| {
             tracing::warn!(
-                retry = n, error = %crate::error::chain(e), delay_seconds = d.as_secs_f64(),
+                retry = n, error = %segment_bridge_core::error::chain(e), delay_seconds = d.as_secs_f64(),
                 "{}; retry {n} (budget {max}) in {:.1}s",
-                crate::error::chain(e),
+                segment_bridge_core::error::chain(e),
                 d.as_secs_f64()
             );
         })

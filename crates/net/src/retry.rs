@@ -45,7 +45,7 @@ impl RetryPolicy {
     /// The default delays, `retries` retries, no ceiling, and the scale from
     /// `SEGMENT_BRIDGE_BACKOFF_SCALE` if set.
     pub fn new(retries: u32) -> RetryPolicy {
-        let scale = std::env::var(crate::env::BACKOFF_SCALE)
+        let scale = std::env::var(segment_bridge_core::env::BACKOFF_SCALE)
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)

@@ -10,6 +10,10 @@
 //! [`credentials`] finds the write key (env or netrc), [`client`] sends a
 //! body with the project's one retry policy, and [`intake`] is the front
 //! half every Segment tool shares (read → validate → skip → pack → reject).
+//!
+//! Built on `segment-bridge-core` (errors, env names, the entry helper's
+//! types), `segment-bridge-net` (HTTP, netrc, retry) and
+//! `segment-bridge-json` (the stream reader of the intake).
 
 pub mod client;
 pub mod credentials;
@@ -37,3 +41,17 @@ pub const MAX_EVENT_BYTES: usize = 32_000;
 pub const MAX_EVENTS: usize = 2_500;
 /// A `messageId` longer than this (in characters) is dropped by Segment.
 pub const MAX_MESSAGE_ID_CHARS: usize = 100;
+
+/// No write key found: a configuration error of the tool (exit 2).
+impl From<CredentialsError> for segment_bridge_core::Error {
+    fn from(e: CredentialsError) -> Self {
+        segment_bridge_core::Error::setup(e)
+    }
+}
+
+/// `--batch-data-size` too small for any event (exit 2).
+impl From<BadLimit> for segment_bridge_core::Error {
+    fn from(e: BadLimit) -> Self {
+        segment_bridge_core::Error::setup(e)
+    }
+}
