@@ -2,7 +2,7 @@
 //! few Segment batch requests as the limits allow, and loses none silently.
 //!
 //! The calling thread reads, validates and packs (the front half shared with
-//! segment-uploader, `core::segment::intake`); full batches go through a
+//! segment-uploader, `segment-bridge-segment`'s `intake`); full batches go through a
 //! channel of one slot to a sender thread, so requests go out while input is
 //! still being read and memory stays at about three batches (one filling,
 //! one waiting, one in flight) however long the input is. The sender thread

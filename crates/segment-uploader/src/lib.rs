@@ -2,7 +2,7 @@
 //! API as one request. Events Segment would drop silently are rejected and
 //! reported instead (stderr, `--rejects`); the rest go out in one body that
 //! is built and counted exactly as segment-mass-uploader's (the front half
-//! they share, `core::segment::intake`). Input that does
+//! they share, `segment-bridge-segment`'s `intake`). Input that does
 //! not fit in one request is refused before anything is sent (exit 2: the
 //! tool was handed a job that is segment-mass-uploader's).
 
