@@ -10,6 +10,7 @@
 //! rules of strict JSON that every reader here shares. The rules are in
 //! docs/json-streams.md.
 
+pub mod jq;
 mod stream;
 pub mod token;
 

@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, Cursor, Read};
 
+use segment_bridge_core::jsonl::jq::Fixes;
 use segment_bridge_core::jsonl::token::Syntax;
 use segment_bridge_core::jsonl::{Framer, Value};
 use serde::de::IgnoredAny;
@@ -165,8 +166,17 @@ fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Resul
         let start = a.pos;
         a.skip_value(1).map_err(Error::Document)?;
         result.clear();
-        json::compact_slow(&body[start..a.pos], &mut result).map_err(Error::Document)?;
+        let mut dups = 0;
+        json::compact_slow_counting(&body[start..a.pos], &mut result, &mut dups)
+            .map_err(Error::Document)?;
         sink.record(t, At::Record(number), &row_of(&result), &mut part)?;
+        sink.fixed(
+            At::Record(number),
+            Fixes {
+                duplicate_keys: dups,
+                ..Fixes::default()
+            },
+        );
         if !a.comma_or(b']').map_err(Error::Document)? {
             break;
         }

@@ -331,9 +331,22 @@ impl Compactor {
 /// number literals are copied as written, exactly as on the fast path, so
 /// both paths give the same bytes for the same input.
 pub(crate) fn compact_slow(b: &[u8], out: &mut Vec<u8>) -> Result<Kind, SyntaxError> {
+    compact_slow_counting(b, out, &mut 0)
+}
+
+/// [`compact_slow`], counting in `dups` the members a later one with the
+/// same key replaced.
+pub(crate) fn compact_slow_counting(
+    b: &[u8],
+    out: &mut Vec<u8>,
+    dups: &mut u64,
+) -> Result<Kind, SyntaxError> {
     let mut s = Scanner::new(b);
     s.skip_ws();
-    let kind = walk(&mut s, &mut Slow::new(out, None), 0)?;
+    let mut v = Slow::new(out, None);
+    let kind = walk(&mut s, &mut v, 0);
+    *dups += v.dups;
+    let kind = kind?;
     s.expect_end()?;
     Ok(kind)
 }
@@ -345,9 +358,13 @@ pub(crate) fn compact_slow_with_key(
     b: &[u8],
     out: &mut Vec<u8>,
     special: &Special<'_>,
+    dups: &mut u64,
 ) -> Result<Result<(), Kind>, SyntaxError> {
     with_key(b, out, special, |s, out| {
-        walk(s, &mut Slow::new(out, Some(special)), 0).map(drop)
+        let mut v = Slow::new(out, Some(special));
+        let r = walk(s, &mut v, 0).map(drop);
+        *dups += v.dups;
+        r
     })
 }
 

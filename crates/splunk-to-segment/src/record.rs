@@ -65,6 +65,9 @@ pub(crate) struct Buffers {
     /// A decoded key.
     pub key: Vec<u8>,
     pub compactor: Compactor,
+    /// Members dropped for a later key of the same name (jq's rule), in
+    /// the record being transformed.
+    pub dups: u64,
 }
 
 /// A field of `result` the transform copies or looks up as it is.

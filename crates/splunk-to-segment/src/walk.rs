@@ -336,6 +336,8 @@ pub(crate) struct Slow<'o, 'k> {
     pub out: &'o mut Vec<u8>,
     pub special: Option<&'k Special<'k>>,
     stack: Vec<Gathered>,
+    /// Members whose value a later one with the same key replaced.
+    pub dups: u64,
 }
 
 /// An object being gathered.
@@ -355,6 +357,7 @@ impl<'o, 'k> Slow<'o, 'k> {
             out,
             special,
             stack: Vec::new(),
+            dups: 0,
         }
     }
 
@@ -402,7 +405,10 @@ impl<'a> Visit<Scanner<'a>> for Slow<'_, '_> {
         };
         let value = std::mem::take(&mut g.value);
         match g.index.get(&g.name) {
-            Some(&i) => g.members[i].1 = value,
+            Some(&i) => {
+                g.members[i].1 = value;
+                self.dups += 1;
+            }
             None => {
                 g.index.insert(g.name.clone(), g.members.len());
                 g.members.push((g.key.clone(), value));
