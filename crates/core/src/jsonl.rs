@@ -18,7 +18,8 @@ use std::io::{self, BufRead};
 
 pub use stream::{Framer, JsonStream, StreamError, Value};
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The UTF-8 byte-order mark, dropped at the very start of an input.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One input line, without its line terminator (`\n` or `\r\n`).
 #[derive(Debug, Clone, Copy)]

@@ -105,8 +105,6 @@ pub enum Error {
     WsMap(#[source] MapError),
     #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
-    #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
-    Document(#[source] segment_bridge_core::jsonl::token::SyntaxError),
     #[error("the input document has no `results` array")]
     NoResults,
     #[error("cannot read the CSV input")]
