@@ -155,13 +155,38 @@ fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Resul
         .read_to_end(&mut data)
         .map_err(segment_bridge_core::Error::Stdin)?;
     let body = data.strip_prefix(BOM).unwrap_or(&data);
+    // Several documents one after the other are read one by one, as jq
+    // reads a text stream (`[][]`).
     let mut s = Scanner::new(body);
     s.skip_ws();
-    let (results, mut broken) = match s.peek() {
+    let mut number = 1;
+    while s.pos < body.len() {
+        match one_document(t, sink, body, s.pos, &mut number)? {
+            Some(end) => s.pos = end,
+            None => return Ok(()),
+        }
+        s.skip_ws();
+    }
+    Ok(())
+}
+
+/// The document at `start`: its rows (numbered on from `number`); returns
+/// where it ends, or `None` when it broke (the break reported).
+fn one_document(
+    t: &Transformer,
+    sink: &mut Sink<'_>,
+    body: &[u8],
+    start: usize,
+    number: &mut u64,
+) -> Result<Option<usize>, Error> {
+    let stop = |r: Result<(), Error>| r.map(|()| None);
+    let mut s = Scanner::new(body);
+    s.pos = start;
+    let (results, broken) = match s.peek() {
         Some(b'[') => (s.pos, None),
         Some(b'{') => match results_member(&mut s)? {
             (Some(r), e) => (r, e),
-            (None, Some(e)) => return broken_at(sink, body, 0, 1, e),
+            (None, Some(e)) => return stop(broken_at(sink, body, start, *number, e)),
             (None, None) => return Err(Error::NoResults),
         },
         _ => {
@@ -169,55 +194,55 @@ fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Resul
                 Err(e) => e,
                 Ok(_) => return Err(Error::NoResults),
             };
-            return broken_at(sink, body, 0, 1, e);
+            return stop(broken_at(sink, body, start, *number, e));
         }
     };
-    if broken.is_none() {
-        if s.pos == results {
-            broken = s.skip_value(0).err();
-        }
-        broken = broken.or_else(|| s.expect_end().err());
-    }
+    let broken = match broken {
+        None if s.pos == results => s.skip_value(0).err(),
+        b => b,
+    };
+    let end = s.pos;
     let mut a = Scanner::new(body);
     a.pos = results + 1;
     a.skip_ws();
     if a.peek() == Some(b']') {
         return match broken {
-            Some(e) => broken_at(sink, body, a.pos + 1, 1, e),
-            None => Ok(()),
+            Some(e) => stop(broken_at(sink, body, a.pos + 1, 0, e)),
+            None => Ok(Some(end)),
         };
     }
     let mut part = Part::default();
     let mut result = Vec::new();
-    for number in 1.. {
+    loop {
         a.skip_ws();
-        let start = a.pos;
+        let row = a.pos;
         if let Err(e) = a.skip_value(1) {
-            return broken_at(sink, body, start, number, e);
+            return stop(broken_at(sink, body, row, *number, e));
         }
         result.clear();
         let mut dups = 0;
-        if let Err(e) = json::compact_slow_counting(&body[start..a.pos], &mut result, &mut dups)
-        {
-            return broken_at(sink, body, start, number, e.syntax.at(e.offset + start));
+        if let Err(e) = json::compact_slow_counting(&body[row..a.pos], &mut result, &mut dups) {
+            let e = e.syntax.at(e.offset + row);
+            return stop(broken_at(sink, body, row, *number, e));
         }
-        sink.record(t, At::Record(number), &row_of(&result), &mut part)?;
+        sink.record(t, At::Record(*number), &row_of(&result), &mut part)?;
         sink.fixed(
-            At::Record(number),
+            At::Record(*number),
             Fixes {
                 duplicate_keys: dups,
                 ..Fixes::default()
             },
         );
+        *number += 1;
         match a.comma_or(b']') {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return broken_at(sink, body, a.pos, number + 1, e),
+            Err(e) => return stop(broken_at(sink, body, a.pos, *number, e)),
         }
     }
     match broken {
-        Some(e) => broken_at(sink, body, a.pos, 0, e),
-        None => Ok(()),
+        Some(e) => stop(broken_at(sink, body, a.pos, 0, e)),
+        None => Ok(Some(end)),
     }
 }
 
