@@ -18,6 +18,7 @@ mod maps;
 mod paths;
 mod process;
 mod record;
+mod scan;
 mod reject;
 mod transform;
 mod walk;
@@ -28,7 +29,7 @@ use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
-pub use json::Kind;
+pub use scan::Kind;
 pub use maps::{Map, MapError, MapValue};
 pub use process::Counts;
 pub use reject::{FieldName, Rejection, Unmapped, Verdict};

@@ -13,6 +13,10 @@ use crate::fused::{self, Fused};
 use crate::json::{Compactor, Kind, Scanner};
 use crate::reject::Rejection;
 
+/// The key of `properties` the transform sets to the owner's id (step 5
+/// of docs/tools/splunk-to-segment.md), written here once.
+pub(crate) const WORKSPACE_ID: &[u8] = b"workspaceID";
+
 /// Where a field's value is in the line.
 #[derive(Clone, Copy)]
 pub(crate) struct Span {
@@ -277,7 +281,7 @@ fn nested(s: &mut Scanner<'_>, buf: &mut Buffers, properties: bool) -> Result<Ne
         return Ok(Nested::NotString(s.skip_value(2).map_err(Rejection::Json)?));
     }
     let (decoded, fast, special): (_, _, Option<&[u8]>) = if properties {
-        (&mut buf.props, &mut buf.props_out, Some(b"workspaceID"))
+        (&mut buf.props, &mut buf.props_out, Some(WORKSPACE_ID))
     } else {
         (&mut buf.ctx, &mut buf.ctx_out, None)
     };

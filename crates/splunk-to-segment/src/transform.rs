@@ -27,7 +27,7 @@ use segment_bridge_core::jsonl::token;
 
 use crate::json::{self, compact_slow_counting, compact_slow_with_key, Fail, Kind, Special};
 use crate::maps::{Map, MapValue};
-use crate::record::{self, Buffers, Fields, Nested, ResultState, Span, SpanField};
+use crate::record::{self, Buffers, Fields, Nested, ResultState, Span, SpanField, WORKSPACE_ID};
 use crate::reject::{FieldName, Rejection, Unmapped, Verdict};
 
 static EVENT_NAMES: &str = include_str!("event-names.json");
@@ -341,7 +341,7 @@ fn properties(
     };
     let props = &buf.props[..n];
     let special = Special {
-        key: b"workspaceID",
+        key: WORKSPACE_ID,
         value: id,
     };
     let invalid = |e| Stop::from(Rejection::InnerJson(FieldName::Properties, e));
@@ -359,23 +359,26 @@ fn properties(
 
 /// Sets `workspaceID` in properties the fast path compacted.
 fn fused_properties(p: &[u8], fz: crate::fused::Fused, id: &[u8], out: &mut Vec<u8>) {
-    if fz.null {
-        out.extend_from_slice(b"{\"workspaceID\":");
-        out.extend_from_slice(id);
-        out.push(b'}');
-    } else if let Some((a, b)) = fz.special {
+    let special = Special {
+        key: WORKSPACE_ID,
+        value: id,
+    };
+    if let Some((a, b)) = fz.special.filter(|_| !fz.null) {
         out.extend_from_slice(&p[..a]);
         out.extend_from_slice(id);
         out.extend_from_slice(&p[b..]);
+        return;
+    }
+    if fz.null {
+        out.push(b'{');
     } else {
         out.extend_from_slice(&p[..p.len().saturating_sub(1)]);
         if p.len() > 2 {
             out.push(b',');
         }
-        out.extend_from_slice(b"\"workspaceID\":");
-        out.extend_from_slice(id);
-        out.push(b'}');
     }
+    json::push_member(out, &special);
+    out.push(b'}');
 }
 
 /// `context`, decoded.

@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use segment_bridge_core::jsonl::token::{Syntax, SyntaxError, MAX_DEPTH};
 
-use crate::json::{push_member, Fail, Frames, Kind, Scanner, Special};
+use crate::scan::{push_member, Fail, Frames, Kind, Scanner, Special};
 
 /// Where a walk reads from: plain JSON text ([`Scanner`]), or JSON text
 /// still inside a JSON string (`fused`), where a quote is `\"`.
