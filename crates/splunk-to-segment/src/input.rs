@@ -10,11 +10,12 @@
 use std::io::{BufRead, Cursor, Read};
 
 use segment_bridge_core::jsonl::jq::Fixes;
-use segment_bridge_core::jsonl::token::{Syntax, SyntaxError};
+use segment_bridge_core::jsonl::token::SyntaxError;
 use segment_bridge_core::jsonl::{Framer, StreamError, Value, BOM};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};
+use crate::walk::{walk, Validate, Visit};
 use crate::process::{self, At, Part, Sink};
 use crate::reject::Rejection;
 use crate::transform::Transformer;
@@ -281,42 +282,40 @@ fn broken_at(
 /// returns where its last `results` member's array starts, and where the
 /// object broke, if it did (the `results` found before the break count).
 fn results_member(s: &mut Scanner<'_>) -> Result<(Option<usize>, Option<SyntaxError>), Error> {
-    let mut results = None;
-    let r = members(s, &mut results);
-    match r {
-        Ok(()) if results.is_none() => Err(Error::NoResults),
-        Ok(()) => Ok((results, None)),
-        Err(e) => Ok((results, Some(e))),
+    let mut doc = Document {
+        results: None,
+        key: Vec::new(),
+    };
+    match walk(s, &mut doc, 0) {
+        Ok(_) if doc.results.is_none() => Err(Error::NoResults),
+        Ok(_) => Ok((doc.results, None)),
+        Err(e) => Ok((doc.results, Some(e))),
     }
 }
 
-/// The members of the top-level object, noting where each `results`
-/// array starts.
-fn members(s: &mut Scanner<'_>, results: &mut Option<usize>) -> Result<(), SyntaxError> {
-    s.pos += 1;
-    let mut key = Vec::new();
-    s.skip_ws();
-    if s.peek() == Some(b'}') {
-        s.pos += 1;
-        return Ok(());
+/// The walk of a document's top-level object: notes where each `results`
+/// array starts (the last one counts, as in jq).
+struct Document {
+    results: Option<usize>,
+    key: Vec<u8>,
+}
+
+impl<'a> Visit<Scanner<'a>> for Document {
+    type Err = SyntaxError;
+
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, SyntaxError> {
+        if depth > 0 {
+            s.skip_string()?;
+            return Ok(false);
+        }
+        self.key.clear();
+        s.unescape_string(&mut self.key)?;
+        Ok(self.key == b"results")
     }
-    loop {
-        s.skip_ws();
-        if s.peek() != Some(b'"') {
-            return Err(s.err(Syntax::ExpectedKey));
-        }
-        key.clear();
-        s.unescape_string(&mut key)?;
-        s.skip_ws();
-        s.expect_byte(b':', Syntax::ExpectedColon)?;
-        s.skip_ws();
-        if key == b"results" {
-            *results = (s.peek() == Some(b'[')).then_some(s.pos);
-        }
-        s.skip_value(1)?;
-        if !s.comma_or(b'}')? {
-            return Ok(());
-        }
+
+    fn own_value(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<(), SyntaxError> {
+        self.results = (s.peek() == Some(b'[')).then_some(s.pos);
+        walk(s, &mut Validate, depth).map(drop)
     }
 }
 

@@ -103,17 +103,6 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    pub(crate) fn expect_byte(&mut self, c: u8, what: Syntax) -> Result<(), SyntaxError> {
-        if self.peek() == Some(c) {
-            self.pos += 1;
-            Ok(())
-        } else if self.pos >= self.b.len() {
-            Err(self.err(Syntax::UnexpectedEnd))
-        } else {
-            Err(self.err(what))
-        }
-    }
-
     /// After a member or element: `,` (true) or the closing `close`
     /// (false).
     #[inline]

@@ -93,6 +93,19 @@ pub(crate) trait Visit<S: Src> {
     /// A replaced value was read, from `start` to the source's position.
     #[inline]
     fn replaced(&mut self, _s: &S, _start: usize) {}
+
+    /// Reads the value of a member whose [`key`](Visit::key) said so
+    /// (source at the value): by default validates it and calls
+    /// [`replaced`](Visit::replaced). A visitor that reads some members
+    /// itself (the fields of a row) does it here, the grammar around them
+    /// staying the walker's.
+    #[inline]
+    fn own_value(&mut self, s: &mut S, depth: usize) -> Result<(), Self::Err> {
+        let start = s.pos();
+        walk(s, &mut Validate, depth)?;
+        self.replaced(s, start);
+        Ok(())
+    }
 }
 
 impl Src for Scanner<'_> {
@@ -172,9 +185,7 @@ fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kin
             }
             v.ws(s);
             if replace {
-                let start = s.pos();
-                walk(s, &mut Validate, depth + 1)?;
-                v.replaced(s, start);
+                v.own_value(s, depth + 1)?;
             } else {
                 walk(s, v, depth + 1)?;
             }
