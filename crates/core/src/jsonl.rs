@@ -13,6 +13,7 @@
 pub mod jq;
 mod stream;
 pub mod token;
+pub mod walk;
 
 use std::io::{self, BufRead};
 

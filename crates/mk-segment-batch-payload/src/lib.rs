@@ -10,8 +10,8 @@
 //! is printed: a half payload is worse than none.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::JsonStream;
 use segment_bridge_core::jsonl::jq::Fixes;
+use segment_bridge_core::jsonl::JsonStream;
 use segment_bridge_core::segment::{self, payload};
 use segment_bridge_core::{Outcome, ToolError};
 

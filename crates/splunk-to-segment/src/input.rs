@@ -15,10 +15,10 @@ use segment_bridge_core::jsonl::{Framer, StreamError, Value, BOM};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};
-use crate::walk::{walk, Validate, Visit};
 use crate::process::{self, At, Part, Sink};
 use crate::reject::Rejection;
 use crate::transform::Transformer;
+use crate::walk::{walk, Validate, Visit};
 use crate::{Error, InputFormat};
 
 pub(crate) fn dispatch(

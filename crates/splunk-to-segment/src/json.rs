@@ -18,21 +18,11 @@
 //! that one value with [`compact_slow`], which gathers each object's members
 //! first, still copying literals and strings as written.
 
-
 use segment_bridge_core::jsonl::token::SyntaxError;
 
 pub(crate) use crate::scan::{push_member, Fail, Frames, Kind, Scanner, Special};
-use crate::walk::{walk, Copy, Slow, Validate, Visit};
+use crate::walk::{walk, Copy, Slow, Visit};
 pub(crate) use segment_bridge_core::jsonl::token::plain_run;
-
-impl Scanner<'_> {
-    /// Validates and skips one value (white space before it allowed).
-    #[inline]
-    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
-        self.skip_ws();
-        walk(self, &mut Validate, depth)
-    }
-}
 
 /// Reusable state of the compactor (one per worker).
 #[derive(Default)]
@@ -153,7 +143,6 @@ fn with_key<E: From<SyntaxError>>(
         Err(kind)
     })
 }
-
 
 /// Writes `s` as a JSON string (the escapes jq uses: `\"`, `\\`, the short
 /// control escapes, `\u00XX` for the other control characters and DEL).

@@ -18,8 +18,8 @@ mod maps;
 mod paths;
 mod process;
 mod record;
-mod scan;
 mod reject;
+mod scan;
 mod transform;
 mod walk;
 
@@ -29,10 +29,10 @@ use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
-pub use scan::Kind;
 pub use maps::{Map, MapError, MapValue};
 pub use process::Counts;
 pub use reject::{FieldName, Rejection, Unmapped, Verdict};
+pub use scan::Kind;
 pub use transform::{Scratch, Transformer};
 
 const AFTER_HELP: &str = "\

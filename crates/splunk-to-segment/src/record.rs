@@ -11,8 +11,8 @@ use segment_bridge_core::jsonl::token::Syntax;
 
 use crate::fused::{self, Fused};
 use crate::json::{Compactor, Kind, Scanner};
-use crate::walk::{walk, Visit};
 use crate::reject::Rejection;
+use crate::walk::{walk, Visit};
 
 /// The key of `properties` the transform sets to the owner's id (step 5
 /// of docs/tools/splunk-to-segment.md), written here once.

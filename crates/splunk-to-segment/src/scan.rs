@@ -1,58 +1,18 @@
-//! The pieces every walk of JSON text here shares: a cursor over the text
-//! ([`Scanner`], the lexical rules being core's `jsonl::token`), the JSON
-//! type of a value ([`Kind`]), duplicate-key frames ([`Frames`]), the key
-//! a compaction sets ([`Special`]) and its failure ([`Fail`]). The grammar
-//! is `walk`, the compactions `json` and `fused`; this module depends on
-//! neither, so the modules form no cycle.
+//! What the compactions here share: duplicate-key frames ([`Frames`]), the
+//! key a compaction sets ([`Special`]) and its failure ([`Fail`]); and the
+//! cursor and JSON type of core's walker ([`Scanner`], [`Kind`]). The
+//! grammar is core's `jsonl::walk`, the visitors `walk`, the compactions
+//! `json` and `fused`; this module depends on none of them, so the modules
+//! form no cycle.
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
-use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
+use segment_bridge_core::jsonl::token::SyntaxError;
+pub use segment_bridge_core::jsonl::walk::Kind;
+pub(crate) use segment_bridge_core::jsonl::walk::Scanner;
 
 use crate::hash::{key_hash, IdHasher};
-
-/// The JSON type of a value, for truthiness and messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Null,
-    False,
-    True,
-    Number,
-    String,
-    Array,
-    Object,
-}
-
-impl Kind {
-    /// jq truthiness: only `null` and `false` are false.
-    pub(crate) fn truthy(self) -> bool {
-        !matches!(self, Kind::Null | Kind::False)
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Null => "null",
-            Kind::False | Kind::True => "boolean",
-            Kind::Number => "number",
-            Kind::String => "string",
-            Kind::Array => "array",
-            Kind::Object => "object",
-        }
-    }
-
-    /// The name with its article, for messages (`an array`, `null`).
-    pub(crate) fn article(self) -> &'static str {
-        match self {
-            Kind::Null => "null",
-            Kind::False | Kind::True => "a boolean",
-            Kind::Number => "a number",
-            Kind::String => "a string",
-            Kind::Array => "an array",
-            Kind::Object => "an object",
-        }
-    }
-}
 
 /// Failure of a compaction: bad JSON, or "redo this value the slow way".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,111 +24,6 @@ pub(crate) enum Fail {
 impl From<SyntaxError> for Fail {
     fn from(e: SyntaxError) -> Fail {
         Fail::Json(e)
-    }
-}
-
-/// A cursor over one JSON text; the lexical rules are core's
-/// ([`token`]), shared with the stream reader.
-pub(crate) struct Scanner<'a> {
-    pub b: &'a [u8],
-    pub pos: usize,
-}
-
-impl<'a> Scanner<'a> {
-    pub(crate) fn new(b: &'a [u8]) -> Scanner<'a> {
-        Scanner { b, pos: 0 }
-    }
-
-    pub(crate) fn err(&self, syntax: Syntax) -> SyntaxError {
-        syntax.at(self.pos)
-    }
-
-    #[inline]
-    pub(crate) fn skip_ws(&mut self) {
-        self.pos = token::skip_ws(self.b, self.pos);
-    }
-
-    #[inline]
-    pub(crate) fn peek(&self) -> Option<u8> {
-        self.b.get(self.pos).copied()
-    }
-
-    /// After the value: only white space may follow.
-    pub(crate) fn expect_end(&mut self) -> Result<(), SyntaxError> {
-        self.skip_ws();
-        if self.pos == self.b.len() {
-            Ok(())
-        } else {
-            Err(self.err(Syntax::Trailing))
-        }
-    }
-
-    /// After a member or element: `,` (true) or the closing `close`
-    /// (false).
-    #[inline]
-    pub(crate) fn comma_or(&mut self, close: u8) -> Result<bool, SyntaxError> {
-        self.skip_ws();
-        match self.peek() {
-            Some(b',') => {
-                self.pos += 1;
-                Ok(true)
-            }
-            Some(c) if c == close => {
-                self.pos += 1;
-                Ok(false)
-            }
-            None => Err(self.err(Syntax::UnexpectedEnd)),
-            Some(_) if close == b'}' => Err(self.err(Syntax::ExpectedCommaOrBrace)),
-            Some(_) => Err(self.err(Syntax::ExpectedCommaOrBracket)),
-        }
-    }
-
-    pub(crate) fn literal(&mut self, lit: &'static [u8], kind: Kind) -> Result<Kind, SyntaxError> {
-        self.pos = token::literal(self.b, self.pos, lit)?;
-        Ok(kind)
-    }
-
-    /// Skips a string (at its opening quote); returns whether it holds
-    /// escapes.
-    #[inline]
-    pub(crate) fn skip_string(&mut self) -> Result<bool, SyntaxError> {
-        let (end, escaped) = token::skip_string(self.b, self.pos)?;
-        self.pos = end;
-        Ok(escaped)
-    }
-
-    /// Decodes a string (at its opening quote), appending it to `out`.
-    pub(crate) fn unescape_string(&mut self, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
-        self.pos = token::unescape(self.b, self.pos, out)?;
-        Ok(())
-    }
-
-    fn skip_number(&mut self) -> Result<(), SyntaxError> {
-        self.pos = token::skip_number(self.b, self.pos)?;
-        Ok(())
-    }
-
-    fn bad_value_start(&self) -> SyntaxError {
-        token::bad_value_start(self.b, self.pos)
-    }
-
-    /// Reads a scalar (string, number, literal) at the scanner.
-    #[inline]
-    pub(crate) fn scalar(&mut self) -> Result<Kind, SyntaxError> {
-        match self.peek() {
-            Some(b'"') => {
-                self.skip_string()?;
-                Ok(Kind::String)
-            }
-            Some(b't') => self.literal(b"true", Kind::True),
-            Some(b'f') => self.literal(b"false", Kind::False),
-            Some(b'n') => self.literal(b"null", Kind::Null),
-            Some(b'-' | b'0'..=b'9') => {
-                self.skip_number()?;
-                Ok(Kind::Number)
-            }
-            _ => Err(self.bad_value_start()),
-        }
     }
 }
 

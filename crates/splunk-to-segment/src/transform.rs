@@ -499,11 +499,7 @@ mod tests {
         // Invalid UTF-8 outside a string is not JSON (inside one, it is
         // replaced as jq does: tests/it/suite.rs).
         assert!(matches!(
-            t().record(
-                b"{\"a\":\xff}",
-                &mut Scratch::default(),
-                &mut Vec::new()
-            ),
+            t().record(b"{\"a\":\xff}", &mut Scratch::default(), &mut Vec::new()),
             Verdict::Rejected(Rejection::Utf8 { offset: 5 })
         ));
     }

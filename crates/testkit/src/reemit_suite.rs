@@ -83,8 +83,7 @@ pub fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         }
         (V::Object(x), V::Object(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
         }
         _ => a == b,
@@ -229,7 +228,10 @@ pub fn violations(
             };
             let neighbours_expected = reports == Reports::Rejects || good_file;
             if placed && neighbours_expected && !(delivered("before") && delivered("after")) {
-                bad(format!("a neighbour lost: {}", String::from_utf8_lossy(&out)));
+                bad(format!(
+                    "a neighbour lost: {}",
+                    String::from_utf8_lossy(&out)
+                ));
             }
             if !placed && good_file {
                 if let Some(diff) = same_as(&name, &bytes, &out) {

@@ -198,7 +198,10 @@ pub fn assert_jq_rules_reach_segment(bin: &str) {
         text.extend_from_slice(b"}}\n");
     }
     let want = crate::jq(&["-c", "."], &text);
-    let want: Vec<&[u8]> = want.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let want: Vec<&[u8]> = want
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let s = standin(&[]);
     let home = tempfile::tempdir().unwrap();
     let out = tool(bin, home.path(), &s.url())
@@ -215,6 +218,9 @@ pub fn assert_jq_rules_reach_segment(bin: &str) {
     assert_eq!(got.len(), values.len(), "{bin}: {err}");
     for (i, (got, want)) in got.iter().zip(&want).enumerate() {
         assert_eq!(got.as_bytes(), *want, "{bin}: event {i}");
-        assert!(err.contains(&format!("line {}, column 1: ", i + 1)), "{bin}: {err}");
+        assert!(
+            err.contains(&format!("line {}, column 1: ", i + 1)),
+            "{bin}: {err}"
+        );
     }
 }

@@ -16,7 +16,8 @@
 
 use std::borrow::Cow;
 
-use super::token::{self, Syntax, SyntaxError, MAX_DEPTH};
+use super::token::{self, Syntax, SyntaxError};
+use super::walk::{walk, Kind, Scanner, Visit};
 
 /// What [`normalize`] changed in one value (or a run: the fields are the
 /// metrics' names, see `Outcome::count_fields`).
@@ -173,7 +174,10 @@ pub fn replace_invalid_utf8(text: &[u8], out: &mut Vec<u8>) -> u64 {
         let mut k = 0;
         while k < s.len() {
             if s[k] < 0x80 {
-                let run = s[k..].iter().position(|&c| c >= 0x80).map_or(s.len(), |p| k + p);
+                let run = s[k..]
+                    .iter()
+                    .position(|&c| c >= 0x80)
+                    .map_or(s.len(), |p| k + p);
                 out.extend_from_slice(&s[k..run]);
                 k = run;
                 continue;
@@ -209,7 +213,10 @@ pub fn out_of_range(lit: &[u8]) -> bool {
 }
 
 /// One JSON value (white space around it allowed), compacted with jq's
-/// rules (see the module doc); borrowed when nothing changes.
+/// rules (see the module doc); borrowed when nothing changes. Read by the
+/// one walker ([`super::walk`]): a compaction that notes each object's keys
+/// ([`Compact`]), and, only for a value with a key given twice, one that
+/// gathers each object's members first ([`Gather`]).
 pub fn normalize(text: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), SyntaxError> {
     let mut fixes = Fixes::default();
     let fixed;
@@ -221,19 +228,27 @@ pub fn normalize(text: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), SyntaxError> {
         fixed = out;
         &fixed
     };
-    let mut w = Writer {
-        b: src,
-        out: Vec::with_capacity(src.len()),
-        fixes: &mut fixes,
+    let mut out = Vec::with_capacity(src.len());
+    let mut c = Compact {
+        out: &mut out,
+        clamped: 0,
+        keys: Vec::new(),
+        depth: 0,
         key: Vec::new(),
     };
-    let i = token::skip_ws(src, 0);
-    let end = w.value(i, 0)?;
-    let end = token::skip_ws(src, end);
-    if end < src.len() {
-        return Err(Syntax::Trailing.at(end));
+    match read(src, &mut c) {
+        Ok(()) => fixes.clamped_numbers = c.clamped,
+        Err(Redo::Json(e)) => return Err(e),
+        Err(Redo::Duplicate) => {
+            out.clear();
+            let mut g = Gather {
+                out: &mut out,
+                stack: Vec::new(),
+                fixes: &mut fixes,
+            };
+            read(src, &mut g)?;
+        }
     }
-    let out = w.out;
     if fixes.any() || out.len() != text.len() {
         Ok((Cow::Owned(out), fixes))
     } else {
@@ -241,183 +256,211 @@ pub fn normalize(text: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), SyntaxError> {
     }
 }
 
-/// The walk of [`normalize`]: the grammar of one value over core's tokens,
-/// writing compact text.
-struct Writer<'a, 'f> {
-    b: &'a [u8],
-    out: Vec<u8>,
-    fixes: &'f mut Fixes,
+/// One value of `text`, white space around it, through `v`.
+fn read<'a, V: Visit<Scanner<'a>>>(text: &'a [u8], v: &mut V) -> Result<(), V::Err> {
+    let mut s = Scanner::new(text);
+    s.skip_ws();
+    walk(&mut s, v, 0)?;
+    s.expect_end()?;
+    Ok(())
+}
+
+/// Writes the number literal `lit`, clamped when it is beyond the double
+/// range; true when it was.
+fn number(lit: &[u8], out: &mut Vec<u8>) -> bool {
+    if !out_of_range(lit) {
+        out.extend_from_slice(lit);
+        return false;
+    }
+    if lit[0] == b'-' {
+        out.push(b'-');
+    }
+    out.extend_from_slice(MAX_DOUBLE.as_bytes());
+    true
+}
+
+/// Reads the scalar at the source onto `out` (numbers clamped); true when
+/// a number was clamped.
+fn scalar_onto(s: &mut Scanner<'_>, out: &mut Vec<u8>) -> Result<(Kind, bool), SyntaxError> {
+    let start = s.pos;
+    let kind = s.scalar()?;
+    let lit = &s.b[start..s.pos];
+    if kind == Kind::Number {
+        return Ok((kind, number(lit, out)));
+    }
+    out.extend_from_slice(lit);
+    Ok((kind, false))
+}
+
+/// Why [`Compact`] stopped.
+enum Redo {
+    Json(SyntaxError),
+    /// A key given twice: the value is read again by [`Gather`].
+    Duplicate,
+}
+
+impl From<SyntaxError> for Redo {
+    fn from(e: SyntaxError) -> Redo {
+        Redo::Json(e)
+    }
+}
+
+/// Compact text, token by token, noting the (decoded) keys of each open
+/// object; gives up at a key given twice.
+struct Compact<'o> {
+    out: &'o mut Vec<u8>,
+    clamped: u64,
+    /// The keys of the open objects, one list per depth (reused).
+    keys: Vec<Vec<Vec<u8>>>,
+    depth: usize,
     key: Vec<u8>,
 }
 
-impl Writer<'_, '_> {
-    /// The value at `i` (no white space before it); returns the index
-    /// after it.
-    fn value(&mut self, i: usize, depth: usize) -> Result<usize, SyntaxError> {
-        match self.b.get(i) {
-            Some(b'{') => self.object(i, depth),
-            Some(b'[') => self.array(i, depth),
-            Some(_) => {
-                let (kind, end) = token::scalar(self.b, i)?;
-                let lit = &self.b[i..end];
-                if kind == token::Scalar::Number && out_of_range(lit) {
-                    self.fixes.clamped_numbers += 1;
-                    if lit[0] == b'-' {
-                        self.out.push(b'-');
-                    }
-                    self.out.extend_from_slice(MAX_DOUBLE.as_bytes());
-                } else {
-                    self.out.extend_from_slice(lit);
-                }
-                Ok(end)
-            }
-            None => Err(Syntax::UnexpectedEnd.at(i)),
-        }
-    }
+impl<'a> Visit<Scanner<'a>> for Compact<'_> {
+    type Err = Redo;
 
-    fn open(&self, i: usize, depth: usize) -> Result<(), SyntaxError> {
-        if depth >= MAX_DEPTH {
-            Err(Syntax::TooDeep.at(i))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// After a member or element: true at a comma (consumed), false at
-    /// the closing bracket (consumed).
-    fn next(&mut self, i: &mut usize, close: u8) -> Result<bool, SyntaxError> {
-        *i = token::skip_ws(self.b, *i);
-        match self.b.get(*i) {
-            Some(b',') => {
-                *i += 1;
-                Ok(true)
-            }
-            Some(&c) if c == close => {
-                *i += 1;
-                Ok(false)
-            }
-            None => Err(Syntax::UnexpectedEnd.at(*i)),
-            Some(_) if close == b'}' => Err(Syntax::ExpectedCommaOrBrace.at(*i)),
-            Some(_) => Err(Syntax::ExpectedCommaOrBracket.at(*i)),
-        }
-    }
-
-    fn array(&mut self, mut i: usize, depth: usize) -> Result<usize, SyntaxError> {
-        self.open(i, depth)?;
-        self.out.push(b'[');
-        i = token::skip_ws(self.b, i + 1);
-        if self.b.get(i) == Some(&b']') {
-            self.out.push(b']');
-            return Ok(i + 1);
-        }
-        loop {
-            i = token::skip_ws(self.b, i);
-            i = self.value(i, depth + 1)?;
-            if !self.next(&mut i, b']')? {
-                break;
-            }
-            self.out.push(b',');
-        }
-        self.out.push(b']');
-        Ok(i)
-    }
-
-    /// An object: its members are written as they come, and their decoded
-    /// keys noted; a key seen before sends the object to
-    /// [`gather`](Self::gather), which rewrites it with jq's rule.
-    fn object(&mut self, i: usize, depth: usize) -> Result<usize, SyntaxError> {
-        self.open(i, depth)?;
-        let (mark, before) = (self.out.len(), *self.fixes);
-        let mut keys: Vec<Vec<u8>> = Vec::new();
-        let mut j = token::skip_ws(self.b, i + 1);
-        self.out.push(b'{');
-        if self.b.get(j) == Some(&b'}') {
-            self.out.push(b'}');
-            return Ok(j + 1);
-        }
-        loop {
-            j = token::skip_ws(self.b, j);
-            let key_end = self.key_at(j)?;
-            if keys.contains(&self.key) {
-                // Again from the start, counting its insides once.
-                self.out.truncate(mark);
-                *self.fixes = before;
-                return self.gather(i, depth);
-            }
-            keys.push(self.key.clone());
-            self.out.extend_from_slice(&self.b[j..key_end]);
-            self.out.push(b':');
-            j = self.colon(key_end)?;
-            j = self.value(j, depth + 1)?;
-            if !self.next(&mut j, b'}')? {
-                break;
-            }
-            self.out.push(b',');
-        }
-        self.out.push(b'}');
-        Ok(j)
-    }
-
-    /// The key at `i` decoded into `self.key`; returns the index after it.
-    fn key_at(&mut self, i: usize) -> Result<usize, SyntaxError> {
-        if self.b.get(i) != Some(&b'"') {
-            return Err(match self.b.get(i) {
-                None => Syntax::UnexpectedEnd.at(i),
-                Some(_) => Syntax::ExpectedKey.at(i),
-            });
-        }
+    fn key(&mut self, s: &mut Scanner<'a>, _depth: usize) -> Result<bool, Redo> {
+        let start = s.pos;
         self.key.clear();
-        token::unescape(self.b, i, &mut self.key)
+        s.unescape_string(&mut self.key)?;
+        let seen = &mut self.keys[self.depth - 1];
+        if seen.contains(&self.key) {
+            return Err(Redo::Duplicate);
+        }
+        seen.push(self.key.clone());
+        self.out.extend_from_slice(&s.b[start..s.pos]);
+        self.out.push(b':');
+        Ok(false)
     }
 
-    /// Past the `:` after a key (white space around it); returns where the
-    /// value starts.
-    fn colon(&self, i: usize) -> Result<usize, SyntaxError> {
-        let i = token::skip_ws(self.b, i);
-        match self.b.get(i) {
-            Some(b':') => Ok(token::skip_ws(self.b, i + 1)),
-            None => Err(Syntax::UnexpectedEnd.at(i)),
-            Some(_) => Err(Syntax::ExpectedColon.at(i)),
+    fn open(&mut self, _s: &Scanner<'a>, c: u8, _depth: usize) {
+        self.out.push(c);
+        if c == b'{' {
+            if self.keys.len() <= self.depth {
+                self.keys.push(Vec::new());
+            }
+            self.keys[self.depth].clear();
+            self.depth += 1;
         }
     }
 
-    /// An object with a key seen twice, member by member: the last value
-    /// at the first key's place, the key as first written.
-    fn gather(&mut self, i: usize, depth: usize) -> Result<usize, SyntaxError> {
-        let mut members: Vec<(Vec<u8>, std::ops::Range<usize>, Vec<u8>)> = Vec::new();
-        let mut j = token::skip_ws(self.b, i + 1);
-        loop {
-            j = token::skip_ws(self.b, j);
-            let key_end = self.key_at(j)?;
-            let key = std::mem::take(&mut self.key);
-            let at = j..key_end;
-            j = self.colon(key_end)?;
-            let outer = std::mem::take(&mut self.out);
-            let r = self.value(j, depth + 1);
-            let value = std::mem::replace(&mut self.out, outer);
-            j = r?;
-            match members.iter_mut().find(|m| m.0 == key) {
-                Some(m) => {
-                    m.2 = value;
-                    self.fixes.duplicate_keys += 1;
-                }
-                None => members.push((key, at, value)),
-            }
-            if !self.next(&mut j, b'}')? {
-                break;
-            }
+    fn comma(&mut self, _s: &Scanner<'a>, _c: u8) {
+        self.out.push(b',');
+    }
+
+    fn close(&mut self, _s: &Scanner<'a>, c: u8, _depth: usize) {
+        self.out.push(c);
+        if c == b'}' {
+            self.depth -= 1;
         }
-        self.out.push(b'{');
-        for (n, (_, at, value)) in members.iter().enumerate() {
-            if n > 0 {
-                self.out.push(b',');
-            }
-            self.out.extend_from_slice(&self.b[at.clone()]);
-            self.out.push(b':');
-            self.out.extend_from_slice(value);
+    }
+
+    fn scalar(&mut self, s: &mut Scanner<'a>) -> Result<Kind, Redo> {
+        let (kind, clamped) = scalar_onto(s, self.out)?;
+        self.clamped += u64::from(clamped);
+        Ok(kind)
+    }
+}
+
+/// An object being gathered: its members (the key as first written, its
+/// decoded form, the last value), and the member being read.
+#[derive(Default)]
+struct Members {
+    members: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+    key: Vec<u8>,
+    name: Vec<u8>,
+    value: Vec<u8>,
+}
+
+/// Compact text with jq's rule for a key given twice (the last value, at
+/// the first key's place): each object's members are gathered first.
+struct Gather<'o, 'f> {
+    out: &'o mut Vec<u8>,
+    stack: Vec<Members>,
+    fixes: &'f mut Fixes,
+}
+
+impl Gather<'_, '_> {
+    /// Where output goes: the value of the member being read, or `out`.
+    fn cur(&mut self) -> &mut Vec<u8> {
+        match self.stack.last_mut() {
+            Some(m) => &mut m.value,
+            None => self.out,
         }
-        self.out.push(b'}');
-        Ok(j)
+    }
+}
+
+impl<'a> Visit<Scanner<'a>> for Gather<'_, '_> {
+    type Err = SyntaxError;
+
+    fn key(&mut self, s: &mut Scanner<'a>, _depth: usize) -> Result<bool, SyntaxError> {
+        let start = s.pos;
+        let Some(m) = self.stack.last_mut() else {
+            return Err(s.err(Syntax::ExpectedValue));
+        };
+        m.name.clear();
+        s.unescape_string(&mut m.name)?;
+        m.key.clear();
+        m.key.extend_from_slice(&s.b[start..s.pos]);
+        m.value.clear();
+        Ok(false)
+    }
+
+    fn open(&mut self, _s: &Scanner<'a>, c: u8, _depth: usize) {
+        if c == b'{' {
+            self.stack.push(Members::default());
+        } else {
+            self.cur().push(b'[');
+        }
+    }
+
+    fn comma(&mut self, _s: &Scanner<'a>, c: u8) {
+        if c == b'[' {
+            self.cur().push(b',');
+        }
+    }
+
+    fn member_done(&mut self, _depth: usize) {
+        let Some(m) = self.stack.last_mut() else {
+            return;
+        };
+        let value = std::mem::take(&mut m.value);
+        match m.members.iter_mut().find(|x| x.1 == m.name) {
+            Some(x) => {
+                x.2 = value;
+                self.fixes.duplicate_keys += 1;
+            }
+            None => m.members.push((m.key.clone(), m.name.clone(), value)),
+        }
+    }
+
+    fn close(&mut self, _s: &Scanner<'a>, c: u8, _depth: usize) {
+        if c == b']' {
+            self.cur().push(b']');
+            return;
+        }
+        let Some(m) = self.stack.pop() else {
+            return;
+        };
+        let out = self.cur();
+        out.push(b'{');
+        for (i, (key, _, value)) in m.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            out.push(b':');
+            out.extend_from_slice(value);
+        }
+        out.push(b'}');
+    }
+
+    fn scalar(&mut self, s: &mut Scanner<'a>) -> Result<Kind, SyntaxError> {
+        let mut lit = Vec::new();
+        let (kind, clamped) = scalar_onto(s, &mut lit)?;
+        self.fixes.clamped_numbers += u64::from(clamped);
+        self.cur().extend_from_slice(&lit);
+        Ok(kind)
     }
 }
 
@@ -487,7 +530,14 @@ mod tests {
 
     #[test]
     fn strict_errors_stay_errors() {
-        for bad in [&b"{\"a\":1,}"[..], b"[1e]", b"{\"a\" 1}", b"[1] 2", b"\xff", b"[NaN]"] {
+        for bad in [
+            &b"{\"a\":1,}"[..],
+            b"[1e]",
+            b"{\"a\" 1}",
+            b"[1] 2",
+            b"\xff",
+            b"[NaN]",
+        ] {
             assert!(normalize(bad).is_err(), "{bad:?}");
         }
     }

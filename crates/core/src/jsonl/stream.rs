@@ -766,12 +766,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (
-                    1,
-                    1,
-                    "{\"a\":{\"b\":1}".into(),
-                    Some(Syntax::UnexpectedEnd)
-                ),
+                (1, 1, "{\"a\":{\"b\":1}".into(), Some(Syntax::UnexpectedEnd)),
                 good(2, 1, "{\"c\":3}"),
                 (3, 1, "{\"d\":".into(), Some(Syntax::UnexpectedEnd)),
             ]

@@ -21,8 +21,8 @@ pub mod validate;
 pub use client::{Client, ClientArgs, ClientConfig, SendError, Sent};
 pub use credentials::{Credentials, CredentialsError};
 pub use intake::{
-    ledger_ids, read_batches, warn_fixes, BadLimit, BatchArgs, Delivered, Intake, IntakeError, Rejection, Step,
-    UploadArgs,
+    ledger_ids, read_batches, warn_fixes, BadLimit, BatchArgs, Delivered, Intake, IntakeError,
+    Rejection, Step, UploadArgs,
 };
 pub use packer::{Batch, DoesNotFit, Limits, Packer};
 pub use payload::{json_value, payload, BATCH_PREFIX, BATCH_SUFFIX, WRAPPER_BYTES};

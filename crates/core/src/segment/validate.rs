@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::jsonl::jq::{self, Fixes};
 use super::{MAX_EVENT_BYTES, MAX_MESSAGE_ID_CHARS};
+use crate::jsonl::jq::{self, Fixes};
 
 /// Why an event can't be sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,10 +111,9 @@ mod tests {
 
     #[test]
     fn good_events_pass_compacted() {
-        let e =
-            check_event(br#"{"userId": 5, "type":"track","event":"x","messageId":"m"}"#)
-                .unwrap()
-                .0;
+        let e = check_event(br#"{"userId": 5, "type":"track","event":"x","messageId":"m"}"#)
+            .unwrap()
+            .0;
         assert_eq!(
             &*e,
             br#"{"userId":5,"type":"track","event":"x","messageId":"m"}"#

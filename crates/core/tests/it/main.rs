@@ -6,7 +6,7 @@ mod netrc_curl;
 mod proxy_curl;
 mod recorder;
 mod segment_client;
-mod suite;
 mod splunk_client;
 mod splunk_kvstore;
+mod suite;
 mod urls_curl;

@@ -37,5 +37,10 @@ fn every_file_alone_and_between_two_good_lines() {
             found.push(format!("{name}: a neighbour lost: {between:?}"));
         }
     }
-    assert!(found.is_empty(), "{} violations:\n{}", found.len(), found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }

@@ -34,7 +34,12 @@ fn the_suite_alone_and_between_two_events() {
             })
         },
     );
-    assert!(found.is_empty(), "{} violations:\n{}", found.len(), found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }
 
 #[test]

@@ -80,7 +80,10 @@ fn jq_rules_are_the_original_filters_output() {
         .into_iter()
         .filter(|(name, _)| reemit_suite::same_bytes_as_jq(name) && !name.contains("BOM"))
         .collect();
-    cases.push(("duplicate keys".into(), br#"{"a":1,"b":[2],"a":{"c":3,"c":4}}"#.to_vec()));
+    cases.push((
+        "duplicate keys".into(),
+        br#"{"a":1,"b":[2],"a":{"c":3,"c":4}}"#.to_vec(),
+    ));
     assert_eq!(cases.len(), 16);
     for (name, value) in cases {
         let value = value.trim_ascii();
