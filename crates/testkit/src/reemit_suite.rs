@@ -201,14 +201,16 @@ pub fn violations(
             }
             let reported = err.contains("invalid JSON") || err.contains("invalid UTF-8 at");
             let good_file = accepted(&name, placed);
+            let rejected_right = code == Some(3) && reported;
+            let refused_right = code == Some(1) && out.is_empty();
             match reports {
-                Reports::Rejects if !good_file && !(code == Some(3) && reported) => {
+                Reports::Rejects if !good_file && !rejected_right => {
                     bad(format!("not reported as bad (exit {code:?}): {err}"))
                 }
                 Reports::Rejects if !good_file && rejected.is_empty() => {
                     bad("nothing in the rejects file".into())
                 }
-                Reports::AllOrNothing if !good_file && !(code == Some(1) && out.is_empty()) => {
+                Reports::AllOrNothing if !good_file && !refused_right => {
                     bad(format!("not reported as bad (exit {code:?}): {err}"))
                 }
                 Reports::AllOrNothing if !good_file && placed && !err.contains("line 2,") => {
