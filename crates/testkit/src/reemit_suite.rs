@@ -11,8 +11,10 @@
 //! - every `i_` file as documented ([`I_ACCEPTED`], the rest rejected);
 //! - both good neighbours delivered.
 //!
-//! `scripts/jsontestsuite.py` applies the same rules to any build and
-//! prints the figures.
+//! The violations are listed and counted when a test fails; to count them
+//! for another build (main's, for figures before a change), point
+//! `SEGMENT_BRIDGE_SUITE_BINS` at its binaries' folder:
+//! `SEGMENT_BRIDGE_SUITE_BINS=/other/target/debug cargo test -p TOOL suite`.
 
 use std::path::Path;
 
@@ -147,6 +149,10 @@ fn run(
     let rejects = home.join("rejects");
     let _ = std::fs::remove_file(&rejects);
     let mut cmd = crate::std_tool(bin, home);
+    if let Some(dir) = std::env::var_os("SEGMENT_BRIDGE_SUITE_BINS") {
+        let other = std::process::Command::new(Path::new(&dir).join(bin));
+        cmd = copy_env(&cmd, other);
+    }
     cmd.args(args);
     if reports == Reports::Rejects {
         cmd.arg("--rejects").arg(&rejects);
@@ -171,6 +177,17 @@ fn run(
         String::from_utf8_lossy(&out.stderr).into_owned(),
         rejected,
     )
+}
+
+/// `to` with `from`'s environment (a clean one, see [`crate::std_tool`]).
+fn copy_env(from: &std::process::Command, mut to: std::process::Command) -> std::process::Command {
+    to.env_clear();
+    for (k, v) in from.get_envs() {
+        if let Some(v) = v {
+            to.env(k, v);
+        }
+    }
+    to
 }
 
 /// The violations of the rules above by `bin` (`args`), whose good
