@@ -10,10 +10,10 @@
 //! is printed: a half payload is worse than none.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::jq::Fixes;
-use segment_bridge_core::jsonl::JsonStream;
-use segment_bridge_core::segment::{self, payload};
 use segment_bridge_core::{Outcome, ToolError};
+use segment_bridge_json::jq::Fixes;
+use segment_bridge_json::JsonStream;
+use segment_bridge_segment::payload;
 
 /// Wraps the JSON values on stdin (any white space between them) into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
@@ -45,9 +45,9 @@ impl ToolError for Error {}
 #[derive(Debug, thiserror::Error)]
 pub enum Reason {
     #[error(transparent)]
-    Syntax(#[from] segment_bridge_core::jsonl::StreamError),
+    Syntax(#[from] segment_bridge_json::StreamError),
     #[error(transparent)]
-    Json(#[from] segment_bridge_core::jsonl::token::SyntaxError),
+    Json(#[from] segment_bridge_json::token::SyntaxError),
 }
 
 pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
@@ -72,7 +72,7 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         let (json, changed) =
             payload::json_value(value.bytes).map_err(|e| invalid(Reason::Json(e)))?;
         if changed.any() {
-            segment::warn_fixes(value.number, value.column, changed);
+            segment_bridge_segment::warn_fixes(value.number, value.column, changed);
             fixes.add(changed);
         }
         let start = text.len();
@@ -93,5 +93,5 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     Ok(Outcome::ok()
         .count("events_read", spans.len() as u64)
         .count("bytes", bytes as u64)
-        .count_fields(&fixes))
+        .count_all(fixes.fields()))
 }

@@ -9,9 +9,9 @@
 
 use std::io::{BufRead, Cursor, Read};
 
-use segment_bridge_core::jsonl::jq::Fixes;
-use segment_bridge_core::jsonl::token::SyntaxError;
-use segment_bridge_core::jsonl::{Framer, StreamError, Value, BOM};
+use segment_bridge_json::jq::Fixes;
+use segment_bridge_json::token::SyntaxError;
+use segment_bridge_json::{Framer, StreamError, Value, BOM};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};

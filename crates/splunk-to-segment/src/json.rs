@@ -18,11 +18,11 @@
 //! that one value with [`compact_slow`], which gathers each object's members
 //! first, still copying literals and strings as written.
 
-use segment_bridge_core::jsonl::token::SyntaxError;
+use segment_bridge_json::token::SyntaxError;
 
 pub(crate) use crate::scan::{push_member, Fail, Frames, Kind, Scanner, Special};
 use crate::walk::{walk, Copy, Slow, Visit};
-pub(crate) use segment_bridge_core::jsonl::token::plain_run;
+pub(crate) use segment_bridge_json::token::plain_run;
 
 /// Reusable state of the compactor (one per worker).
 #[derive(Default)]

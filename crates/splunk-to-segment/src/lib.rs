@@ -143,7 +143,9 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let mut sink = process::Sink::new(output, rejects);
     input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
-    let outcome = Outcome::from_rejects(counts.rejected).count_fields(&counts);
+    let outcome = Outcome::from_rejects(counts.rejected)
+        .count_fields(&counts)
+        .count_all(counts.fixes.fields());
     let outcome = [
         ("no_workspace", counts.no_workspace),
         ("no_owner_id", counts.no_owner_id),

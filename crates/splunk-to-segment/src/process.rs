@@ -21,9 +21,9 @@ use std::fmt;
 use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
-use segment_bridge_core::jsonl::jq::Fixes;
-use segment_bridge_core::jsonl::{Framer, LineReader, Value};
 use segment_bridge_core::rejects::Rejects;
+use segment_bridge_json::jq::Fixes;
+use segment_bridge_json::{Framer, LineReader, Value};
 
 use crate::reject::{Rejection, Unmapped, Verdict};
 use crate::transform::{Scratch, Transformer};
@@ -56,8 +56,8 @@ pub struct Counts {
     #[serde(rename = "events_rejected")]
     pub rejected: u64,
     /// What jq's rules changed in the events written (each warned with
-    /// its line; docs/json-streams.md).
-    #[serde(flatten)]
+    /// its line; docs/json-streams.md; figures by `Fixes::fields`).
+    #[serde(skip)]
     pub fixes: Fixes,
 }
 

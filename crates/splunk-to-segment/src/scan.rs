@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
-use segment_bridge_core::jsonl::token::SyntaxError;
-pub use segment_bridge_core::jsonl::walk::Kind;
-pub(crate) use segment_bridge_core::jsonl::walk::Scanner;
+use segment_bridge_json::token::SyntaxError;
+pub use segment_bridge_json::walk::Kind;
+pub(crate) use segment_bridge_json::walk::Scanner;
 
 use crate::hash::{key_hash, IdHasher};
 

@@ -22,8 +22,8 @@
 use std::collections::HashMap;
 
 use crate::hash::Fast;
-use segment_bridge_core::jsonl::jq::{self, Fixes};
-use segment_bridge_core::jsonl::token;
+use segment_bridge_json::jq::{self, Fixes};
+use segment_bridge_json::token;
 
 use crate::json::{self, compact_slow_counting, compact_slow_with_key, Fail, Kind, Special};
 use crate::maps::{Map, MapValue};

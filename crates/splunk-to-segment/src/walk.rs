@@ -1,5 +1,5 @@
 //! splunk-to-segment's visitors of core's one JSON walker
-//! (`segment_bridge_core::jsonl::walk`, which holds the grammar, the
+//! (`segment_bridge_json::walk`, which holds the grammar, the
 //! sources and `Validate`): compacting by copying runs of bytes as written
 //! with duplicate-key detection and the `workspaceID` key ([`Copy`],
 //! behind `Compactor`), and compacting with jq's duplicate-key semantics
@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use segment_bridge_core::jsonl::token::{Syntax, SyntaxError};
-pub(crate) use segment_bridge_core::jsonl::walk::{walk, Src, Validate, Visit};
+use segment_bridge_json::token::{Syntax, SyntaxError};
+pub(crate) use segment_bridge_json::walk::{walk, Src, Validate, Visit};
 
 use crate::scan::{push_member, Fail, Frames, Kind, Scanner, Special};
 
@@ -59,9 +59,7 @@ impl<'a> Visit<Scanner<'a>> for Copy<'_, '_, '_> {
 
     #[inline]
     fn ws(&mut self, s: &mut Scanner<'a>) {
-        if s.peek()
-            .is_some_and(segment_bridge_core::jsonl::token::is_ws)
-        {
+        if s.peek().is_some_and(segment_bridge_json::token::is_ws) {
             self.flush(s);
             s.skip_ws();
             self.run = s.pos;
