@@ -217,7 +217,7 @@ pub fn read_batches<E>(
     }
 }
 
-/// The warning for a value jq's rules changed (`jsonl::jq`).
+/// The warning for a value jq's rules changed (`segment_bridge_json::jq`).
 pub fn warn_fixes(line: u64, column: u64, fixes: Fixes) {
     let what = fixes.describe();
     tracing::warn!(line, column, fixes = %what, "line {line}, column {column}: {what}");

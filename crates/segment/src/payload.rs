@@ -5,7 +5,7 @@
 //! literals stay as written (jq 1.6 turned them into doubles) and the cost is
 //! one pass over the bytes. Insignificant white space is removed, as `jq -c`
 //! did, so that what we count is what goes on the wire; what strict JSON
-//! leaves open is settled as jq settles it (`jsonl::jq`).
+//! leaves open is settled as jq settles it (`segment_bridge_json::jq`).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -30,7 +30,7 @@ pub fn body_len(event_lens: impl IntoIterator<Item = usize>) -> usize {
 
 /// One JSON value, strictly (no NaN, no trailing values), compacted with
 /// jq's rules for invalid UTF-8, duplicate keys and numbers beyond the
-/// double range (`jsonl::jq`), and what those rules changed. Any JSON value
+/// double range (`segment_bridge_json::jq`), and what those rules changed. Any JSON value
 /// is accepted, as `jq -s` did; event rules are [`super::validate`]'s.
 pub fn json_value(raw: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), SyntaxError> {
     jq::normalize(raw)

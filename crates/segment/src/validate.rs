@@ -58,7 +58,7 @@ fn as_str(v: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 /// Checks one input value as a Segment event; returns it compacted (the
-/// bytes to put in the body), with jq's rules applied (`jsonl::jq`), and
+/// bytes to put in the body), with jq's rules applied (`segment_bridge_json::jq`), and
 /// what those rules changed. `max_event` is the exclusive size bound
 /// ([`MAX_EVENT_BYTES`] normally).
 pub fn check_event_with(raw: &[u8], max_event: usize) -> Result<(Cow<'_, [u8]>, Fixes), Invalid> {

@@ -1,7 +1,7 @@
 //! What the compactions here share: duplicate-key frames ([`Frames`]), the
 //! key a compaction sets ([`Special`]) and its failure ([`Fail`]); and the
-//! cursor and JSON type of core's walker ([`Scanner`], [`Kind`]). The
-//! grammar is core's `jsonl::walk`, the visitors `walk`, the compactions
+//! cursor and JSON type of the JSON crate's walker ([`Scanner`], [`Kind`]). The
+//! grammar is `segment_bridge_json::walk`, the visitors `walk`, the compactions
 //! `json` and `fused`; this module depends on none of them, so the modules
 //! form no cycle.
 

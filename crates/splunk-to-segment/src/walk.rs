@@ -1,4 +1,4 @@
-//! splunk-to-segment's visitors of core's one JSON walker
+//! splunk-to-segment's visitors of the one JSON walker
 //! (`segment_bridge_json::walk`, which holds the grammar, the
 //! sources and `Validate`): compacting by copying runs of bytes as written
 //! with duplicate-key detection and the `workspaceID` key ([`Copy`],
