@@ -70,7 +70,7 @@ pub const TOOLS: &[ToolCodes] = &[
         tool: "splunk-to-segment",
         codes: &[
             (Ok, "every row became an event or was dropped for a counted reason"),
-            (Failed, "stdin, stdout or the rejects file failed mid-run, or a JSON document or CSV input that cannot be read as one"),
+            (Failed, "stdin, stdout or the rejects file failed mid-run, a document without a `results` array, or a CSV input that cannot be read as one"),
             (Usage, "a bad map file, a rejects file that cannot be created, a usage error; nothing read"),
             (Rejected, "some rows were rejected (each named with its line and the column where a bad value starts)"),
         ],

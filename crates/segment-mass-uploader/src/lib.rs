@@ -199,6 +199,7 @@ fn summary(intake: &Intake, s: &Stats, dry_run: bool) -> Outcome {
     };
     Outcome::with_status(status)
         .count_fields(intake)
+        .count_all(intake.fixes.fields())
         .count_fields(s)
         .field("dry_run", dry_run)
         .summary(format!(

@@ -129,6 +129,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let read = intake.events_read;
     Ok(Outcome::from_rejects(rejected)
         .count_fields(&intake)
+        .count_all(intake.fixes.fields())
         .count("events_sent", if args.dry_run { 0 } else { events as u64 })
         .count("batches", u64::from(!args.dry_run && events > 0))
         .count("bytes", bytes as u64)
