@@ -83,7 +83,7 @@ fn every_tool_page_holds_its_codes_from_the_one_table() {
     for entry in std::fs::read_dir(root().join("docs/tools")).unwrap() {
         let path = entry.unwrap().path();
         let tool = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        assert_eq!(check(&path), [tool.clone()], "{}", path.display());
+        assert_eq!(check(&path), [tool], "{}", path.display());
         pages += 1;
     }
     // Every tool the table describes has a page.
