@@ -143,7 +143,9 @@ pub enum Error {
     Loki(#[from] loki::Error),
     #[error(transparent)]
     Window(#[from] window::WindowError),
-    #[error("`--selector` must be a LogQL stream selector such as `{{log_type=\"audit\"}}` (`{0}`)")]
+    #[error(
+        "`--selector` must be a LogQL stream selector such as `{{log_type=\"audit\"}}` (`{0}`)"
+    )]
     Selector(String),
     #[error(transparent)]
     Write(#[from] order::OrderError),
@@ -166,7 +168,10 @@ impl ToolError for Error {
 pub fn client_config(args: &Args) -> Result<ClientConfig, Error> {
     let base = segment_bridge_core::http::parse_url(env::LOKI_URL, &args.loki_url)
         .map_err(loki::Error::from)?;
-    let credentials = match std::env::var(env::LOKI_TOKEN).ok().filter(|t| !t.is_empty()) {
+    let credentials = match std::env::var(env::LOKI_TOKEN)
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
         Some(t) => Credentials::Token(Secret::new(t)),
         None => Credentials::File(args.token_file.clone()),
     };
@@ -368,7 +373,8 @@ fn write_all(
 /// Logs every failed sub-window, then one summary line; the outcome
 /// carries the figures.
 fn summarise(spans: &[Span], reports: Vec<Option<Report>>, order: order::Stats) -> Outcome {
-    let (mut pages, mut lines, mut bytes, mut repeated, mut retries) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut pages, mut lines, mut bytes, mut repeated, mut retries) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut failed: Vec<String> = Vec::new();
     for (span, report) in spans.iter().zip(reports) {
         let Some(r) = report else {

@@ -59,10 +59,7 @@ pub fn line_filters(kinds: &[Kind]) -> Vec<String> {
         quoted(&verbs),
         quoted(&resources),
         quoted(&groups),
-        format!(
-            r#""code"\s*:\s*(?:{})\b|{ESCAPE}"#,
-            codes.join("|")
-        ),
+        format!(r#""code"\s*:\s*(?:{})\b|{ESCAPE}"#, codes.join("|")),
     ]
 }
 

@@ -41,7 +41,9 @@ pub enum WindowError {
     },
     #[error("{what} lies outside the years 1677-2262 that nanosecond times can hold (`{value}`)")]
     Range { what: &'static str, value: String },
-    #[error("the window is empty: the latest time ({latest}) is not after the earliest ({earliest})")]
+    #[error(
+        "the window is empty: the latest time ({latest}) is not after the earliest ({earliest})"
+    )]
     Empty { earliest: String, latest: String },
 }
 
@@ -97,8 +99,14 @@ mod tests {
         let l = read("QUERY_LATEST_TIME", "-0hours", now).unwrap();
         assert_eq!(l - e, 4 * 3600 * 1_000_000_000);
         assert_eq!(show(l), "2024-03-03T12:00:00Z");
-        assert_eq!(read("x", "1709467200.5", now).unwrap(), 1_709_467_200_500_000_000);
-        assert!(matches!(read("x", "soon", now), Err(WindowError::Time { .. })));
+        assert_eq!(
+            read("x", "1709467200.5", now).unwrap(),
+            1_709_467_200_500_000_000
+        );
+        assert!(matches!(
+            read("x", "soon", now),
+            Err(WindowError::Time { .. })
+        ));
         assert!(matches!(span(l, e), Err(WindowError::Empty { .. })));
     }
 

@@ -31,8 +31,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-pub use crate::faults::When;
 use crate::faults::Schedule;
+pub use crate::faults::When;
 use crate::loki_query;
 use crate::recording::{AuthKind, Credentials, Log, Recorded};
 use crate::server::{self, Listen, RunningServer};
@@ -54,7 +54,10 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// This status with a text body, and `Retry-After: secs` when given.
-    Status { status: u16, retry_after: Option<u64> },
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
     /// 200, and the body stops half-way (the connection then ends).
     CutBody,
 }
@@ -194,9 +197,14 @@ pub fn entries_from_records(text: &str) -> Vec<Entry> {
         .filter_map(|l| {
             let v: Value = serde_json::from_str(l).ok()?;
             let log_type = v.get("log_type")?.as_str()?.to_owned();
-            let ts = ["@timestamp", "requestReceivedTimestamp", "stageTimestamp", "timestamp"]
-                .iter()
-                .find_map(|k| v.get(*k)?.as_str()?.parse::<jiff::Timestamp>().ok())?;
+            let ts = [
+                "@timestamp",
+                "requestReceivedTimestamp",
+                "stageTimestamp",
+                "timestamp",
+            ]
+            .iter()
+            .find_map(|k| v.get(*k)?.as_str()?.parse::<jiff::Timestamp>().ok())?;
             let host = v
                 .get("hostname")
                 .and_then(Value::as_str)
@@ -219,7 +227,12 @@ pub fn entries_from_records(text: &str) -> Vec<Entry> {
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.into()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
 }
 
 async fn query_range(
@@ -249,7 +262,9 @@ fn answer(h: &Handle, tenant: &str, raw: &str, creds: &Credentials) -> Response 
         .flatten()
         .map(|(_, ts)| ts.clone());
     let Some(allowed) = token_tenants else {
-        let location = format!("/openshift/{tenant}/login?route=/api/logs/v1/{tenant}/loki/api/v1/query_range");
+        let location = format!(
+            "/openshift/{tenant}/login?route=/api/logs/v1/{tenant}/loki/api/v1/query_range"
+        );
         return (
             StatusCode::FOUND,
             [(header::LOCATION, location)],
@@ -310,7 +325,9 @@ fn time_param(v: &str) -> Result<i64, String> {
 }
 
 fn select(cfg: &Config, tenant: &str, p: &BTreeMap<String, String>) -> Result<Value, String> {
-    let query = p.get("query").ok_or("parse error : syntax error: unexpected $end")?;
+    let query = p
+        .get("query")
+        .ok_or("parse error : syntax error: unexpected $end")?;
     let q = loki_query::parse(query)?;
     let limit: u32 = match p.get("limit") {
         Some(l) => l.parse().map_err(|_| format!("invalid limit `{l}`"))?,
@@ -323,7 +340,11 @@ fn select(cfg: &Config, tenant: &str, p: &BTreeMap<String, String>) -> Result<Va
         ));
     }
     let now = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
-    let end = p.get("end").map(|v| time_param(v)).transpose()?.unwrap_or(now);
+    let end = p
+        .get("end")
+        .map(|v| time_param(v))
+        .transpose()?
+        .unwrap_or(now);
     let start = p
         .get("start")
         .map(|v| time_param(v))
@@ -392,26 +413,61 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
     fn limits_directions_and_bounds() {
         let cfg = Config {
-            entries: vec![entry(30, "m1", "c"), entry(10, "m2", "a"), entry(20, "m1", "b"), entry(40, "m2", "d")],
+            entries: vec![
+                entry(30, "m1", "c"),
+                entry(10, "m2", "a"),
+                entry(20, "m1", "b"),
+                entry(40, "m2", "d"),
+            ],
             max_limit: 3,
             ..Config::default()
         };
         let q = r#"{log_type="audit"}"#;
-        let v = select(&cfg, "audit", &params(&[("query", q), ("start", "10"), ("end", "40"), ("limit", "2"), ("direction", "forward")])).unwrap();
+        let v = select(
+            &cfg,
+            "audit",
+            &params(&[
+                ("query", q),
+                ("start", "10"),
+                ("end", "40"),
+                ("limit", "2"),
+                ("direction", "forward"),
+            ]),
+        )
+        .unwrap();
         let result = &v["data"]["result"];
         assert_eq!(result[0]["values"], json!([["10", "a"]]));
         assert_eq!(result[1]["values"], json!([["20", "b"]]));
-        let v = select(&cfg, "audit", &params(&[("query", q), ("start", "10"), ("end", "40"), ("limit", "3")])).unwrap();
-        assert_eq!(v["data"]["result"][0]["values"], json!([["30", "c"], ["20", "b"]]));
+        let v = select(
+            &cfg,
+            "audit",
+            &params(&[("query", q), ("start", "10"), ("end", "40"), ("limit", "3")]),
+        )
+        .unwrap();
+        assert_eq!(
+            v["data"]["result"][0]["values"],
+            json!([["30", "c"], ["20", "b"]])
+        );
         let e = select(&cfg, "audit", &params(&[("query", q), ("limit", "4")])).unwrap_err();
-        assert_eq!(e, "max entries limit per query exceeded, limit > max_entries_limit_per_query (4 > 3)");
-        assert!(select(&cfg, "audit", &params(&[("query", q), ("start", "5"), ("end", "5")])).is_err());
+        assert_eq!(
+            e,
+            "max entries limit per query exceeded, limit > max_entries_limit_per_query (4 > 3)"
+        );
+        assert!(select(
+            &cfg,
+            "audit",
+            &params(&[("query", q), ("start", "5"), ("end", "5")])
+        )
+        .is_err());
     }
 
     #[test]

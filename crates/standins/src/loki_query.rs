@@ -77,7 +77,8 @@ pub fn parse(q: &str) -> Result<LogQuery, String> {
             .ok_or_else(|| p.err("expected a label matcher operator"))?;
         p.ws();
         let value = p.string()?;
-        let anchored = |v: &str| Regex::new(&format!("^(?:{v})$")).map_err(|e| p.err(&e.to_string()));
+        let anchored =
+            |v: &str| Regex::new(&format!("^(?:{v})$")).map_err(|e| p.err(&e.to_string()));
         let m = match op {
             "=" => MatchOp::Eq(value),
             "!=" => MatchOp::Ne(value),
@@ -197,7 +198,9 @@ impl Parser<'_> {
                         'r' => out.push('\r'),
                         '\\' | '"' | '\'' => out.push(e),
                         'u' => {
-                            let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                            let hex: String = (0..4)
+                                .filter_map(|_| chars.next().map(|(_, h)| h))
+                                .collect();
                             let c = u32::from_str_radix(&hex, 16)
                                 .ok()
                                 .and_then(char::from_u32)
@@ -219,12 +222,17 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
     fn selectors_and_filters() {
-        let q = parse(r#"{log_type="audit", node=~"m[12]"} |= "verb" |~ `(?i)"UPDATE"` != "noise""#).unwrap();
+        let q =
+            parse(r#"{log_type="audit", node=~"m[12]"} |= "verb" |~ `(?i)"UPDATE"` != "noise""#)
+                .unwrap();
         assert!(q.selects(&labels(&[("log_type", "audit"), ("node", "m1")])));
         assert!(!q.selects(&labels(&[("log_type", "audit"), ("node", "m10")])));
         assert!(!q.selects(&labels(&[("log_type", "application"), ("node", "m1")])));
@@ -237,7 +245,13 @@ mod tests {
 
     #[test]
     fn what_it_does_not_take_is_a_parse_error() {
-        for bad in [r#"{a="b"} | json"#, r#"{a="b""#, "rate({a=\"b\"}[5m])", "{}", r#"{a="b"} |~ "(""#] {
+        for bad in [
+            r#"{a="b"} | json"#,
+            r#"{a="b""#,
+            "rate({a=\"b\"}[5m])",
+            "{}",
+            r#"{a="b"} |~ "(""#,
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(e.starts_with("parse error at line 1, col "), "{bad}: {e}");
         }

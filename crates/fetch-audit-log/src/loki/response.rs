@@ -63,10 +63,9 @@ pub fn read(body: impl Read) -> Result<PageData, ResponseError> {
     for (i, s) in data.result.into_iter().enumerate() {
         page.streams.push(labels(&s.stream));
         for v in s.values {
-            let ts = v
-                .ts
-                .parse::<i64>()
-                .map_err(|_| ResponseError::Timestamp(v.ts.clone()))?;
+            let ts =
+                v.ts.parse::<i64>()
+                    .map_err(|_| ResponseError::Timestamp(v.ts.clone()))?;
             page.entries.push(Entry {
                 ts,
                 stream: i,
@@ -177,7 +176,10 @@ mod tests {
         assert!(matches!(read(e.as_bytes()), Err(ResponseError::Status(_))));
         assert!(matches!(read(&b"<html>"[..]), Err(ResponseError::Json(_))));
         let t = r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["x","l"]]}]}}"#;
-        assert!(matches!(read(t.as_bytes()), Err(ResponseError::Timestamp(_))));
+        assert!(matches!(
+            read(t.as_bytes()),
+            Err(ResponseError::Timestamp(_))
+        ));
         let cut = r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["1","l"]"#;
         assert!(matches!(read(cut.as_bytes()), Err(ResponseError::Json(_))));
     }

@@ -84,7 +84,10 @@ fn main() -> anyhow::Result<()> {
             .tokens
             .iter()
             .map(|t| match t.split_once('=') {
-                Some((tok, tenants)) => (tok.to_owned(), tenants.split(',').map(String::from).collect()),
+                Some((tok, tenants)) => (
+                    tok.to_owned(),
+                    tenants.split(',').map(String::from).collect(),
+                ),
                 None => (t.clone(), loki::TENANTS.map(String::from).to_vec()),
             })
             .collect();
