@@ -226,6 +226,35 @@ pub fn entries_from_records(text: &str) -> Vec<Entry> {
         .collect()
 }
 
+/// Raw API-server audit events (one per line) stored as the collector
+/// stores them (ClusterLogForwarder's ViaQ form, docs/apis/loki.md): the
+/// event's fields at the top level with `level` moved to `k8s_audit_level`
+/// and set to `default`, plus `@timestamp` (the event's
+/// `requestReceivedTimestamp`), `hostname` = `node`, `log_type` `audit`,
+/// `log_source` `kubeAPI` and `openshift.cluster_id`. Lines that are not
+/// JSON objects are skipped.
+pub fn entries_from_audit_events(text: &str, node: &str) -> Vec<Entry> {
+    let records: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let Value::Object(mut m) = serde_json::from_str::<Value>(l).ok()? else {
+                return None;
+            };
+            let ts = m.get("requestReceivedTimestamp")?.clone();
+            let level = m.remove("level").unwrap_or(Value::Null);
+            m.insert("level".into(), json!("default"));
+            m.insert("k8s_audit_level".into(), level);
+            m.insert("@timestamp".into(), ts);
+            m.insert("hostname".into(), json!(node));
+            m.insert("log_type".into(), json!("audit"));
+            m.insert("log_source".into(), json!("kubeAPI"));
+            m.insert("openshift".into(), json!({"cluster_id": "standin-cluster"}));
+            serde_json::to_string(&m).ok()
+        })
+        .collect();
+    entries_from_records(&records.join("\n"))
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,
@@ -468,6 +497,19 @@ mod tests {
             &params(&[("query", q), ("start", "5"), ("end", "5")])
         )
         .is_err());
+    }
+
+    #[test]
+    fn raw_events_are_wrapped_as_the_collector_wraps_them() {
+        let raw = r#"{"kind":"Event","level":"RequestResponse","verb":"create","requestReceivedTimestamp":"2024-03-03T08:00:00.000001Z","n":1.50}"#;
+        let e = entries_from_audit_events(raw, "m0");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].ts, 1_709_452_800_000_001_000);
+        let v: Value = serde_json::from_str(&e[0].line).unwrap();
+        assert_eq!(v["level"], "default");
+        assert_eq!(v["k8s_audit_level"], "RequestResponse");
+        assert_eq!(v["log_source"], "kubeAPI");
+        assert!(e[0].line.contains(r#""n":1.50"#), "numbers as written");
     }
 
     #[test]

@@ -25,6 +25,11 @@ struct Args {
     #[arg(long = "records", value_name = "FILE")]
     records: Vec<PathBuf>,
 
+    /// A raw API-server audit log (one event per line) to store in the
+    /// audit tenant, wrapped as the collector wraps it (repeatable).
+    #[arg(long = "audit-log", value_name = "FILE")]
+    audit_logs: Vec<PathBuf>,
+
     /// Accepted bearer token, optionally with the tenants it may read
     /// (`TOKEN=audit,application`; default all three) (repeatable; default
     /// `standin-token`).
@@ -79,6 +84,12 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("cannot read `{}`", path.display()))?;
         cfg.entries.extend(loki::entries_from_records(&text));
     }
+    for path in &args.audit_logs {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        cfg.entries
+            .extend(loki::entries_from_audit_events(&text, "master-0"));
+    }
     if !args.tokens.is_empty() {
         cfg.tokens = args
             .tokens
@@ -96,8 +107,8 @@ fn main() -> anyhow::Result<()> {
     for f in &args.faults {
         faults.push(parse_fault(f)?);
     }
-    if cfg.entries.is_empty() && !args.records.is_empty() {
-        bail!("no ClusterLogForwarder records in the --records files");
+    if cfg.entries.is_empty() && !(args.records.is_empty() && args.audit_logs.is_empty()) {
+        bail!("no audit lines in the --records / --audit-log files");
     }
     let standin = LokiStandin::spawn_with(cfg, Listen::on(args.listen.listen))?;
     for (f, when) in faults {
