@@ -73,6 +73,17 @@ first_line() {
   die "no URL in $1 (log: $(cat "$1.log" 2>/dev/null))"
 }
 
+# received_after N: waits (2 s at most) for Segment to have received more
+# than N events, then prints how many it has.
+received_after() {
+  local i
+  for ((i = 0; i < 40; i++)); do
+    (($(grep -c . "$work/segment-received.jsonl" || true) > $1)) && break
+    sleep 0.05
+  done
+  grep -c . "$work/segment-received.jsonl" || true
+}
+
 say "starting the stand-ins on loopback"
 kubeconfig_src=$work/kubeconfig-src
 kube-standin --tls --token demo-kube-token --fixtures "$data/usersignups.json" \
@@ -162,11 +173,7 @@ set +o errexit
     scripts/main-job.sh)
 audit_rc=$?
 set -o errexit
-for ((i = 0; i < 40; i++)); do
-  (($(grep -c . "$work/segment-received.jsonl" || true) > before)) && break
-  sleep 0.05
-done
-after=$(grep -c . "$work/segment-received.jsonl" || true)
+after=$(received_after "$before")
 echo "$((after - before)) more events from $(grep -c . "$data/audit.log") audit events"
 tail -n +"$((before + 1))" "$work/segment-received.jsonl" | grep -o '"event":"[^"]*"' |
   sed 's/"event":"\(.*\)"/\1/' | sort | uniq -c | sort -rn | sed 's/^/  /'
@@ -191,11 +198,7 @@ set +o errexit
     LOKI_SPLIT=15m LOKI_LIMIT=50 scripts/main-job.sh)
 loki_rc=$?
 set -o errexit
-for ((i = 0; i < 40; i++)); do
-  (($(grep -c . "$work/segment-received.jsonl" || true) > before)) && break
-  sleep 0.05
-done
-after=$(grep -c . "$work/segment-received.jsonl" || true)
+after=$(received_after "$before")
 echo "$((after - before)) more events (the same messageIds as above: Segment keeps one of each)"
 if ((rc == 0 && loki_rc != 0)); then rc=$loki_rc; fi
 

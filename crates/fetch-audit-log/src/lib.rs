@@ -24,7 +24,7 @@ pub mod window;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, SyncSender};
 use std::time::Duration;
 
 use fetch_uj_records::order::{self, Ordered};
@@ -211,11 +211,7 @@ fn spans(args: &Args) -> Result<Vec<Span>, Error> {
     Ok(window::split(whole, every))
 }
 
-enum Msg {
-    /// Whole lines of sub-window `.0`, each with its `\n`.
-    Lines(usize, Vec<u8>),
-    Done(usize, Report),
-}
+type Msg = order::Msg<Report>;
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let selector = args.selector.trim();
@@ -258,7 +254,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             s.spawn(move || worker(shared, &tx));
         }
         drop(tx);
-        write_all(rx, &mut ordered, spans.len())
+        order::write_all(rx, &mut ordered, spans.len())
     });
     if let Some(e) = write_err {
         return Err(Error::Write(e));
@@ -328,44 +324,6 @@ fn worker(sh: &Shared<'_>, tx: &SyncSender<Msg>) {
         }
         if tx.send(Msg::Done(i, report)).is_err() {
             return;
-        }
-    }
-}
-
-/// Writes the lines as they come, in window order; flushes whenever the
-/// channel runs dry, so lines reach the next tool without waiting for a
-/// full buffer.
-fn write_all(
-    rx: Receiver<Msg>,
-    out: &mut Ordered<'_>,
-    n: usize,
-) -> (Vec<Option<Report>>, Option<order::OrderError>) {
-    let mut reports: Vec<Option<Report>> = (0..n).map(|_| None).collect();
-    loop {
-        let msg = match rx.try_recv() {
-            Ok(m) => m,
-            Err(TryRecvError::Empty) => {
-                if let Err(e) = out.flush() {
-                    return (reports, Some(e));
-                }
-                match rx.recv() {
-                    Ok(m) => m,
-                    Err(_) => return (reports, None),
-                }
-            }
-            Err(TryRecvError::Disconnected) => return (reports, None),
-        };
-        let res = match msg {
-            Msg::Lines(i, buf) => out.lines(i, &buf),
-            Msg::Done(i, report) => {
-                if let Some(slot) = reports.get_mut(i) {
-                    *slot = Some(report);
-                }
-                out.done(i)
-            }
-        };
-        if let Err(e) = res {
-            return (reports, Some(e));
         }
     }
 }

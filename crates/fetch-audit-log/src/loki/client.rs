@@ -177,22 +177,19 @@ impl Client {
 
 /// Whether a failed attempt is worth another.
 fn classify<T>(e: Error) -> Attempt<T, Error> {
-    let verdict = match &e {
-        Error::Status { status, .. } => retry::classify_status(*status),
-        Error::Transport { source, .. } => retry::classify_reqwest(source),
+    let (verdict, retry_after) = match &e {
+        Error::Status {
+            status,
+            retry_after,
+            ..
+        } => (retry::classify_status(*status), *retry_after),
+        Error::Transport { source, .. } => (retry::classify_reqwest(source), None),
         // A 200 cut short or garbled on the way: often transient, and
         // bounded by the retry count.
-        Error::Response(_) => Verdict::Retry,
-        _ => Verdict::Fail,
+        Error::Response(_) => (Verdict::Retry, None),
+        _ => (Verdict::Fail, None),
     };
-    match (verdict, &e) {
-        (Verdict::Retry, Error::Status { retry_after, .. }) => {
-            let ra = *retry_after;
-            Attempt::Retry(e, ra)
-        }
-        (Verdict::Retry, _) => Attempt::Retry(e, None),
-        (Verdict::Fail, _) => Attempt::Fail(e),
-    }
+    verdict.attempt(e, retry_after)
 }
 
 /// Counts the bytes read through it.
