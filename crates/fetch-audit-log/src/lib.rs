@@ -31,9 +31,10 @@ use fetch_uj_records::order::{self, Ordered};
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::error::chain;
-use segment_bridge_core::http::HttpConfig;
-use segment_bridge_core::retry::RetryPolicy;
-use segment_bridge_core::{env, ExitStatus, Outcome, Secret, ToolError};
+use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_net::http::HttpConfig;
+use segment_bridge_net::retry::RetryPolicy;
+use segment_bridge_net::Secret;
 
 use crate::loki::{Client, ClientConfig, Credentials};
 use crate::page::{Report, WindowError};
@@ -98,7 +99,7 @@ pub struct Args {
     pub limit: u32,
 
     /// Cut the window into sub-windows this long (`30m`, `1h`, seconds).
-    #[arg(long, env = env::LOKI_SPLIT, value_name = "DURATION", default_value = "1h", value_parser = segment_bridge_core::cli::parse_duration)]
+    #[arg(long, env = env::LOKI_SPLIT, value_name = "DURATION", default_value = "1h", value_parser = segment_bridge_core::duration::parse_duration)]
     pub split: Duration,
 
     /// Sub-windows fetched at the same time.
@@ -129,7 +130,7 @@ pub struct Args {
     pub buffer_bytes: usize,
 
     /// Give up on an answer that sends nothing for this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = segment_bridge_core::cli::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = segment_bridge_core::duration::parse_duration)]
     pub read_timeout: Duration,
 
     /// Print the LogQL query and exit (nothing is sent).
@@ -166,7 +167,7 @@ impl ToolError for Error {
 /// The client configuration from the arguments and the environment:
 /// `LOKI_TOKEN`, else the token file (checked now: a missing file is exit 2).
 pub fn client_config(args: &Args) -> Result<ClientConfig, Error> {
-    let base = segment_bridge_core::http::parse_url(env::LOKI_URL, &args.loki_url)
+    let base = segment_bridge_net::http::parse_url(env::LOKI_URL, &args.loki_url)
         .map_err(loki::Error::from)?;
     let credentials = match std::env::var(env::LOKI_TOKEN)
         .ok()
@@ -176,7 +177,7 @@ pub fn client_config(args: &Args) -> Result<ClientConfig, Error> {
         None => Credentials::File(args.token_file.clone()),
     };
     credentials.check()?;
-    segment_bridge_core::http::warn_plain_http(&base, env::LOKI_URL);
+    segment_bridge_net::http::warn_plain_http(&base, env::LOKI_URL);
     let service_ca = PathBuf::from(SA_SERVICE_CA);
     let ca_file = args
         .ca_file

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
-use segment_bridge_core::http::{self, HttpConfig};
-use segment_bridge_core::retry::{self, Attempt, Retried, RetryPolicy, Verdict};
-use segment_bridge_core::Secret;
+use segment_bridge_net::http::{self, HttpConfig};
+use segment_bridge_net::retry::{self, Attempt, Retried, RetryPolicy, Verdict};
+use segment_bridge_net::Secret;
 
 use super::request::{self, Page};
 use super::response::{self, PageData};

@@ -45,7 +45,7 @@ impl std::fmt::Display for Refusal {
 pub enum Error {
     /// `LOKI_URL` can't be used.
     #[error(transparent)]
-    Url(#[from] segment_bridge_core::http::UrlError),
+    Url(#[from] segment_bridge_net::http::UrlError),
 
     /// The HTTP client can't be built (CA file, proxy settings).
     #[error(transparent)]
