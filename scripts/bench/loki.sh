@@ -14,6 +14,8 @@
 #      extract-uj-records selects), next to the bytes per matched event of
 #      the whole log (what reading it without the line filters would move);
 #   3. measures fetch-audit-log's peak RSS with /usr/bin/time.
+# PROFILE=debug uses the debug build (quicker to build; its lines/s are not
+# figures to quote, the bytes per matched event are the same).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,6 +25,7 @@ RUNS=${RUNS:-3}
 SPLIT=${SPLIT:-1h}
 PARALLEL=${PARALLEL:-2}
 LIMIT=${LIMIT:-5000}
+PROFILE=${PROFILE:-release}
 START=1709424000 # 2024-03-03T00:00:00Z
 [ -x /usr/bin/time ] || { echo "loki bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 work=$(mktemp -d)
@@ -33,13 +36,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet -p fetch-audit-log -p extract-uj-records -p standins \
+release=()
+[[ $PROFILE == release ]] && release=(--release)
+cargo build "${release[@]}" --quiet -p fetch-audit-log -p extract-uj-records -p standins \
   --bin fetch-audit-log --bin extract-uj-records --bin loki-standin --example gen-audit
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-rel=$target_dir/release
+rel=$target_dir/$PROFILE
 "$rel/examples/gen-audit" "$LINES" "$SIGNAL" 1 "$START" >"$work/audit.log"
 bytes=$(stat -c %s "$work/audit.log")
+echo "profile: $PROFILE"
 echo "audit log: $LINES events, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB, $SIGNAL per mille of user-journey resources"
 
 "$rel/loki-standin" --audit-log "$work/audit.log" --token bench >"$work/url" 2>"$work/standin.log" &
