@@ -14,11 +14,12 @@ use serde_json::Value;
 /// HTTP or TLS stack (docs/design.md).
 const OFFLINE: [&str; 2] = ["querygen", "mk-segment-batch-payload"];
 
-/// Every tool: querygen, those that replace a script, bridge-window.
+/// Every tool: querygen, those that replace a script, bridge-window,
+/// fetch-audit-log.
 fn tools() -> impl Iterator<Item = &'static str> {
     std::iter::once("querygen")
         .chain(SCRIPT_TOOLS)
-        .chain(["bridge-window"])
+        .chain(["bridge-window", "fetch-audit-log"])
 }
 
 /// `tool args…` with a clean environment plus `env`, `stdin` fed in.
