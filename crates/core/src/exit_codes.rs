@@ -58,6 +58,14 @@ pub const TOOLS: &[ToolCodes] = &[
         ],
     },
     ToolCodes {
+        tool: "fetch-audit-log",
+        codes: &[
+            (Ok, "every sub-window was read to its end"),
+            (Failed, "a sub-window failed after its retries, or the gateway refused the token (the other sub-windows' lines still went out; the failed ones are named)"),
+            (Usage, "a bad window, URL, selector, token file or CA; nothing sent"),
+        ],
+    },
+    ToolCodes {
         tool: "extract-uj-records",
         codes: &[
             (Ok, "every line read was used or skipped as noise"),

@@ -56,11 +56,7 @@ Environment: LOKI_TOKEN (a bearer token; never pass it as a flag; without it the
 file is read at every request), the variables listed above, BRIDGE_NOW, \
 SEGMENT_BRIDGE_CA_FILE / SSL_CERT_FILE, and https_proxy/HTTPS_PROXY/no_proxy/NO_PROXY as curl \
 reads them. The service account needs `get` on `audit` in `loki.grafana.com` (the ClusterRole \
-cluster-logging-audit-view; deploy/overlays/loki).
-
-Exit status: 0 every sub-window was read to its end; 1 a sub-window failed after its retries, \
-or the gateway refused the token (the other sub-windows' lines still went out; the failed ones \
-are named on stderr); 2 configuration error (window, URL, token file, CA), nothing sent.";
+cluster-logging-audit-view; deploy/overlays/loki).";
 
 /// Read the cluster's audit log from the LokiStack gateway's audit tenant
 /// and print the user-journey candidates (JSON lines) in time order.
