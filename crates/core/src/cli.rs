@@ -136,6 +136,7 @@ where
         }
     }
     crate::metrics::push_run_if_configured(tool, status, result.as_ref().ok(), started.elapsed());
+    crate::figures::append_if_configured(tool, status, result.as_ref().ok());
     status.into()
 }
 

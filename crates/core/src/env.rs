@@ -82,3 +82,8 @@ pub const BRIDGE_MAX_WINDOW: &str = "BRIDGE_MAX_WINDOW";
 pub const BRIDGE_INTERVAL: &str = "BRIDGE_INTERVAL";
 /// The clock time (Unix seconds) to run the job at, instead of the clock.
 pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
+
+/// A file every tool appends its run's figures to (one JSON line: tool,
+/// exit code, figures), for a driver script that acts on them
+/// (`scripts/main-job.sh`'s heartbeat).
+pub const FIGURES_FILE: &str = "SEGMENT_BRIDGE_FIGURES_FILE";

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod exit;
+pub mod figures;
 pub mod http;
 pub mod jsonl;
 pub mod logging;
