@@ -3,8 +3,10 @@
 
 mod audit;
 mod cli;
+mod heartbeat;
 mod kill;
 mod monitoring;
 mod outage;
 mod pipeline;
+mod pseudonyms;
 mod script_names;
