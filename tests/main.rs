@@ -3,6 +3,7 @@
 
 mod audit;
 mod cli;
+mod dashboard;
 mod heartbeat;
 mod kill;
 mod monitoring;
