@@ -242,3 +242,76 @@ fn configmap_json(yaml: &str, name: &str) -> Option<String> {
     }
     None
 }
+
+/// The data of the dashboard picture in docs/operations.md: a simulated
+/// day of hourly runs (the real tools against the stand-ins, each at its
+/// BRIDGE_NOW, the map makers before each) with Segment down from 09:00 to
+/// 13:59, each run's Pushgateway /metrics kept as `<sim time>.prom` (first
+/// line `# real_time=<clock>`, so that the renderer can move clock-valued
+/// series to the simulated day). Run by scripts/dev/render-dashboard.py
+/// (`DASHBOARD_DAY_OUT` names the folder); ignored otherwise.
+#[test]
+#[ignore = "data for scripts/dev/render-dashboard.py"]
+fn simulated_day_for_the_dashboard_picture() {
+    let Some(out) = std::env::var_os("DASHBOARD_DAY_OUT").map(PathBuf::from) else {
+        return;
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    let gw = Pushgateway::start();
+    let site = Site::new();
+    let splunk = sample_splunk();
+    let healthy = segment(segment_config());
+    let down = segment(
+        segment_config().fault(standins::segment::Fault::status(
+            503,
+            standins::segment::When::Always,
+        )),
+    );
+    let start = (now() / 3600 - 24) * 3600;
+    let outage = 9..14;
+    std::fs::write(
+        out.join("outage.json"),
+        json!({ "start": start + outage.start * 3600, "end": start + outage.end * 3600 })
+            .to_string(),
+    )
+    .unwrap();
+    for hour in 0..24 {
+        let at = start + hour * 3600;
+        for (tool, args) in [
+            ("get-uid-map", vec!["--context", "host"]),
+            ("get-workspace-map", vec![]),
+        ] {
+            let ran = command(bin_dir().join(tool), site.path())
+                .env("KUBECONFIG_SRC", &site.src.kubeconfig)
+                .env("PUSHGATEWAY_URL", &gw.url)
+                .args(args)
+                .output()
+                .unwrap();
+            testkit::succeeded(&ran, tool);
+        }
+        // Each hour brings new events: the ledger of the sample's ids is
+        // emptied, the watermark kept.
+        if let Some(wm) = watermark(site.path()) {
+            std::fs::write(
+                site.path().join("state.json"),
+                format!("{{\"watermark\":{wm}}}"),
+            )
+            .unwrap();
+        }
+        let seg = if outage.contains(&hour) { &down } else { &healthy };
+        let real = now();
+        let ran = site
+            .job(&splunk, seg)
+            .env("PUSHGATEWAY_URL", &gw.url)
+            .env("BRIDGE_NOW", at.to_string())
+            .run();
+        assert_eq!(ran.code == 0, !outage.contains(&hour), "{}", ran.stderr);
+        let metrics = gw.metrics();
+        let body = metrics.split_once("\r\n\r\n").map_or(&*metrics, |(_, b)| b);
+        std::fs::write(
+            out.join(format!("{at}.prom")),
+            format!("# real_time={real}\n{body}"),
+        )
+        .unwrap();
+    }
+}
