@@ -10,11 +10,13 @@ use std::process::{Command, Output, Stdio};
 use e2e::{bin_dir, root, SCRIPT_TOOLS};
 use serde_json::Value;
 
-/// Every tool: querygen, those that replace a script, bridge-window.
+/// Every tool: querygen, those that replace a script, bridge-window, and
+/// the opt-in stages.
 fn tools() -> impl Iterator<Item = &'static str> {
     std::iter::once("querygen")
         .chain(SCRIPT_TOOLS)
         .chain(["bridge-window"])
+        .chain(["pseudonymize", "bridge-heartbeat"])
 }
 
 /// `tool args…` with a clean environment plus `env`, `stdin` fed in.

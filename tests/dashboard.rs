@@ -261,12 +261,10 @@ fn simulated_day_for_the_dashboard_picture() {
     let site = Site::new();
     let splunk = sample_splunk();
     let healthy = segment(segment_config());
-    let down = segment(
-        segment_config().fault(standins::segment::Fault::status(
-            503,
-            standins::segment::When::Always,
-        )),
-    );
+    let down = segment(segment_config().fault(standins::segment::Fault::status(
+        503,
+        standins::segment::When::Always,
+    )));
     let start = (now() / 3600 - 24) * 3600;
     let outage = 9..14;
     std::fs::write(
@@ -298,7 +296,11 @@ fn simulated_day_for_the_dashboard_picture() {
             )
             .unwrap();
         }
-        let seg = if outage.contains(&hour) { &down } else { &healthy };
+        let seg = if outage.contains(&hour) {
+            &down
+        } else {
+            &healthy
+        };
         let real = now();
         let ran = site
             .job(&splunk, seg)

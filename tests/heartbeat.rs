@@ -119,3 +119,54 @@ fn without_the_option_no_heartbeat_is_sent() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(heartbeats(&seg.message_ids()).len(), 0);
 }
+
+#[test]
+fn the_figures_file_gets_one_line_per_run_whatever_the_log_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let figures = dir.path().join("figures.jsonl");
+    let rows = std::fs::read(root().join("scripts/demo/splunk-dump.jsonl")).unwrap();
+    for (level, format) in [("off", "text"), ("info", "json")] {
+        let mut child = command(bin_dir().join("splunk-to-segment"), dir.path())
+            .env("SEGMENT_BRIDGE_FIGURES_FILE", &figures)
+            .env("LOG_LEVEL", level)
+            .env("LOG_FORMAT", format)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &rows).unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    // A failed run writes its exit code (the heartbeat refuses it).
+    let out = command(bin_dir().join("fetch-uj-records"), dir.path())
+        .env("SEGMENT_BRIDGE_FIGURES_FILE", &figures)
+        .env("SPLUNK_API_URL", "http://127.0.0.1:1")
+        .env("SPLUNK_TOKEN", "t")
+        .env("SPLUNK_RETRIES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&figures).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for l in &lines[..2] {
+        assert_eq!(l["tool"], "splunk-to-segment");
+        assert_eq!(l["exit_code"], 0);
+        assert_eq!(l["events_read"], lines[0]["events_read"]);
+        assert!(l["events_read"].as_u64().unwrap() > 0, "{l}");
+        // No maps: every row dropped, by reason.
+        let by: u64 = l["events_dropped_by_reason"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert!(by > 0, "{l}");
+    }
+    assert_eq!(lines[2]["tool"], "fetch-uj-records");
+    assert_eq!(lines[2]["exit_code"], 1);
+}

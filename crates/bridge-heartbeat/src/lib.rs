@@ -45,7 +45,7 @@ pub struct Args {
 
     /// The run's clock (Unix seconds): the event's timestamp, and part of
     /// its id when the window is relative (`-4hours`) [default: now].
-    #[arg(long, env = env::BRIDGE_NOW, value_name = "SECONDS")]
+    #[arg(long, env = env::BRIDGE_NOW, value_name = "EPOCH")]
     pub now: Option<i64>,
 
     /// Which bridge this is (a cluster's name), when several send to one
