@@ -78,9 +78,8 @@ pub fn scraped_series(metrics: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A run of everything that pushes: both map makers and the bridge.
-fn push_everything(gw: &Pushgateway) {
-    let (site, splunk, seg) = sample_site();
+/// Both map makers, pushing their success to `gw`.
+fn make_maps_pushing(site: &Site, gw: &Pushgateway) {
     for (tool, args) in [
         ("get-uid-map", vec!["--context", "host"]),
         ("get-workspace-map", vec![]),
@@ -93,6 +92,12 @@ fn push_everything(gw: &Pushgateway) {
             .unwrap();
         testkit::succeeded(&out, tool);
     }
+}
+
+/// A run of everything that pushes: both map makers and the bridge.
+fn push_everything(gw: &Pushgateway) {
+    let (site, splunk, seg) = sample_site();
+    make_maps_pushing(&site, gw);
     let ran = site
         .job(&splunk, &seg)
         .env("PUSHGATEWAY_URL", &gw.url)
@@ -275,18 +280,7 @@ fn simulated_day_for_the_dashboard_picture() {
     .unwrap();
     for hour in 0..24 {
         let at = start + hour * 3600;
-        for (tool, args) in [
-            ("get-uid-map", vec!["--context", "host"]),
-            ("get-workspace-map", vec![]),
-        ] {
-            let ran = command(bin_dir().join(tool), site.path())
-                .env("KUBECONFIG_SRC", &site.src.kubeconfig)
-                .env("PUSHGATEWAY_URL", &gw.url)
-                .args(args)
-                .output()
-                .unwrap();
-            testkit::succeeded(&ran, tool);
-        }
+        make_maps_pushing(&site, &gw);
         // Each hour brings new events: the ledger of the sample's ids is
         // emptied, the watermark kept.
         if let Some(wm) = watermark(site.path()) {

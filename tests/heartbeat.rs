@@ -15,6 +15,15 @@ fn heartbeats(ids: &[String]) -> Vec<&String> {
         .collect()
 }
 
+/// The sum of an object's counts (dropped events by reason).
+fn sum(by: &Value) -> u64 {
+    by.as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
 /// The accepted event with this messageId.
 fn event(seg: &standins::segment::SegmentStandin, id: &str) -> Value {
     let all = seg.received().values();
@@ -56,12 +65,7 @@ fn a_successful_run_sends_one_heartbeat_after_its_events() {
     assert_eq!(p["events_read"], s2s["events_read"]);
     assert_eq!(s2s["events_emitted"], 18);
     // Dropped by reason, as splunk-to-segment counted them.
-    let dropped: u64 = p["events_dropped"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
+    let dropped = sum(&p["events_dropped"]);
     assert_eq!(
         dropped,
         s2s["events_read"].as_u64().unwrap() - 18 - s2s["markers_skipped"].as_u64().unwrap_or(0)
@@ -159,12 +163,7 @@ fn the_figures_file_gets_one_line_per_run_whatever_the_log_settings() {
         assert_eq!(l["events_read"], lines[0]["events_read"]);
         assert!(l["events_read"].as_u64().unwrap() > 0, "{l}");
         // No maps: every row dropped, by reason.
-        let by: u64 = l["events_dropped_by_reason"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
+        let by = sum(&l["events_dropped_by_reason"]);
         assert!(by > 0, "{l}");
     }
     assert_eq!(lines[2]["tool"], "fetch-uj-records");

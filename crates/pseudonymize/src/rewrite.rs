@@ -118,6 +118,14 @@ pub fn rewrite(
     Ok(w.done)
 }
 
+/// What follows an item of an object or array.
+enum Next {
+    /// Another item, at this index.
+    Item(usize),
+    /// The container closed; the index after it.
+    Closed(usize),
+}
+
 struct Walker<'a> {
     b: &'a [u8],
     out: &'a mut Vec<u8>,
@@ -135,12 +143,10 @@ impl Walker<'_> {
     /// index after its `}`.
     fn object(&mut self, i: usize, fields: &Fields) -> Result<usize, Unfit> {
         let b = self.b;
-        self.out.push(b'{');
-        let mut i = token::skip_ws(b, i + 1);
-        if b.get(i) == Some(&b'}') {
-            self.out.push(b'}');
-            return Ok(i + 1);
-        }
+        let mut i = match self.open(i, b'}') {
+            Next::Item(first) => first,
+            Next::Closed(end) => return Ok(end),
+        };
         loop {
             // A key, as written, and decoded for the comparison.
             let key_start = i;
@@ -172,18 +178,42 @@ impl Walker<'_> {
                 }
                 _ => self.copy(i)?,
             };
-            i = token::skip_ws(b, i);
-            match b.get(i) {
-                Some(b',') => {
-                    self.out.push(b',');
-                    i = token::skip_ws(b, i + 1);
-                }
-                Some(b'}') => {
-                    self.out.push(b'}');
-                    return Ok(i + 1);
-                }
-                _ => return Err(token::Syntax::ExpectedValue.at(i).into()),
+            match self.after_item(i, b'}')? {
+                Next::Item(next) => i = next,
+                Next::Closed(end) => return Ok(end),
             }
+        }
+    }
+
+    /// The opening bracket at `i` (copied), then: the first item's index,
+    /// or `close` right away (copied; the index after it).
+    fn open(&mut self, i: usize, close: u8) -> Next {
+        let b = self.b;
+        self.out.push(b[i]);
+        let i = token::skip_ws(b, i + 1);
+        if b.get(i) == Some(&close) {
+            self.out.push(close);
+            Next::Closed(i + 1)
+        } else {
+            Next::Item(i)
+        }
+    }
+
+    /// After a member or element ending at `i`: a comma (copied; the next
+    /// item's index) or `close` (copied; the index after it).
+    fn after_item(&mut self, i: usize, close: u8) -> Result<Next, Unfit> {
+        let b = self.b;
+        let i = token::skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => {
+                self.out.push(b',');
+                Ok(Next::Item(token::skip_ws(b, i + 1)))
+            }
+            Some(&c) if c == close => {
+                self.out.push(close);
+                Ok(Next::Closed(i + 1))
+            }
+            _ => Err(token::Syntax::ExpectedValue.at(i).into()),
         }
     }
 
@@ -235,25 +265,15 @@ impl Walker<'_> {
         match b.get(i) {
             Some(b'{') => self.object(i, &Fields::default()),
             Some(b'[') => {
-                self.out.push(b'[');
-                let mut i = token::skip_ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    self.out.push(b']');
-                    return Ok(i + 1);
-                }
+                let mut i = match self.open(i, b']') {
+                    Next::Item(first) => first,
+                    Next::Closed(end) => return Ok(end),
+                };
                 loop {
                     i = self.copy(i)?;
-                    i = token::skip_ws(b, i);
-                    match b.get(i) {
-                        Some(b',') => {
-                            self.out.push(b',');
-                            i = token::skip_ws(b, i + 1);
-                        }
-                        Some(b']') => {
-                            self.out.push(b']');
-                            return Ok(i + 1);
-                        }
-                        _ => return Err(token::Syntax::ExpectedValue.at(i).into()),
+                    match self.after_item(i, b']')? {
+                        Next::Item(next) => i = next,
+                        Next::Closed(end) => return Ok(end),
                     }
                 }
             }

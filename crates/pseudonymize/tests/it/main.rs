@@ -23,6 +23,16 @@ fn run(key_file: &Path, args: &[&str], input: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// The string `key` of every event (one per line) of `text`.
+fn field(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v[key].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn the_reference_events_give_the_golden_output_byte_for_byte() {
     let input = fixture_text("s2s/sample/expected.jsonl");
@@ -31,15 +41,10 @@ fn the_reference_events_give_the_golden_output_byte_for_byte() {
     let golden = std::fs::read_to_string(fixture("golden.jsonl")).unwrap();
     assert_eq!(stdout(&out), golden);
     // messageIds are kept, in order.
-    let ids = |t: &str| -> Vec<String> {
-        t.lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["messageId"].as_str().unwrap().to_owned()
-            })
-            .collect()
-    };
-    assert_eq!(ids(&stdout(&out)), ids(&input));
+    assert_eq!(
+        field(&stdout(&out), "messageId"),
+        field(&input, "messageId")
+    );
     assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
 }
 
@@ -50,15 +55,7 @@ fn another_key_gives_other_ids_and_the_same_key_the_same() {
     let a = stdout(&run(&fixture("key"), &[], &input));
     let b = stdout(&run(&other, &[], &input));
     assert_eq!(a, stdout(&run(&fixture("key"), &[], &input)));
-    let user = |t: &str| -> Vec<String> {
-        t.lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["userId"].as_str().unwrap().to_owned()
-            })
-            .collect()
-    };
-    for (x, y) in user(&a).iter().zip(user(&b)) {
+    for (x, y) in field(&a, "userId").iter().zip(field(&b, "userId")) {
         assert_ne!(*x, y);
         assert_eq!(x.len(), 64);
     }
