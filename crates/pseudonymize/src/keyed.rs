@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
-use segment_bridge_core::Secret;
+use segment_bridge_net::Secret;
 use sha2::Sha256;
 
 /// The shortest key accepted, in bytes. RFC 2104 asks for at least the

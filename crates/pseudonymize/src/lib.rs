@@ -21,9 +21,10 @@ pub mod rewrite;
 use std::path::{Path, PathBuf};
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::JsonStream;
 use segment_bridge_core::rejects::Rejects;
-use segment_bridge_core::{Error, Outcome, Secret};
+use segment_bridge_core::{Error, Outcome};
+use segment_bridge_json::JsonStream;
+use segment_bridge_net::Secret;
 
 pub use keyed::{Keyed, MIN_KEY_BYTES};
 pub use rewrite::{rewrite, Fields, Unfit};

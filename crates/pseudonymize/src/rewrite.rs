@@ -19,7 +19,7 @@
 //! only; a path that meets an array or a scalar on the way matches
 //! nothing.
 
-use segment_bridge_core::jsonl::token::{self, Scalar, SyntaxError};
+use segment_bridge_json::token::{self, Scalar, SyntaxError};
 
 use crate::keyed::Keyed;
 
