@@ -12,14 +12,15 @@ use serde_json::Value;
 
 /// The tools that never speak HTTP (no metrics push either): they link no
 /// HTTP or TLS stack (docs/design.md).
-const OFFLINE: [&str; 2] = ["querygen", "mk-segment-batch-payload"];
+const OFFLINE: [&str; 3] = ["querygen", "mk-segment-batch-payload", "bridge-heartbeat"];
 
 /// Every tool: querygen, those that replace a script, bridge-window,
-/// fetch-audit-log.
+/// fetch-audit-log, and the opt-in stages.
 fn tools() -> impl Iterator<Item = &'static str> {
     std::iter::once("querygen")
         .chain(SCRIPT_TOOLS)
         .chain(["bridge-window", "fetch-audit-log"])
+        .chain(["pseudonymize", "bridge-heartbeat"])
 }
 
 /// `tool args…` with a clean environment plus `env`, `stdin` fed in.

@@ -176,6 +176,7 @@ where
         let outcome = result.as_ref().ok();
         crate::metrics::push_run_if_configured(tool, status, outcome, started.elapsed(), push);
     }
+    crate::figures::append_if_configured(tool, status, result.as_ref().ok());
     status.into()
 }
 

@@ -107,3 +107,7 @@ pub const LOKI_SPLIT: &str = "LOKI_SPLIT";
 pub const LOKI_PARALLEL: &str = "LOKI_PARALLEL";
 /// fetch-audit-log: retries of a failed page request.
 pub const LOKI_RETRIES: &str = "LOKI_RETRIES";
+/// A file every tool appends its run's figures to (one JSON line: tool,
+/// exit code, figures), for a driver script that acts on them
+/// (`scripts/main-job.sh`'s heartbeat).
+pub const FIGURES_FILE: &str = "SEGMENT_BRIDGE_FIGURES_FILE";

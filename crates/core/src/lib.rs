@@ -15,6 +15,7 @@ pub mod env;
 pub mod error;
 pub mod exit;
 pub mod exit_codes;
+pub mod figures;
 pub mod logging;
 pub mod metrics;
 pub mod rejects;
