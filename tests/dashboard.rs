@@ -248,18 +248,26 @@ fn configmap_json(yaml: &str, name: &str) -> Option<String> {
     None
 }
 
-/// The data of the dashboard picture in docs/operations.md: a simulated
-/// day of hourly runs (the real tools against the stand-ins, each at its
-/// BRIDGE_NOW, the map makers before each) with Segment down from 09:00 to
-/// 13:59, each run's Pushgateway /metrics kept as `<sim time>.prom` (first
-/// line `# real_time=<clock>`, so that the renderer can move clock-valued
-/// series to the simulated day). Run by scripts/dev/render-dashboard.py
-/// (`DASHBOARD_DAY_OUT` names the folder); ignored otherwise.
+/// A day of hourly runs as the dashboard shows it: the real tools against
+/// the stand-ins, each at its BRIDGE_NOW, the map makers before each, with
+/// Segment down for some hours. A failed run never moves the last-success
+/// time the dashboard's "age of the last successful run" reads, and the
+/// first good run after the outage does.
+///
+/// With `DASHBOARD_DAY_OUT` set (scripts/dev/render-dashboard.py), it
+/// simulates 24 hours with Segment down from 09:00 to 13:59 and keeps each
+/// run's Pushgateway /metrics as `<sim time>.prom` in that folder (first line
+/// `# real_time=<clock>`, so that the renderer can move clock-valued series
+/// to the simulated day): the data of the picture in docs/operations.md.
+/// Without it, 4 hours with an outage at 01:00 and 02:00, in a temporary
+/// folder.
 #[test]
-#[ignore = "data for scripts/dev/render-dashboard.py"]
 fn simulated_day_for_the_dashboard_picture() {
-    let Some(out) = std::env::var_os("DASHBOARD_DAY_OUT").map(PathBuf::from) else {
-        return;
+    let keep = std::env::var_os("DASHBOARD_DAY_OUT").map(PathBuf::from);
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, hours, outage) = match keep {
+        Some(dir) => (dir, 24, 9..14),
+        None => (tmp.path().to_path_buf(), 4, 1..3),
     };
     std::fs::create_dir_all(&out).unwrap();
     let gw = Pushgateway::start();
@@ -270,15 +278,15 @@ fn simulated_day_for_the_dashboard_picture() {
         503,
         standins::segment::When::Always,
     )));
-    let start = (now() / 3600 - 24) * 3600;
-    let outage = 9..14;
+    let start = (now() / 3600 - hours) * 3600;
+    let mut last_success = Vec::new();
     std::fs::write(
         out.join("outage.json"),
         json!({ "start": start + outage.start * 3600, "end": start + outage.end * 3600 })
             .to_string(),
     )
     .unwrap();
-    for hour in 0..24 {
+    for hour in 0..hours {
         let at = start + hour * 3600;
         make_maps_pushing(&site, &gw);
         // Each hour brings new events: the ledger of the sample's ids is
@@ -304,10 +312,35 @@ fn simulated_day_for_the_dashboard_picture() {
         assert_eq!(ran.code == 0, !outage.contains(&hour), "{}", ran.stderr);
         let metrics = gw.metrics();
         let body = metrics.split_once("\r\n\r\n").map_or(&*metrics, |(_, b)| b);
+        last_success.push(series_value(
+            body,
+            "segment_bridge_last_success_timestamp_seconds",
+        ));
         std::fs::write(
             out.join(format!("{at}.prom")),
             format!("# real_time={real}\n{body}"),
         )
         .unwrap();
     }
+    // The last success: set by the first run, kept through the outage,
+    // moved on by the first good run after it.
+    let before = outage.start as usize - 1;
+    assert!(last_success[before].is_some(), "{last_success:?}");
+    for h in outage.clone() {
+        assert_eq!(last_success[h as usize], last_success[before], "hour {h}");
+    }
+    let after = outage.end as usize;
+    assert!(
+        last_success[after] > last_success[before],
+        "{last_success:?}"
+    );
+}
+
+/// The value of the first sample of `name` (any labels) in a /metrics body.
+fn series_value(body: &str, name: &str) -> Option<f64> {
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }

@@ -2,7 +2,7 @@
 """Renders the dashboard picture of docs/operations.md (docs/img/dashboard-day.png).
 
 The data is what the real tools pushed over a simulated day with one
-Segment outage (the ignored e2e test `simulated_day_for_the_dashboard_picture`
+Segment outage (the e2e test `simulated_day_for_the_dashboard_picture`
 in tests/dashboard.rs, which this script runs): one Pushgateway /metrics
 snapshot per hourly run. Each snapshot is held until the next one, as
 Prometheus would scrape it every minute; the series become a TSDB with
@@ -39,7 +39,7 @@ def simulate(data):
     env = dict(os.environ, DASHBOARD_DAY_OUT=data)
     subprocess.run(
         ["cargo", "test", "-p", "segment-bridge-e2e", "--test", "e2e", "--",
-         "--ignored", "--exact", "dashboard::simulated_day_for_the_dashboard_picture"],
+         "--exact", "dashboard::simulated_day_for_the_dashboard_picture"],
         cwd=ROOT, env=env, check=True)
 
 

@@ -110,6 +110,23 @@ pub const TOOLS: &[ToolCodes] = &[
         ],
     },
     ToolCodes {
+        tool: "pseudonymize",
+        codes: &[
+            (Ok, "every event was written with its listed fields pseudonymized"),
+            (Failed, "reading, writing or the rejects file failed"),
+            (Usage, "a missing, unreadable or short key file, a bad field path; nothing read"),
+            (Rejected, "some events were rejected (not JSON, not an object, or a listed field that cannot be pseudonymized), never sent in the clear"),
+        ],
+    },
+    ToolCodes {
+        tool: "bridge-heartbeat",
+        codes: &[
+            (Ok, "the heartbeat event was printed"),
+            (Failed, "a stage of the run did not succeed, or the figures file holds no run or a bad line; no heartbeat"),
+            (Usage, "an unreadable figures file, a bad `--now` or option"),
+        ],
+    },
+    ToolCodes {
         tool: "get-uid-map",
         codes: &[
             (Ok, "the map was written"),
