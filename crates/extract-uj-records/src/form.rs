@@ -72,24 +72,37 @@ pub enum Unrecognised {
     TooDeep,
 }
 
+/// What a record holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// An audit event.
+    Event(Value),
+    /// A log forwarder's record of another log (`log_type` other than
+    /// `audit`: a container or node log): no audit event, and no error
+    /// either; Splunk's audit index would not match it.
+    OtherLog,
+    /// Nothing we can read as an audit event.
+    Bad(Unrecognised),
+}
+
 /// The events of one record, or why there are none.
-pub fn events(record: Value, form: Form, out: &mut Vec<Result<Value, Unrecognised>>) {
+pub fn events(record: Value, form: Form, out: &mut Vec<Found>) {
     match form {
         Form::Auto => auto(record, 0, out),
         forced => {
             let before = out.len();
             if !unwrap_as(forced, record, 0, out) {
                 out.truncate(before);
-                out.push(Err(Unrecognised::NotForced(forced)));
+                out.push(Found::Bad(Unrecognised::NotForced(forced)));
             }
         }
     }
 }
 
 /// Detects the form of `record`.
-fn auto(record: Value, depth: u8, out: &mut Vec<Result<Value, Unrecognised>>) {
+fn auto(record: Value, depth: u8, out: &mut Vec<Found>) {
     if depth > MAX_NESTING {
-        out.push(Err(Unrecognised::TooDeep));
+        out.push(Found::Bad(Unrecognised::TooDeep));
         return;
     }
     let form = match &record {
@@ -97,19 +110,23 @@ fn auto(record: Value, depth: u8, out: &mut Vec<Result<Value, Unrecognised>>) {
         Value::Array(items)
             if !items.is_empty() && !items.iter().any(|v| v.is_object() || v.is_array()) =>
         {
-            out.push(Err(Unrecognised::Unknown));
+            out.push(Found::Bad(Unrecognised::Unknown));
             return;
         }
         Value::Array(_) => Form::Array,
+        Value::Object(m) if m.get("log_type").is_some_and(|t| t != "audit") => {
+            out.push(Found::OtherLog);
+            return;
+        }
         Value::Object(m) => match detect(m) {
             Some(f) => f,
             None => {
-                out.push(Err(Unrecognised::Unknown));
+                out.push(Found::Bad(Unrecognised::Unknown));
                 return;
             }
         },
         _ => {
-            out.push(Err(Unrecognised::Unknown));
+            out.push(Found::Bad(Unrecognised::Unknown));
             return;
         }
     };
@@ -144,11 +161,11 @@ fn detect(m: &Map<String, Value>) -> Option<Form> {
 }
 
 /// Takes `record` as `form`; `false` when it is not in that form.
-fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Result<Value, Unrecognised>>) -> bool {
+fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Found>) -> bool {
     let next = depth + 1;
     match (form, record) {
         (Form::Auto, r) => auto(r, depth, out),
-        (Form::Event, Value::Object(m)) => out.push(Ok(event(m))),
+        (Form::Event, Value::Object(m)) => out.push(event(m)),
         (Form::Array, Value::Array(items)) => {
             items.into_iter().for_each(|v| auto(v, next, out));
         }
@@ -169,7 +186,7 @@ fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Result<Value, U
                 for mut e in batch {
                     match e.get_mut("message").map(Value::take) {
                         Some(inner) => inner_event("message", inner, next, out),
-                        None => out.push(Err(Unrecognised::BadInner("message"))),
+                        None => out.push(Found::Bad(Unrecognised::BadInner("message"))),
                     }
                 }
             } else {
@@ -183,7 +200,7 @@ fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Result<Value, U
             Some(Value::Array(records)) => {
                 for r in records {
                     if !unwrap_as(Form::Aks, r, next, out) {
-                        out.push(Err(Unrecognised::BadInner("properties.log")));
+                        out.push(Found::Bad(Unrecognised::BadInner("properties.log")));
                     }
                 }
             }
@@ -215,26 +232,26 @@ fn inner_event(
     key: &'static str,
     inner: Value,
     depth: u8,
-    out: &mut Vec<Result<Value, Unrecognised>>,
+    out: &mut Vec<Found>,
 ) {
     match inner {
         Value::String(text) => match serde_json::from_str::<Value>(text.trim_end()) {
             Ok(v @ (Value::Object(_) | Value::Array(_))) => auto(v, depth, out),
-            _ => out.push(Err(Unrecognised::BadInner(key))),
+            _ => out.push(Found::Bad(Unrecognised::BadInner(key))),
         },
         v @ Value::Object(_) => auto(v, depth, out),
-        _ => out.push(Err(Unrecognised::BadInner(key))),
+        _ => out.push(Found::Bad(Unrecognised::BadInner(key))),
     }
 }
 
 /// An event object as the API server wrote it. OpenShift's log forwarder
 /// overwrites `level` with its own (`"default"`) and keeps the audit level
 /// in `k8s_audit_level`: put it back.
-fn event(mut m: Map<String, Value>) -> Value {
+fn event(mut m: Map<String, Value>) -> Found {
     if let Some(level) = m.get("k8s_audit_level").cloned() {
         m.insert("level".to_owned(), level);
     }
-    Value::Object(m)
+    Found::Event(Value::Object(m))
 }
 
 #[cfg(test)]
@@ -242,7 +259,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn all(record: Value, form: Form) -> Vec<Result<Value, Unrecognised>> {
+    use Found::Bad;
+
+    fn all(record: Value, form: Form) -> Vec<Found> {
         let mut out = Vec::new();
         events(record, form, &mut out);
         out
@@ -266,7 +285,7 @@ mod tests {
             json!({"kubernetes": {"audit": {"x": 1}}, "event": {"original": text}}),
         ];
         for f in forms {
-            assert_eq!(all(f.clone(), Form::Auto), vec![Ok(ev.clone())], "{f}");
+            assert_eq!(all(f.clone(), Form::Auto), vec![Found::Event(ev.clone())], "{f}");
         }
     }
 
@@ -274,27 +293,30 @@ mod tests {
     fn forwarder_level_is_put_back() {
         let clf = json!({"auditID": "a", "level": "default", "k8s_audit_level": "Metadata"});
         let got = all(clf, Form::Auto);
-        assert_eq!(got[0].as_ref().unwrap()["level"], "Metadata");
+        let Found::Event(ev) = &got[0] else { panic!("{got:?}") };
+        assert_eq!(ev["level"], "Metadata");
+        let infra = json!({"log_type": "infrastructure", "message": "started", "kubernetes": {}});
+        assert_eq!(all(infra, Form::Auto), vec![Found::OtherLog]);
     }
 
     #[test]
     fn unknown_records_are_reported() {
-        assert_eq!(all(json!({"a": true}), Form::Auto), vec![Err(Unrecognised::Unknown)]);
-        assert_eq!(all(json!("x"), Form::Auto), vec![Err(Unrecognised::Unknown)]);
+        assert_eq!(all(json!({"a": true}), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
+        assert_eq!(all(json!("x"), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
         assert_eq!(
             all(json!({"log": "plain text"}), Form::Auto),
-            vec![Err(Unrecognised::BadInner("log"))]
+            vec![Bad(Unrecognised::BadInner("log"))]
         );
         assert_eq!(all(json!([]), Form::Auto), vec![]);
-        assert_eq!(all(json!(["a", 1]), Form::Auto), vec![Err(Unrecognised::Unknown)]);
+        assert_eq!(all(json!(["a", 1]), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
         assert_eq!(
             all(json!({"auditID": "a"}), Form::Log),
-            vec![Err(Unrecognised::NotForced(Form::Log))]
+            vec![Bad(Unrecognised::NotForced(Form::Log))]
         );
         let mut deep = json!({"auditID": "a"});
         for _ in 0..10 {
             deep = json!([deep]);
         }
-        assert_eq!(all(deep, Form::Auto), vec![Err(Unrecognised::TooDeep)]);
+        assert_eq!(all(deep, Form::Auto), vec![Bad(Unrecognised::TooDeep)]);
     }
 }

@@ -49,7 +49,7 @@ use serde_json::Value;
 use crate::eval::Regexes;
 use crate::event_time::TimeError;
 use crate::fields::Event;
-use crate::form::{Form, Unrecognised};
+use crate::form::{Form, Found};
 use crate::input::Source;
 use crate::prefilter::PreFilter;
 use crate::query::{Query, Row, Store};
@@ -185,7 +185,7 @@ pub enum Reason {
     /// Invalid UTF-8 (byte offset in the value).
     InvalidUtf8 { offset: usize },
     /// JSON, but no audit event in a form we know.
-    Unrecognised(Unrecognised),
+    Unrecognised(form::Unrecognised),
     /// An event a query selects, whose time cannot be read.
     Time(TimeError),
 }
@@ -382,7 +382,7 @@ struct Run<'k, 'r> {
     /// The file being read (`None`: standard input), for messages.
     label: Option<String>,
     /// Events of the record being read (reused).
-    events: Vec<Result<Value, Unrecognised>>,
+    events: Vec<Found>,
 }
 
 /// Reads every value of `input` (one stream), writes the rows of every
@@ -494,14 +494,18 @@ impl<'k, 'r> Run<'k, 'r> {
         for e in events.drain(..) {
             self.summary.events_read += 1;
             let reason = match e {
-                Ok(event) => match self.event(event)? {
+                Found::Event(event) => match self.event(event)? {
                     Ok(()) => continue,
                     Err(t) => {
                         self.summary.bad_time += 1;
                         Reason::Time(t)
                     }
                 },
-                Err(u) => {
+                Found::OtherLog => {
+                    self.summary.noise_skipped += 1;
+                    continue;
+                }
+                Found::Bad(u) => {
                     self.summary.unrecognised += 1;
                     Reason::Unrecognised(u)
                 }
