@@ -88,7 +88,10 @@ fn a_window_before_the_log_sends_nothing() {
     let ran = audit_run(&w, "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z");
     // Noise (what no query selects) is decided before the window is looked
     // at; every event a query selects is outside.
-    assert_ok_saying(&ran, "268 noise skipped, 32 outside the window, 0 rejected, 0 selected");
+    assert_ok_saying(
+        &ran,
+        "268 noise skipped, 32 outside the window, 0 rejected, 0 selected",
+    );
     assert!(received_events(&w.seg).is_empty());
 }
 

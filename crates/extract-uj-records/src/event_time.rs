@@ -132,8 +132,13 @@ mod tests {
         assert_eq!(ev["requestReceivedTimestamp"], "2017-09-11T18:31:09Z");
         let (t, _) = normalised(json!({"timestamp": "2017-09-11T18:31:09Z"}));
         assert!(t.is_ok());
-        assert_eq!(normalised(json!({"verb": "get"})).0, Err(TimeError::Missing));
-        let (t, _) = normalised(json!({"requestReceivedTimestamp": "yesterday", "stageTimestamp": "2017-09-11T18:31:09Z"}));
+        assert_eq!(
+            normalised(json!({"verb": "get"})).0,
+            Err(TimeError::Missing)
+        );
+        let (t, _) = normalised(
+            json!({"requestReceivedTimestamp": "yesterday", "stageTimestamp": "2017-09-11T18:31:09Z"}),
+        );
         assert_eq!(
             t,
             Err(TimeError::Unreadable {
@@ -142,6 +147,12 @@ mod tests {
             })
         );
         let (t, _) = normalised(json!({"timestamp": 1700000000}));
-        assert!(matches!(t, Err(TimeError::Unreadable { field: "timestamp", .. })));
+        assert!(matches!(
+            t,
+            Err(TimeError::Unreadable {
+                field: "timestamp",
+                ..
+            })
+        ));
     }
 }

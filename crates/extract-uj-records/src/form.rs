@@ -147,7 +147,10 @@ fn detect(m: &Map<String, Value>) -> Option<Form> {
         Form::EventList
     } else if has("records") || m.get("properties").is_some_and(|p| p.get("log").is_some()) {
         Form::Aks
-    } else if m.get("kubernetes").is_some_and(|k| k.get("audit").is_some()) {
+    } else if m
+        .get("kubernetes")
+        .is_some_and(|k| k.get("audit").is_some())
+    {
         Form::Ecs
     } else if has("event") {
         Form::Hec
@@ -217,7 +220,9 @@ fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Found>) -> bool
                 .map(Value::take);
             let audit = m.get_mut("kubernetes").and_then(|k| k.get_mut("audit"));
             match (original, audit) {
-                (Some(text @ Value::String(_)), _) => inner_event("event.original", text, next, out),
+                (Some(text @ Value::String(_)), _) => {
+                    inner_event("event.original", text, next, out)
+                }
                 (_, Some(audit)) => inner_event("kubernetes.audit", audit.take(), next, out),
                 _ => return false,
             }
@@ -228,12 +233,7 @@ fn unwrap_as(form: Form, record: Value, depth: u8, out: &mut Vec<Found>) -> bool
 }
 
 /// An event carried inside a wrapper, as an object or as JSON text.
-fn inner_event(
-    key: &'static str,
-    inner: Value,
-    depth: u8,
-    out: &mut Vec<Found>,
-) {
+fn inner_event(key: &'static str, inner: Value, depth: u8, out: &mut Vec<Found>) {
     match inner {
         Value::String(text) => match serde_json::from_str::<Value>(text.trim_end()) {
             Ok(v @ (Value::Object(_) | Value::Array(_))) => auto(v, depth, out),
@@ -285,7 +285,11 @@ mod tests {
             json!({"kubernetes": {"audit": {"x": 1}}, "event": {"original": text}}),
         ];
         for f in forms {
-            assert_eq!(all(f.clone(), Form::Auto), vec![Found::Event(ev.clone())], "{f}");
+            assert_eq!(
+                all(f.clone(), Form::Auto),
+                vec![Found::Event(ev.clone())],
+                "{f}"
+            );
         }
     }
 
@@ -293,7 +297,9 @@ mod tests {
     fn forwarder_level_is_put_back() {
         let clf = json!({"auditID": "a", "level": "default", "k8s_audit_level": "Metadata"});
         let got = all(clf, Form::Auto);
-        let Found::Event(ev) = &got[0] else { panic!("{got:?}") };
+        let Found::Event(ev) = &got[0] else {
+            panic!("{got:?}")
+        };
         assert_eq!(ev["level"], "Metadata");
         let infra = json!({"log_type": "infrastructure", "message": "started", "kubernetes": {}});
         assert_eq!(all(infra, Form::Auto), vec![Found::OtherLog]);
@@ -301,14 +307,23 @@ mod tests {
 
     #[test]
     fn unknown_records_are_reported() {
-        assert_eq!(all(json!({"a": true}), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
-        assert_eq!(all(json!("x"), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
+        assert_eq!(
+            all(json!({"a": true}), Form::Auto),
+            vec![Bad(Unrecognised::Unknown)]
+        );
+        assert_eq!(
+            all(json!("x"), Form::Auto),
+            vec![Bad(Unrecognised::Unknown)]
+        );
         assert_eq!(
             all(json!({"log": "plain text"}), Form::Auto),
             vec![Bad(Unrecognised::BadInner("log"))]
         );
         assert_eq!(all(json!([]), Form::Auto), vec![]);
-        assert_eq!(all(json!(["a", 1]), Form::Auto), vec![Bad(Unrecognised::Unknown)]);
+        assert_eq!(
+            all(json!(["a", 1]), Form::Auto),
+            vec![Bad(Unrecognised::Unknown)]
+        );
         assert_eq!(
             all(json!({"auditID": "a"}), Form::Log),
             vec![Bad(Unrecognised::NotForced(Form::Log))]

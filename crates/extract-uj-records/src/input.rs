@@ -55,7 +55,10 @@ pub fn order(files: &[PathBuf]) -> Vec<Source> {
         .iter()
         .map(|p| Source {
             path: (p.as_os_str() != "-").then(|| p.clone()),
-            rotated: p.file_name().and_then(OsStr::to_str).and_then(rotation_time),
+            rotated: p
+                .file_name()
+                .and_then(OsStr::to_str)
+                .and_then(rotation_time),
         })
         .collect();
     if sources.is_empty() {
@@ -78,7 +81,10 @@ pub fn rotation_time(name: &str) -> Option<Timestamp> {
     // `YYYY-MM-DDTHH-MM-SS.mmm` is 23 characters, right before the
     // extension.
     let stem = match name.rfind('.') {
-        Some(dot) if name.len() - dot <= 5 && name[dot + 1..].bytes().all(|b| b.is_ascii_alphabetic()) => {
+        Some(dot)
+            if name.len() - dot <= 5
+                && name[dot + 1..].bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
             &name[..dot]
         }
         _ => name,
@@ -166,7 +172,13 @@ mod tests {
                 "other.jsonl"
             ]
         );
-        assert_eq!(order(&[]), vec![Source { path: None, rotated: None }]);
+        assert_eq!(
+            order(&[]),
+            vec![Source {
+                path: None,
+                rotated: None
+            }]
+        );
     }
 
     #[test]

@@ -308,7 +308,10 @@ fn summary_line(s: &Summary) -> String {
     }
     line.push_str(&format!(", {} selected", s.selected));
     if s.files_skipped > 0 {
-        line.push_str(&format!("; {} files before the window not read", s.files_skipped));
+        line.push_str(&format!(
+            "; {} files before the window not read",
+            s.files_skipped
+        ));
     }
     line.push_str(&format!("; rows per query: {}", rows.join(", ")));
     line
@@ -475,7 +478,11 @@ impl<'k, 'r> Run<'k, 'r> {
             };
             return self.reject_record(v.number, reason, v.bytes);
         }
-        if self.prefilter.as_ref().is_some_and(|f| !f.may_match(v.bytes)) {
+        if self
+            .prefilter
+            .as_ref()
+            .is_some_and(|f| !f.may_match(v.bytes))
+        {
             self.summary.events_read += 1;
             self.summary.noise_skipped += 1;
             return Ok(());

@@ -29,9 +29,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use querygen::kind::Kind;
 
-const ESCAPES: &[&str] = &[
-    "\\u002e", "\\u0022", "\\u004", "\\u005", "\\u006", "\\u007",
-];
+const ESCAPES: &[&str] = &["\\u002e", "\\u0022", "\\u004", "\\u005", "\\u006", "\\u007"];
 
 /// The keys that make an object an audit event (`form::EVENT_KEYS`),
 /// after their opening quote.

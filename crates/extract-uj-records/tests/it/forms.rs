@@ -43,7 +43,12 @@ impl Ran {
     /// read = noise + outside + rejected + selected.
     fn assert_adds_up(&self) {
         let read = self.figure("events read");
-        let parts = ["noise skipped", "outside the window", "rejected", "selected"];
+        let parts = [
+            "noise skipped",
+            "outside the window",
+            "rejected",
+            "selected",
+        ];
         let sum: u64 = parts.iter().map(|p| self.figure(p)).sum();
         assert_eq!(read, sum, "{}", self.stderr);
     }
@@ -77,7 +82,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn plain_rows() -> String {
     let ran = tool(&[], &[&constructed("plain.jsonl")], None);
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    assert_eq!(ran.stdout.matches("\"result\"").count(), 5, "{}", ran.stdout);
+    assert_eq!(
+        ran.stdout.matches("\"result\"").count(),
+        5,
+        "{}",
+        ran.stdout
+    );
     ran.stdout
 }
 
@@ -117,15 +127,25 @@ fn every_form_gives_the_rows_of_the_plain_log() {
 fn the_forwarder_form_as_ndjson_and_as_an_array_gives_what_splunk_returned() {
     let raw = std::fs::read_to_string(samples().join("oracle/raw.jsonl")).unwrap();
     let splunk = std::fs::read_to_string(samples().join("oracle/splunk-output.jsonl")).unwrap();
-    let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // Vector's http output: one JSON array per request.
     let array = serde_json::to_vec(&records).unwrap();
     for input in [raw.into_bytes(), array] {
-        let ran = tool(&["--earliest-time", "2023-01-01T10:46:34.955712833Z"], &[], Some(input));
+        let ran = tool(
+            &["--earliest-time", "2023-01-01T10:46:34.955712833Z"],
+            &[],
+            Some(input),
+        );
         assert_eq!(ran.code, Some(0), "{}", ran.stderr);
         assert_eq!(ran.stdout, splunk);
         // 5 selected, 4 other audit events and 1 infrastructure log record.
-        assert_eq!((ran.figure("events read"), ran.figure("noise skipped")), (10, 5));
+        assert_eq!(
+            (ran.figure("events read"), ran.figure("noise skipped")),
+            (10, 5)
+        );
         ran.assert_adds_up();
     }
 }
@@ -133,8 +153,17 @@ fn the_forwarder_form_as_ndjson_and_as_an_array_gives_what_splunk_returned() {
 #[test]
 fn a_forced_form_reads_only_that_form() {
     let want = plain_rows();
-    let ran = tool(&["--input-form", "log"], &[&constructed("fluentbit-log.jsonl")], None);
-    assert_eq!((ran.code, ran.stdout.as_str()), (Some(0), want.as_str()), "{}", ran.stderr);
+    let ran = tool(
+        &["--input-form", "log"],
+        &[&constructed("fluentbit-log.jsonl")],
+        None,
+    );
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (Some(0), want.as_str()),
+        "{}",
+        ran.stderr
+    );
     // Raw events where Fluent Bit records were promised: every one reported.
     let mut cmd = Command::cargo_bin("extract-uj-records").unwrap();
     let out = cmd
@@ -144,9 +173,16 @@ fn a_forced_form_reads_only_that_form() {
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("line 1: not in the form `log` given by --input-form"), "{stderr}");
+    assert!(
+        stderr.contains("line 1: not in the form `log` given by --input-form"),
+        "{stderr}"
+    );
     assert!(stderr.contains("5 rejected"), "{stderr}");
-    let ran = tool(&["--input-form", "yaml"], &[&constructed("plain.jsonl")], None);
+    let ran = tool(
+        &["--input-form", "yaml"],
+        &[&constructed("plain.jsonl")],
+        None,
+    );
     assert_eq!(ran.code, Some(2), "{}", ran.stderr);
 }
 
@@ -159,9 +195,19 @@ fn gzip_files_and_stdin_are_read_by_their_magic_bytes() {
     let gz = dir.path().join("audit.log");
     std::fs::write(&gz, gzip(&plain)).unwrap();
     let ran = tool(&[], &[&gz], None);
-    assert_eq!((ran.code, ran.stdout.as_str()), (Some(0), want.as_str()), "{}", ran.stderr);
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (Some(0), want.as_str()),
+        "{}",
+        ran.stderr
+    );
     let ran = tool(&[], &[], Some(gzip(&plain)));
-    assert_eq!((ran.code, ran.stdout.as_str()), (Some(0), want.as_str()), "{}", ran.stderr);
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (Some(0), want.as_str()),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -176,22 +222,43 @@ fn rotated_files_are_read_oldest_first_and_those_before_the_window_not_at_all() 
         p
     };
     // The events date from 2023-11-20 07:09 to 2023-11-24 11:51.
-    let old = file("audit-2023-11-20T07-10-00.000.log", format!("{}\n", lines[1]));
+    let old = file(
+        "audit-2023-11-20T07-10-00.000.log",
+        format!("{}\n", lines[1]),
+    );
     let mid = dir.path().join("audit-2023-11-24T00-00-00.000.log.gz");
     let rest = [lines[0], lines[2], lines[4]].join("\n") + "\n";
     std::fs::write(&mid, gzip(rest.as_bytes())).unwrap();
     let live = file("audit.log", format!("{}\n", lines[3]));
     let ran = tool(&[], &[&live, &mid, &old], None);
-    assert_eq!((ran.code, ran.stdout.as_str()), (Some(0), want.as_str()), "{}", ran.stderr);
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (Some(0), want.as_str()),
+        "{}",
+        ran.stderr
+    );
     // A window from 08:00 on 2023-11-20: the first file was closed at
     // 07:10, before it, and is not opened at all (a directory named like
     // it would fail to read).
     std::fs::remove_file(&old).unwrap();
     std::fs::create_dir(&old).unwrap();
-    let ran = tool(&["--earliest-time", "2023-11-20T07:10:00.001Z"], &[&live, &mid, &old], None);
+    let ran = tool(
+        &["--earliest-time", "2023-11-20T07:10:00.001Z"],
+        &[&live, &mid, &old],
+        None,
+    );
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    assert!(ran.stderr.contains("1 files before the window not read"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("audit-2023-11-20T07-10-00.000.log`: rotated at"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("1 files before the window not read"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("audit-2023-11-20T07-10-00.000.log`: rotated at"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(ran.figure("events read"), 4);
     ran.assert_adds_up();
 }
@@ -202,12 +269,21 @@ fn unreadable_times_are_reported_never_outside_the_window() {
     let first = plain.lines().next().unwrap();
     let mut ev: Value = serde_json::from_str(first).unwrap();
     ev["requestReceivedTimestamp"] = "20th of November".into();
-    let input = format!("{ev}\n{}", plain.lines().skip(1).collect::<Vec<_>>().join("\n"));
-    for args in [&[][..], &["--earliest-time", "0"][..], &["--no-prefilter"][..]] {
+    let input = format!(
+        "{ev}\n{}",
+        plain.lines().skip(1).collect::<Vec<_>>().join("\n")
+    );
+    for args in [
+        &[][..],
+        &["--earliest-time", "0"][..],
+        &["--no-prefilter"][..],
+    ] {
         let ran = tool(args, &[], Some(input.clone().into_bytes()));
         assert_eq!(ran.code, Some(3), "{}", ran.stderr);
         assert!(
-            ran.stderr.contains("line 1: unreadable time in `requestReceivedTimestamp` (`20th of November`)"),
+            ran.stderr.contains(
+                "line 1: unreadable time in `requestReceivedTimestamp` (`20th of November`)"
+            ),
             "{}",
             ran.stderr
         );
@@ -235,7 +311,11 @@ fn real_samples_are_read_and_counted_the_same_with_and_without_the_prefilter() {
         fast.assert_adds_up();
         // Not one of these is a user-journey event, and only the falco
         // fuzz case is not an audit event at all.
-        let want = if name.starts_with("falco-fal_01_003") { 3 } else { 0 };
+        let want = if name.starts_with("falco-fal_01_003") {
+            3
+        } else {
+            0
+        };
         assert_eq!(fast.code, Some(want), "{name}: {}", fast.stderr);
         assert!(fast.figure("events read") > 0, "{name}");
     }
@@ -248,9 +328,18 @@ fn real_samples_are_read_and_counted_the_same_with_and_without_the_prefilter() {
 
 #[test]
 fn a_cut_line_is_one_rejection_and_the_next_event_comes_through() {
-    let ran = tool(&[], &[&constructed("truncated-line-after-colon.jsonl")], None);
+    let ran = tool(
+        &[],
+        &[&constructed("truncated-line-after-colon.jsonl")],
+        None,
+    );
     assert_eq!(ran.code, Some(3), "{}", ran.stderr);
     assert!(ran.stderr.contains("line 2: not JSON"), "{}", ran.stderr);
-    assert_eq!((ran.figure("rejected"), ran.figure("selected")), (1, 4), "{}", ran.stderr);
+    assert_eq!(
+        (ran.figure("rejected"), ran.figure("selected")),
+        (1, 4),
+        "{}",
+        ran.stderr
+    );
     ran.assert_adds_up();
 }

@@ -13,7 +13,8 @@ use assert_cmd::Command;
 use crate::kinds::application;
 
 fn suite() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/jsontestsuite/test_parsing");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/jsontestsuite/test_parsing");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -88,7 +89,10 @@ fn every_file_alone() {
                 // being an audit event, reported as that.
                 assert_eq!(ran.code, Some(3), "{said}");
             }
-            assert_eq!(ran.stdout, "{\"preview\":false,\"lastrow\":true}\n", "{said}");
+            assert_eq!(
+                ran.stdout, "{\"preview\":false,\"lastrow\":true}\n",
+                "{said}"
+            );
         }
     }
 }
