@@ -41,9 +41,9 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::{Framer, LineReader};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_json::{Framer, LineReader};
 use serde_json::Value;
 
 use crate::eval::Regexes;
@@ -180,7 +180,7 @@ pub enum Reason {
     /// and where it went wrong).
     NotJsonValue {
         column: u64,
-        error: segment_bridge_core::jsonl::StreamError,
+        error: segment_bridge_json::StreamError,
     },
     /// Invalid UTF-8 (byte offset in the value).
     InvalidUtf8 { offset: usize },
@@ -464,7 +464,7 @@ impl<'k, 'r> Run<'k, 'r> {
     /// One value of the stream reader: a bad one is rejected where it
     /// starts; noise is skipped by the pre-filter; the rest is parsed and
     /// its events evaluated.
-    fn value(&mut self, v: segment_bridge_core::jsonl::Value<'_>) -> Result<(), Error> {
+    fn value(&mut self, v: segment_bridge_json::Value<'_>) -> Result<(), Error> {
         if let Some(error) = v.error {
             let reason = Reason::NotJsonValue {
                 column: v.column,
