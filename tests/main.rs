@@ -3,7 +3,9 @@
 
 mod audit;
 mod cli;
+mod exit_docs;
 mod kill;
+mod loki;
 mod monitoring;
 mod outage;
 mod pipeline;
