@@ -14,47 +14,7 @@ use std::collections::HashMap;
 use querygen::spl::{Cond, Expr, Operand, Step, Test};
 use regex::Regex;
 
-use crate::fields::{spath, Event, Val};
-
-/// The fields one event has at one point of the pipeline: the extracted
-/// ones, the fixed ones of its index, and those computed by earlier steps.
-pub struct Env<'e> {
-    event: &'e Event,
-    fixed: &'e [(&'static str, String)],
-    computed: Vec<(String, Val)>,
-    /// `status_condition_index` of a [`Step::StatusCondition`].
-    condition_index: Option<i64>,
-}
-
-impl<'e> Env<'e> {
-    pub fn new(event: &'e Event, fixed: &'e [(&'static str, String)]) -> Env<'e> {
-        Env {
-            event,
-            fixed,
-            computed: Vec::new(),
-            condition_index: None,
-        }
-    }
-
-    /// The values of a field.
-    pub fn values(&self, name: &str) -> &[String] {
-        if let Some((_, v)) = self.computed.iter().rev().find(|(n, _)| n == name) {
-            return v.values();
-        }
-        if let Some((_, v)) = self.fixed.iter().find(|(n, _)| *n == name) {
-            return std::slice::from_ref(v);
-        }
-        self.event.values(name)
-    }
-
-    pub fn get(&self, name: &str) -> Val {
-        Val::of(self.values(name))
-    }
-
-    fn set(&mut self, name: &str, v: Val) {
-        self.computed.push((name.to_owned(), v));
-    }
-}
+use crate::fields::{spath, Env, Val};
 
 /// Regular expressions of the table, compiled once.
 #[derive(Debug, Default)]

@@ -187,6 +187,46 @@ fn select<'a>(v: &'a Value, idx: &str, out: &mut Vec<&'a Value>) {
     out.extend(current);
 }
 
+/// The fields one event has at one point of the pipeline: the extracted
+/// ones, the fixed ones of its index, and those computed by earlier steps.
+pub struct Env<'e> {
+    pub(crate) event: &'e Event,
+    fixed: &'e [(&'static str, String)],
+    computed: Vec<(String, Val)>,
+    /// `status_condition_index` of a `StatusCondition` step.
+    pub(crate) condition_index: Option<i64>,
+}
+
+impl<'e> Env<'e> {
+    pub fn new(event: &'e Event, fixed: &'e [(&'static str, String)]) -> Env<'e> {
+        Env {
+            event,
+            fixed,
+            computed: Vec::new(),
+            condition_index: None,
+        }
+    }
+
+    /// The values of a field.
+    pub fn values(&self, name: &str) -> &[String] {
+        if let Some((_, v)) = self.computed.iter().rev().find(|(n, _)| n == name) {
+            return v.values();
+        }
+        if let Some((_, v)) = self.fixed.iter().find(|(n, _)| *n == name) {
+            return std::slice::from_ref(v);
+        }
+        self.event.values(name)
+    }
+
+    pub fn get(&self, name: &str) -> Val {
+        Val::of(self.values(name))
+    }
+
+    pub(crate) fn set(&mut self, name: &str, v: Val) {
+        self.computed.push((name.to_owned(), v));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

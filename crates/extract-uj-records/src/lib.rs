@@ -1,9 +1,9 @@
 //! `extract-uj-records`: the user-journey rows of a raw Kubernetes audit log,
 //! exactly as `fetch-uj-records` would get them from Splunk, without Splunk.
 //!
-//! Input: `audit.k8s.io/v1` Event objects, one per line, as the API server
-//! writes them (`oc adm node-logs --role=master
-//! --path=kube-apiserver/audit.log`, or a log forwarder's file output).
+//! Input: `audit.k8s.io` Event objects as the API server writes them, or in
+//! any of the forms collectors wrap them in (`form`), from any number of
+//! files, plain or gzip, rotated ones read oldest first (`input`).
 //! Output: for each of querygen's queries in table order, its rows in
 //! Splunk's export format (`{"preview":false,"offset":N,"result":{…}}`, the
 //! last with `"lastrow":true`, or the no-results line), so that
@@ -15,23 +15,28 @@
 //! giving each SPL piece Splunk's meaning (`search`, `eval`, `fields`). The
 //! semantics and their sources are in `docs/audit-extraction.md`.
 //!
-//! Fast path: a byte-level pre-filter (`prefilter`) rejects the get/list/
-//! watch noise without parsing it; only the survivors are parsed and
-//! evaluated. The selected rows must wait for the end of the input (all
+//! Fast path: every value is checked to be JSON by the stream reader (so a
+//! bad line is reported whether or not it is noise), then a byte-level
+//! pre-filter (`prefilter`) throws away the get/list/watch noise without
+//! parsing it; only the survivors are parsed and evaluated. Every event
+//! read is counted exactly once: noise, outside the window, rejected or
+//! selected, the same with and without the pre-filter. The selected rows must wait for the end of the input (all
 //! rows of query 1 go out before those of query 2, newest first): their
 //! text stays in memory up to a bound, then goes to a temporary file, so
 //! memory stays flat.
 
 pub mod eval;
+pub mod event_time;
 pub mod fields;
+pub mod form;
+pub mod input;
 pub mod prefilter;
 pub mod query;
 pub mod search;
 pub mod window;
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead};
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -42,13 +47,23 @@ use segment_bridge_json::{Framer, LineReader};
 use serde_json::Value;
 
 use crate::eval::Regexes;
+use crate::event_time::TimeError;
 use crate::fields::Event;
+use crate::form::{Form, Found};
+use crate::input::Source;
 use crate::prefilter::PreFilter;
 use crate::query::{Query, Row, Store};
 use crate::window::Window;
 
 /// The clock the relative times count from (as main-job.sh's replays use).
 pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
+
+/// Forces the input form (as `--input-form`).
+pub const BRIDGE_AUDIT_FORM: &str = "BRIDGE_AUDIT_FORM";
+
+/// A byte-order mark, skipped at the start of any line (`cat` of files
+/// that each start with one).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Bytes of row text kept in memory; the rest waits in a temporary file.
 const ROW_MEMORY: usize = 4 << 20;
@@ -60,15 +75,23 @@ const AFTER_HELP: &str = "\
 Example:
   oc adm node-logs --role=master --path=kube-apiserver/audit.log \\
     | extract-uj-records | splunk-to-segment | segment-mass-uploader
-  QUERY_EARLIEST_TIME=-4hours extract-uj-records audit.log";
+  QUERY_EARLIEST_TIME=-4hours extract-uj-records audit-*.log.gz audit.log
+  fetch-audit-log | extract-uj-records";
 
 /// Prints the user-journey rows of a raw audit log in Splunk's export format.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// The audit log (`-` or nothing: standard input).
+    /// The audit logs, plain or gzip (`-` or nothing: standard input).
+    /// Rotated files (`audit-<UTC time>.log[.gz]`) are read oldest first,
+    /// then the others; a rotated file closed before the window is not
+    /// read.
     #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
+
+    /// The form of the input records (default: detected for each record).
+    #[arg(long, env = BRIDGE_AUDIT_FORM, value_name = "FORM", default_value_t = Form::Auto)]
+    pub input_form: Form,
 
     /// Start of the time window (inclusive): epoch seconds, ISO 8601, or
     /// relative such as `-4hours`. Without it and `--latest-time`: every
@@ -159,11 +182,12 @@ pub enum Reason {
         column: u64,
         error: segment_bridge_json::StreamError,
     },
-    /// JSON, but not an object.
-    NotObject,
-    /// Looks like neither (skipped noise that does not even start with
-    /// `{` and end with `}`).
-    NotAnObjectLine,
+    /// Invalid UTF-8 (byte offset in the value).
+    InvalidUtf8 { offset: usize },
+    /// JSON, but no audit event in a form we know.
+    Unrecognised(form::Unrecognised),
+    /// An event a query selects, whose time cannot be read.
+    Time(TimeError),
 }
 
 impl fmt::Display for Reason {
@@ -173,19 +197,34 @@ impl fmt::Display for Reason {
             Reason::NotJsonValue { column, error } => {
                 write!(f, "not JSON (value from column {column}: {error})")
             }
-            Reason::NotObject => f.write_str("not a JSON object"),
-            Reason::NotAnObjectLine => f.write_str("not a JSON object (no `{…}`)"),
+            Reason::InvalidUtf8 { offset } => write!(f, "invalid UTF-8 (byte {offset})"),
+            Reason::Unrecognised(u) => u.fmt(f),
+            Reason::Time(t) => t.fmt(f),
         }
     }
 }
 
-/// The figures of a run.
+/// The figures of a run: `events_read` = `noise_skipped` +
+/// `outside_window` + `rejected` + `selected`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
+    /// Events, and records that are not JSON or hold no audit event.
     pub events_read: u64,
+    /// Events that no query selects.
     pub noise_skipped: u64,
+    /// Events a query selects, outside the window.
     pub outside_window: u64,
+    /// Bad JSON, unrecognised records, selected events without a readable
+    /// time.
     pub rejected: u64,
+    /// Of `rejected`: records in no form we know.
+    pub unrecognised: u64,
+    /// Of `rejected`: selected events whose time cannot be read.
+    pub bad_time: u64,
+    /// Events a query selects, in the window (rows come from these).
+    pub selected: u64,
+    /// Rotated files not read: closed before the window.
+    pub files_skipped: u64,
     /// Rows per query, in table order.
     pub rows: Vec<(&'static str, u64)>,
 }
@@ -195,6 +234,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let settings = Settings {
         window: window_of(&args)?,
         prefilter: !args.no_prefilter,
+        form: args.input_form,
     };
     let kinds: Vec<querygen::kind::Kind> = if args.names.is_empty() {
         querygen::table::KINDS.to_vec()
@@ -207,17 +247,34 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             .collect()
     };
     let mut rejects = Rejects::open(args.rejects.as_deref())?;
-    let summary = match args.file.as_deref() {
-        Some(p) if p.as_os_str() != "-" => {
-            let f = File::open(p).map_err(|source| Error::Open {
-                path: p.to_owned(),
-                source,
-            })?;
-            let mut input = BufReader::with_capacity(256 * 1024, f);
-            extract(&kinds, settings, &mut rejects, &mut input, output)?
+    let mut run = Run::new(&kinds, settings, &mut rejects)?;
+    for source in input::order(&args.files) {
+        let label = source.label();
+        if before_window(&source, &settings.window) {
+            tracing::info!(
+                "not reading `{}`: rotated at {}, before the window",
+                label.as_deref().unwrap_or("-"),
+                source.rotated.map(|t| t.to_string()).unwrap_or_default()
+            );
+            run.summary.files_skipped += 1;
+            continue;
         }
-        _ => extract(&kinds, settings, &mut rejects, input, output)?,
-    };
+        match &source.path {
+            Some(p) => {
+                let open = |source| Error::Open {
+                    path: p.clone(),
+                    source,
+                };
+                let mut f = input::open_file(p).map_err(open)?;
+                run.stream(label, &mut f)?;
+            }
+            None => {
+                let mut stdin = input::decompress(&mut *input).map_err(Error::Read)?;
+                run.stream(None, &mut stdin)?;
+            }
+        }
+    }
+    let summary = run.finish(output)?;
     rejects.finish()?;
     let total: u64 = summary.rows.iter().map(|(_, n)| n).sum();
     let outcome = Outcome::from_rejects(summary.rejected)
@@ -225,7 +282,11 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         .count("rows_emitted", total)
         .count("noise_skipped", summary.noise_skipped)
         .count("outside_window", summary.outside_window)
-        .count("events_rejected", summary.rejected);
+        .count("events_rejected", summary.rejected)
+        .count("events_unrecognised", summary.unrecognised)
+        .count("events_bad_time", summary.bad_time)
+        .count("events_selected", summary.selected)
+        .count("files_skipped", summary.files_skipped);
     Ok(if args.quiet {
         outcome
     } else {
@@ -235,14 +296,31 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
 
 fn summary_line(s: &Summary) -> String {
     let rows: Vec<String> = s.rows.iter().map(|(n, c)| format!("{n} {c}")).collect();
-    format!(
-        "{} events read, {} noise skipped, {} outside the window, {} rejected; rows per query: {}",
-        s.events_read,
-        s.noise_skipped,
-        s.outside_window,
-        s.rejected,
-        rows.join(", ")
-    )
+    let mut line = format!(
+        "{} events read, {} noise skipped, {} outside the window, {} rejected",
+        s.events_read, s.noise_skipped, s.outside_window, s.rejected,
+    );
+    if s.unrecognised + s.bad_time > 0 {
+        line.push_str(&format!(
+            " ({} in no known form, {} without a readable time)",
+            s.unrecognised, s.bad_time
+        ));
+    }
+    line.push_str(&format!(", {} selected", s.selected));
+    if s.files_skipped > 0 {
+        line.push_str(&format!(
+            "; {} files before the window not read",
+            s.files_skipped
+        ));
+    }
+    line.push_str(&format!("; rows per query: {}", rows.join(", ")));
+    line
+}
+
+/// A rotated file whose rotation time is before the window's start holds
+/// only events before it (see `input`).
+fn before_window(source: &Source, window: &Window) -> bool {
+    matches!((source.rotated, window.earliest), (Some(r), Some(e)) if r < e)
 }
 
 fn window_of(args: &Args) -> Result<Window, Error> {
@@ -277,6 +355,8 @@ pub struct Settings {
     pub window: Window,
     /// Skip noise with the byte pre-filter (the normal case).
     pub prefilter: bool,
+    /// The input form (`Auto`: detected per record).
+    pub form: Form,
 }
 
 impl Default for Settings {
@@ -285,6 +365,7 @@ impl Default for Settings {
         Settings {
             window: Window::default(),
             prefilter: true,
+            form: Form::Auto,
         }
     }
 }
@@ -298,11 +379,17 @@ struct Run<'k, 'r> {
     re: Regexes,
     prefilter: Option<PreFilter>,
     window: Window,
+    form: Form,
     store: Store,
     summary: Summary,
+    /// The file being read (`None`: standard input), for messages.
+    label: Option<String>,
+    /// Events of the record being read (reused).
+    events: Vec<Found>,
 }
 
-/// Reads every line of `input`, writes the rows of every query in `kinds`.
+/// Reads every value of `input` (one stream), writes the rows of every
+/// query in `kinds`.
 pub fn extract(
     kinds: &[querygen::kind::Kind],
     settings: Settings,
@@ -311,21 +398,8 @@ pub fn extract(
     output: Output<'_>,
 ) -> Result<Summary, Error> {
     let mut run = Run::new(kinds, settings, rejects)?;
-    let mut lines = LineReader::new(input);
-    // JSON lines take the fast path; a line that is not one whole value
-    // (a pretty-printed event, several on a line) goes to the stream
-    // reader, in order, as jq would read it (docs/json-streams.md).
-    let mut framer = Framer::new();
-    let mut last = 0;
-    while let Some(line) = lines.next_line().map_err(Error::Read)? {
-        last = line.number;
-        if framer.in_value() || !looks_like_object(line.bytes) {
-            framer.feed_line(line.number, line.bytes, &mut |v| run.value(v))?;
-        } else if !run.line(line.number, line.bytes, true)? {
-            framer.feed_line(line.number, line.bytes, &mut |v| run.value(v))?;
-        }
-    }
-    framer.finish_input(last, &mut |v| run.value(v))?;
+    let mut input = input::decompress(input).map_err(Error::Read)?;
+    run.stream(None, &mut input)?;
     run.finish(output)
 }
 
@@ -362,84 +436,154 @@ impl<'k, 'r> Run<'k, 'r> {
                 None
             },
             window: settings.window,
+            form: settings.form,
             store: Store::new(ROW_MEMORY),
             summary: Summary::default(),
             rejects,
+            label: None,
+            events: Vec::new(),
         })
     }
 
-    /// One value of the stream reader: a bad one is rejected where it
-    /// starts, a good one evaluated like a line.
-    fn value(&mut self, v: segment_bridge_json::Value<'_>) -> Result<(), Error> {
-        match v.error {
-            Some(e) => {
-                self.summary.events_read += 1;
-                let reason = Reason::NotJsonValue {
-                    column: v.column,
-                    error: e,
-                };
-                self.reject(v.number, reason, v.bytes)
-            }
-            None => self.line(v.number, v.bytes, false).map(|_| ()),
+    /// Reads one input stream to its end. Every value goes through the
+    /// stream reader, which checks it is JSON (docs/json-streams.md), so
+    /// a bad line is reported even where the pre-filter would skip it.
+    fn stream(&mut self, label: Option<String>, input: &mut dyn BufRead) -> Result<(), Error> {
+        self.label = label;
+        let mut lines = LineReader::new(input);
+        let mut framer = Framer::new();
+        let mut last = 0;
+        while let Some(line) = lines.next_line().map_err(Error::Read)? {
+            last = line.number;
+            let bytes = line.bytes.strip_prefix(BOM).unwrap_or(line.bytes);
+            framer.feed_line(line.number, bytes, &mut |v| self.value(v))?;
         }
+        framer.finish_input(last, &mut |v| self.value(v))
     }
 
-    /// One line (`whole`: as read, from the fast path) or one value of the
-    /// stream reader. `Ok(false)`: a whole line that is not one JSON value,
-    /// counted nowhere, for the stream reader to judge.
-    fn line(&mut self, number: u64, bytes: &[u8], whole: bool) -> Result<bool, Error> {
-        if self.prefilter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
-            self.summary.events_read += 1;
-            if looks_like_object(bytes) {
-                self.summary.noise_skipped += 1;
-            } else {
-                self.reject(number, Reason::NotAnObjectLine, bytes)?;
-            }
-            return Ok(true);
+    /// One value of the stream reader: a bad one is rejected where it
+    /// starts; noise is skipped by the pre-filter; the rest is parsed and
+    /// its events evaluated.
+    fn value(&mut self, v: segment_bridge_json::Value<'_>) -> Result<(), Error> {
+        if let Some(error) = v.error {
+            let reason = Reason::NotJsonValue {
+                column: v.column,
+                error,
+            };
+            return self.reject_record(v.number, reason, v.bytes);
         }
-        let json: Value = match serde_json::from_slice(bytes) {
-            Ok(v @ Value::Object(_)) => v,
-            Ok(_) => {
-                self.summary.events_read += 1;
-                self.reject(number, Reason::NotObject, bytes)?;
-                return Ok(true);
-            }
-            Err(_) if whole => return Ok(false),
+        if let Err(e) = std::str::from_utf8(v.bytes) {
+            let reason = Reason::InvalidUtf8 {
+                offset: e.valid_up_to(),
+            };
+            return self.reject_record(v.number, reason, v.bytes);
+        }
+        if self
+            .prefilter
+            .as_ref()
+            .is_some_and(|f| !f.may_match(v.bytes))
+        {
+            self.summary.events_read += 1;
+            self.summary.noise_skipped += 1;
+            return Ok(());
+        }
+        let record: Value = match serde_json::from_slice(v.bytes) {
+            Ok(r) => r,
+            // The stream reader took it as JSON; serde_json did not.
             Err(e) => {
-                self.summary.events_read += 1;
-                self.reject(number, Reason::NotJson { column: e.column() }, bytes)?;
-                return Ok(true);
+                let reason = Reason::NotJson { column: e.column() };
+                return self.reject_record(v.number, reason, v.bytes);
             }
         };
-        self.summary.events_read += 1;
-        let time = event_time(&json);
-        if !self.window.is_unbounded() && !time.is_some_and(|t| self.window.contains(t)) {
-            self.summary.outside_window += 1;
-            return Ok(true);
+        let mut events = std::mem::take(&mut self.events);
+        form::events(record, self.form, &mut events);
+        let mut rejected = false;
+        for e in events.drain(..) {
+            self.summary.events_read += 1;
+            let reason = match e {
+                Found::Event(event) => match self.event(event)? {
+                    Ok(()) => continue,
+                    Err(t) => {
+                        self.summary.bad_time += 1;
+                        Reason::Time(t)
+                    }
+                },
+                Found::OtherLog => {
+                    self.summary.noise_skipped += 1;
+                    continue;
+                }
+                Found::Bad(u) => {
+                    self.summary.unrecognised += 1;
+                    Reason::Unrecognised(u)
+                }
+            };
+            self.report(v.number, &reason);
+            rejected = true;
         }
-        let event = Event::new(json);
-        for (q, rows) in self.queries.iter().zip(&mut self.rows) {
-            if let Some((dedup_key, result)) = q.select(&event, &self.fixed, &self.re) {
-                rows.push(Row {
-                    time: time.map(Timestamp::as_nanosecond),
-                    seq: self.summary.events_read,
-                    dedup_key,
-                    result: self.store.put(result).map_err(Error::Spill)?,
-                });
-            }
+        self.events = events;
+        if rejected {
+            // The record once, as it was read, however many of its events
+            // were rejected.
+            self.rejects.reject(v.bytes)?;
         }
-        Ok(true)
+        Ok(())
     }
 
-    fn reject(&mut self, number: u64, reason: Reason, raw: &[u8]) -> Result<(), Error> {
+    /// One audit event: noise, outside the window, or selected (its rows
+    /// kept); `Err` for a selected event whose time cannot be read.
+    fn event(&mut self, mut json: Value) -> Result<Result<(), TimeError>, Error> {
+        let time = event_time::read_and_normalise(&mut json);
+        let event = Event::new(json);
+        let mut selected = Vec::new();
+        for (i, q) in self.queries.iter().enumerate() {
+            if let Some(s) = q.select(&event, &self.fixed, &self.re) {
+                selected.push((i, s));
+            }
+        }
+        if selected.is_empty() {
+            self.summary.noise_skipped += 1;
+            return Ok(Ok(()));
+        }
+        let time = match time {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !self.window.contains(time) {
+            self.summary.outside_window += 1;
+            return Ok(Ok(()));
+        }
+        self.summary.selected += 1;
+        for (i, (dedup_key, result)) in selected {
+            self.rows[i].push(Row {
+                time: Some(time.as_nanosecond()),
+                seq: self.summary.events_read,
+                dedup_key,
+                result: self.store.put(result).map_err(Error::Spill)?,
+            });
+        }
+        Ok(Ok(()))
+    }
+
+    /// A record that is not JSON: one read, one rejected.
+    fn reject_record(&mut self, number: u64, reason: Reason, raw: &[u8]) -> Result<(), Error> {
+        self.summary.events_read += 1;
+        self.report(number, &reason);
         self.rejects.reject(raw)?;
+        Ok(())
+    }
+
+    /// Counts a rejection and reports it (the first ones one by one).
+    fn report(&mut self, number: u64, reason: &Reason) {
         self.summary.rejected += 1;
+        let at = match &self.label {
+            Some(file) => format!("{file}: line {number}"),
+            None => format!("line {number}"),
+        };
         if self.summary.rejected <= REPORT_LIMIT {
-            tracing::warn!("line {number}: {reason}");
+            tracing::warn!("{at}: {reason}");
         } else if self.summary.rejected == REPORT_LIMIT + 1 {
             tracing::warn!("more bad lines: counted, not listed");
         }
-        Ok(())
     }
 
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {
@@ -452,18 +596,4 @@ impl<'k, 'r> Run<'k, 'r> {
         }
         Ok(self.summary)
     }
-}
-
-/// A skipped line's shape check: `{` … `}` around optional white space.
-fn looks_like_object(bytes: &[u8]) -> bool {
-    let t = bytes.trim_ascii();
-    t.first() == Some(&b'{') && t.last() == Some(&b'}')
-}
-
-/// The time Splunk indexes an audit event by: `requestReceivedTimestamp`,
-/// else `stageTimestamp` (see `docs/audit-extraction.md` for why).
-pub fn event_time(json: &Value) -> Option<Timestamp> {
-    ["requestReceivedTimestamp", "stageTimestamp"]
-        .iter()
-        .find_map(|k| json.get(k)?.as_str()?.parse::<Timestamp>().ok())
 }

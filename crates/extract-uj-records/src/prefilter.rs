@@ -2,24 +2,41 @@
 //!
 //! Most of an audit log is `get`/`list`/`watch` of pods, secrets, leases….
 //! An event a query can select has a verb, a resource and an API group of
-//! the table as JSON string values, so its line contains each of them as a
-//! quoted string (`"update"`, `"pipelineruns"`, `"tekton.dev"`); compared
-//! without case, as Splunk's search does. One Aho-Corasick pass over the
-//! line looks for all of them at once and stops as soon as one of each
-//! class has been seen.
+//! the table as JSON string values, so its text contains each of them right
+//! after a quote (`"update`, `"pipelineruns`, `"tekton.dev`); compared
+//! without case, as Splunk's search does. Only the opening quote is looked
+//! for, so the test holds at any depth of embedding: an event carried as a
+//! string inside a collector's record (`{"log":"{\"verb\":\"update\"…"}`)
+//! still has a quote right before each value. One Aho-Corasick pass over the
+//! value looks for all of them at once.
 //!
-//! Sound, not just likely: a JSON string can spell a letter or a dot as a
-//! `\u` escape (`"upd\u0061te"`) and would slip past the literal search, so
-//! a line that contains an escape of an ASCII letter or of `.` (`\u004x`
-//! to `\u007x`, `\u002e`) is always passed on to the full evaluation. The
-//! API server's encoder never writes those (Go's `encoding/json` escapes
-//! only `<`, `>`, `&`, U+2028/9 and control characters), so this costs
-//! nothing on real logs.
+//! Sound, not just likely: a JSON string can spell a letter, a dot or a
+//! quote as a `\u` escape (`"upd\u0061te"`) and would slip past the literal
+//! search, so a value that contains an escape of an ASCII letter, of `.` or
+//! of `"` (`\u004x` to `\u007x`, `\u002e`, `\u0022`) is always passed on
+//! to the full evaluation. The API server (Go's `encoding/json`) and the
+//! collectors never write those, so this costs nothing on real logs.
+//!
+//! Skipping is also where a value is counted as noise, so the test must
+//! only skip what the full path would call noise too: one audit event that
+//! no query selects. A value without any of the keys that make an audit
+//! event (`auditID`, `verb`, `requestURI`, `objectRef`) anywhere cannot be
+//! one, and a value that may hold
+//! several events (a top-level array, an `EventList`, a `records` or
+//! `logEvents` batch) is counted event by event; both always go to the full
+//! path (`docs/audit-extraction.md`, "The pre-filter").
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use querygen::kind::Kind;
 
-const ESCAPES: &[&str] = &["\\u002e", "\\u004", "\\u005", "\\u006", "\\u007"];
+const ESCAPES: &[&str] = &["\\u002e", "\\u0022", "\\u004", "\\u005", "\\u006", "\\u007"];
+
+/// The keys that make an object an audit event (`form::EVENT_KEYS`),
+/// after their opening quote.
+const MARKERS: [&str; 4] = ["\"auditID", "\"verb", "\"requestURI", "\"objectRef"];
+
+/// Keys of the forms that carry several events in one value.
+const CONTAINERS: &[&str] = &["\"EventList", "\"records", "\"logEvents"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -27,6 +44,8 @@ enum Class {
     Resource,
     Group,
     Escape,
+    Marker,
+    Container,
 }
 
 /// The pre-filter for a set of kinds.
@@ -48,13 +67,19 @@ impl PreFilter {
         };
         for k in kinds {
             for v in k.verbs {
-                add(format!("\"{v}\""), Class::Verb);
+                add(format!("\"{v}"), Class::Verb);
             }
-            add(format!("\"{}\"", k.resource), Class::Resource);
-            add(format!("\"{}\"", k.api_group), Class::Group);
+            add(format!("\"{}", k.resource), Class::Resource);
+            add(format!("\"{}", k.api_group), Class::Group);
         }
         for e in ESCAPES {
             add((*e).to_owned(), Class::Escape);
+        }
+        for m in MARKERS {
+            add(m.to_owned(), Class::Marker);
+        }
+        for c in CONTAINERS {
+            add((*c).to_owned(), Class::Container);
         }
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -63,21 +88,26 @@ impl PreFilter {
         Ok(PreFilter { ac, classes })
     }
 
-    /// `false` only for a line no query can select.
-    pub fn may_match(&self, line: &[u8]) -> bool {
-        let (mut verb, mut resource, mut group) = (false, false, false);
-        for m in self.ac.find_overlapping_iter(line) {
+    /// `false` only for one valid JSON value that is a single audit event
+    /// no query can select (noise).
+    pub fn may_match(&self, value: &[u8]) -> bool {
+        if value.first() == Some(&b'[') {
+            return true;
+        }
+        let (mut verb, mut resource, mut group, mut marker) = (false, false, false, false);
+        for m in self.ac.find_overlapping_iter(value) {
             match self.classes[m.pattern().as_usize()] {
                 Class::Verb => verb = true,
                 Class::Resource => resource = true,
                 Class::Group => group = true,
-                Class::Escape => return true,
+                Class::Marker => marker = true,
+                Class::Escape | Class::Container => return true,
             }
             if verb && resource && group {
                 return true;
             }
         }
-        false
+        !marker
     }
 }
 
@@ -89,10 +119,10 @@ mod tests {
     #[test]
     fn noise_is_rejected_and_candidates_pass() {
         let f = PreFilter::new(KINDS).unwrap();
-        let noise = br#"{"kind":"Event","verb":"get","objectRef":{"resource":"pods","apiVersion":"v1"},"requestURI":"/api/v1/pods?a=1\u0026b=2"}"#;
+        let noise = br#"{"kind":"Event","auditID":"a","verb":"get","objectRef":{"resource":"pods","apiVersion":"v1"},"requestURI":"/api/v1/pods?a=1\u0026b=2"}"#;
         assert!(!f.may_match(noise));
         let list_pr =
-            br#"{"verb":"list","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
+            br#"{"auditID":"a","verb":"list","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
         assert!(!f.may_match(list_pr));
         let upd =
             br#"{"verb":"update","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
@@ -103,5 +133,16 @@ mod tests {
         assert!(f.may_match(upper));
         let escaped = br#"{"verb":"upd\u0061te","objectRef":{"resource":"pipelineruns","apiGroup":"tekton.dev"}}"#;
         assert!(f.may_match(escaped));
+        // Embedded in a collector's string, one level or more.
+        let embedded = br#"{"log":"{\"auditID\":\"a\",\"verb\":\"update\",\"objectRef\":{\"resource\":\"pipelineruns\",\"apiGroup\":\"tekton.dev\"}}"}"#;
+        assert!(f.may_match(embedded));
+        let embedded_noise = br#"{"log":"{\"auditID\":\"a\",\"verb\":\"get\",\"objectRef\":{\"resource\":\"pods\"}}"}"#;
+        assert!(!f.may_match(embedded_noise));
+        // Not an audit event, or maybe several: the full path decides.
+        assert!(f.may_match(br#"{"a":true}"#));
+        assert!(f.may_match(br#"{"log":"GET /healthz"}"#));
+        assert!(f.may_match(br#"[{"auditID":"a","verb":"get"}]"#));
+        assert!(f.may_match(br#"{"kind":"EventList","items":[{"auditID":"a"}]}"#));
+        assert!(f.may_match(br#"{"auditID":"a","verb":"get","n":"\u0022"}"#));
     }
 }

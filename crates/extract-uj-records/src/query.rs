@@ -14,8 +14,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use querygen::kind::{Kind, CONTEXT};
 use querygen::spl::Step;
 
-use crate::eval::{self, json_object, push_json_array, push_json_string, Env, Regexes};
-use crate::fields::{Event, Val};
+use crate::eval::{self, json_object, push_json_array, push_json_string, Regexes};
+use crate::fields::{Env, Event, Val};
 use crate::search;
 
 /// A selected event's row, waiting for the end of the input.

@@ -15,7 +15,7 @@
 
 use querygen::spl::Term;
 
-use crate::eval::Env;
+use crate::fields::Env;
 
 /// Whether `term` matches the event in `env`.
 pub fn matches(term: &Term<'_>, env: &Env<'_>) -> bool {

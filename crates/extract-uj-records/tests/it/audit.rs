@@ -78,7 +78,7 @@ pub fn run_text(kinds: &[Kind], input: &str, window: Window) -> (Vec<String>, Su
         input,
         Settings {
             window,
-            prefilter: true,
+            ..Settings::default()
         },
     )
 }

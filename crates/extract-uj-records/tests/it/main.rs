@@ -2,7 +2,9 @@
 //! concern.
 
 mod audit;
+mod forms;
 mod kinds;
 mod pipeline;
 mod splunk_rows;
+mod suite;
 mod table;
