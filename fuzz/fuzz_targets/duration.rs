@@ -1,0 +1,37 @@
+//! The duration parsers: core's `cli::parse_duration` (every tool's
+//! timeouts: `90`, `2.5`, `1h30m`, `500ms`) and bridge-window's `Secs`
+//! (`BRIDGE_WINDOW` and friends: `4h`, `1h30m`, `2d`, `90s`, seconds).
+//! `Secs` prints in a form it reads back to the same value; what `Secs`
+//! reads, core reads to the same number of seconds; whole seconds round
+//! up and never below the duration.
+#![no_main]
+
+use bridge_window::Secs;
+use libfuzzer_sys::fuzz_target;
+use segment_bridge_core::cli::{duration_secs, duration_secs_f64, parse_duration};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let core = parse_duration(s);
+    if let Ok(d) = &core {
+        let secs = duration_secs(s).expect("same parser");
+        assert!(secs >= d.as_secs() && secs <= d.as_secs() + 1);
+        assert_eq!(duration_secs_f64(s).expect("same parser"), d.as_secs_f64());
+    }
+    if let Ok(Secs(n)) = s.parse::<Secs>() {
+        assert!(n >= 0, "a negative duration");
+        let shown = Secs(n).to_string();
+        assert_eq!(
+            shown.parse::<Secs>(),
+            Ok(Secs(n)),
+            "{shown} reads back differently"
+        );
+        // Exact in f64 below 2^53 seconds.
+        if n < 1 << 53 {
+            let d = core.unwrap_or_else(|e| panic!("core refuses {s:?}, which Secs reads: {e}"));
+            assert_eq!(d.as_secs_f64(), n as f64, "core and Secs differ on {s:?}");
+        }
+    }
+});
