@@ -9,7 +9,8 @@
 # when there is any.
 #
 #   scripts/fuzz.sh [--time SECONDS | --runs N] [--out DIR] [--corpus DIR]
-#                   [--parallel N] [--max-len BYTES] [--no-build] [HARNESS...]
+#                   [--parallel N] [--max-len BYTES] [--no-build | --bins DIR]
+#                   [HARNESS...]
 #
 #   --time SECONDS  run each harness this long (default 60)
 #   --runs N        run each harness for N executions instead
@@ -19,6 +20,8 @@
 #   --parallel N    harnesses run at once (default 1)
 #   --max-len BYTES longest input for every harness (default: per harness)
 #   --no-build      use the binaries already built
+#   --bins DIR      use the harness binaries in DIR (a copy, say, so that a
+#                   build can go on while they run)
 #   HARNESS         which ones (default all; --list names them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,7 @@ corpus=$root/fuzz/corpus
 parallel=1
 max_len_all=
 build=1
+bins=
 chosen=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,8 +46,9 @@ while [ $# -gt 0 ]; do
     --parallel) parallel=$2; shift 2 ;;
     --max-len) max_len_all=$2; shift 2 ;;
     --no-build) build=; shift ;;
+    --bins) build=; bins=$(cd "$2" && pwd); shift 2 ;;
     --list) printf '%s\n' "${all[@]}"; exit 0 ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) chosen+=("$1"); shift ;;
   esac
@@ -58,7 +63,7 @@ corpus=$(cd "$corpus" && pwd)
 
 if [ -n "$build" ]; then
   bins=$(scripts/fuzz-build.sh)
-else
+elif [ -z "$bins" ]; then
   bins=$root/fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release
 fi
 
@@ -68,14 +73,21 @@ seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 suite=(fixtures/jsontestsuite/test_parsing/*.json)
 s2s=fixtures/s2s/sample
-seed() { # HARNESS PREFIX(printf format) FILE...
-  local h=$1 p=$2 f
-  shift 2
-  mkdir -p "$seeds/$h"
-  for f in "$@"; do
-    # shellcheck disable=SC2059
-    { printf "$p"; cat "$f"; } >"$seeds/$h/$(printf '%s' "$p" | tr -dc 'a-z0-9')-$(basename "$f")"
-  done
+# One python3 for all the copies (a process per file is slow on a busy
+# machine). PREFIX is a printf-style string of \xNN bytes.
+seed() { # HARNESS PREFIX FILE...
+  python3 - "$seeds" "$@" <<'PY'
+import os, re, sys
+seeds, harness, prefix, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+head = bytes(int(h, 16) for h in re.findall(r"\\x([0-9a-fA-F]{2})", prefix))
+os.makedirs(os.path.join(seeds, harness), exist_ok=True)
+tag = head.hex()
+for f in files:
+    with open(f, "rb") as src:
+        data = head + src.read()
+    with open(os.path.join(seeds, harness, tag + "-" + os.path.basename(f)), "wb") as dst:
+        dst.write(data)
+PY
 }
 json=("${suite[@]}" "$s2s"/*.json* fixtures/payload/sample/*.json*)
 for h in "${chosen[@]}"; do

@@ -33,7 +33,7 @@ fn check_body(b: &Batch, limits: &Limits) -> Vec<Vec<u8>> {
     }
     let events: Vec<Vec<u8>> = b.events().map(|(_, e)| e.to_vec()).collect();
     let inner = &b.body()[10..b.body().len() - 2];
-    assert_eq!(inner, events.join(&b','[..]).as_slice());
+    assert_eq!(inner, events.join(&b',').as_slice());
     events
 }
 
