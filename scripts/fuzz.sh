@@ -115,6 +115,12 @@ for h in "${chosen[@]}"; do
   esac
 done
 
+# The inputs of past findings (fuzz/regressions/HARNESS/) run first.
+for h in "${chosen[@]}"; do
+  regressions=(fuzz/regressions/"$h"/*)
+  [ ! -e "${regressions[0]}" ] || seed "$h" '' "${regressions[@]}"
+done
+
 # Per harness: the longest input, and the dictionary.
 max_len() {
   [ -z "$max_len_all" ] || { echo "$max_len_all"; return; }
