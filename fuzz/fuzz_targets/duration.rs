@@ -8,7 +8,7 @@
 
 use bridge_window::Secs;
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_core::cli::{duration_secs, duration_secs_f64, parse_duration};
+use segment_bridge_core::duration::{duration_secs, duration_secs_f64, parse_duration};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

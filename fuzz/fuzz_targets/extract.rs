@@ -9,8 +9,8 @@ use extract_uj_records::window::Window;
 use extract_uj_records::{extract, Settings, Summary};
 use libfuzzer_sys::fuzz_target;
 use segment_bridge_core::rejects::Rejects;
-use segment_bridge_core::splunk::export::ExportReader;
 use segment_bridge_fuzz::{assert_json, lines, selector};
+use segment_bridge_splunk::export::ExportReader;
 
 fn evaluate(input: &[u8], window: Window, prefilter: bool) -> (Summary, Vec<u8>) {
     let mut rejects = Rejects::open(None).unwrap();

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_core::jsonl::{Framer, JsonStream, LineReader, StreamError, Value};
+use segment_bridge_json::{Framer, JsonStream, LineReader, StreamError, Value};
 
 type Seen = (u64, u64, Vec<u8>, Option<StreamError>);
 

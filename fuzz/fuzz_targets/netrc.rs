@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_core::netrc::Netrc;
-use segment_bridge_core::Secret;
+use segment_bridge_net::netrc::Netrc;
+use segment_bridge_net::Secret;
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty()

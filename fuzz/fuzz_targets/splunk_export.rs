@@ -8,8 +8,8 @@
 use std::io::{BufReader, Read};
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_core::splunk::export::{ExportReader, StreamStats};
 use segment_bridge_fuzz::{assert_json, selector};
+use segment_bridge_splunk::export::{ExportReader, StreamStats};
 
 /// A body read in pieces of `chunk` bytes, like a chunked response.
 struct Chunked<'a> {

@@ -8,7 +8,7 @@
 use bridge_window::ledger::{cap, prune, record};
 use bridge_window::State;
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_core::segment::intake::ledger_ids;
+use segment_bridge_segment::intake::ledger_ids;
 
 fuzz_target!(|data: &[u8]| {
     // State JSON, then after a NUL the ids a run delivered.
