@@ -12,6 +12,8 @@
 #   Segment (segment-standin, which records what it accepted)
 #   and once more without Splunk: BRIDGE_SOURCE=audit, extract-uj-records
 #   evaluating the same queries on scripts/demo/audit.log
+#   and from OpenShift's log store: BRIDGE_SOURCE=loki, fetch-audit-log
+#   reading that log from a LokiStack stand-in (loki-standin)
 #
 # then shows what Segment received. Usage:
 #   scripts/demo.sh            (debug build; DEMO_PROFILE=release for release)
@@ -69,6 +71,17 @@ first_line() {
     sleep 0.05
   done
   die "no URL in $1 (log: $(cat "$1.log" 2>/dev/null))"
+}
+
+# received_after N: waits (2 s at most) for Segment to have received more
+# than N events, then prints how many it has.
+received_after() {
+  local i
+  for ((i = 0; i < 40; i++)); do
+    (($(grep -c . "$work/segment-received.jsonl" || true) > $1)) && break
+    sleep 0.05
+  done
+  grep -c . "$work/segment-received.jsonl" || true
 }
 
 say "starting the stand-ins on loopback"
@@ -160,15 +173,34 @@ set +o errexit
     scripts/main-job.sh)
 audit_rc=$?
 set -o errexit
-for ((i = 0; i < 40; i++)); do
-  (($(grep -c . "$work/segment-received.jsonl" || true) > before)) && break
-  sleep 0.05
-done
-after=$(grep -c . "$work/segment-received.jsonl" || true)
+after=$(received_after "$before")
 echo "$((after - before)) more events from $(grep -c . "$data/audit.log") audit events"
 tail -n +"$((before + 1))" "$work/segment-received.jsonl" | grep -o '"event":"[^"]*"' |
   sed 's/"event":"\(.*\)"/\1/' | sort | uniq -c | sort -rn | sed 's/^/  /'
 if ((rc == 0 && audit_rc != 0)); then rc=$audit_rc; fi
+
+say "the bridge from OpenShift's log store: BRIDGE_SOURCE=loki scripts/main-job.sh"
+# fetch-audit-log reads the same audit log from a LokiStack gateway
+# stand-in (loki-standin, storing each event as the cluster's log collector
+# does), asking the store only for user-journey candidates with this query;
+# extract-uj-records then evaluates the queries on what comes back.
+loki-standin --audit-log "$data/audit.log" --token demo-loki-token \
+  >"$work/loki.url" 2>"$work/loki.url.log" &
+pids+=($!)
+loki_url=$(first_line "$work/loki.url")/api/logs/v1/audit
+echo "  LokiStack gateway  $loki_url"
+fetch-audit-log --print-query | fold -w 100 | sed 's/^/  /'
+before=$(grep -c . "$work/segment-received.jsonl" || true)
+set +o errexit
+(unset BRIDGE_STATE_FILE
+  BRIDGE_SOURCE=loki LOKI_URL=$loki_url LOKI_TOKEN=demo-loki-token \
+    QUERY_EARLIEST_TIME=2024-03-03T08:00:00Z QUERY_LATEST_TIME=2024-03-03T09:00:00Z \
+    LOKI_SPLIT=15m LOKI_LIMIT=50 scripts/main-job.sh)
+loki_rc=$?
+set -o errexit
+after=$(received_after "$before")
+echo "$((after - before)) more events (the same messageIds as above: Segment keeps one of each)"
+if ((rc == 0 && loki_rc != 0)); then rc=$loki_rc; fi
 
 echo
 if ((rc == 0 && unique > 0)); then

@@ -22,6 +22,15 @@
 #   BRIDGE_NOW  run the whole job at this clock time (Unix seconds), to replay
 #       or simulate runs.
 #   REJECTS_DIR  if set, rejected records go to files in this directory.
+#   PSEUDONYMIZE_KEY_FILE  if set, `pseudonymize` runs between
+#       splunk-to-segment and the uploader: userId, properties.workspaceID,
+#       namespace (and PSEUDONYMIZE_FIELDS) become HMAC-SHA256 ids under the
+#       key in that file (docs/tools/pseudonymize.md).
+#   BRIDGE_HEARTBEAT=true  after each delivered window, one "Segment Bridge
+#       Heartbeat" track event with the window's figures goes to Segment
+#       (docs/tools/bridge-heartbeat.md); BRIDGE_HEARTBEAT_SOURCE names this
+#       bridge in it. A heartbeat that can't be sent is logged, and changes
+#       no exit code.
 #
 # Exit codes:
 #   0    every stage succeeded
@@ -35,6 +44,7 @@
 #   5N   bridge-window commit failed with exit N (events were delivered, the
 #        watermark and ledger were not recorded: the next run re-sends them,
 #        Segment drops the duplicates by messageId)
+#   6N   pseudonymize failed with exit N (with PSEUDONYMIZE_KEY_FILE)
 # When several stages fail, the first failed stage in pipeline order is the
 # one reported (a stage downstream of a failure usually just saw its input
 # end); every stage's exit code is logged.
@@ -76,11 +86,58 @@ if [[ -n "${REJECTS_DIR:-}" ]]; then
   upload_args+=(--rejects "$REJECTS_DIR/segment-mass-uploader-$stamp.jsonl")
 fi
 
+# Pseudonymous ids: one more stage before the uploader, exit code 6N.
+pseudonymize=false
+pseudo_args=()
+if [[ -n "${PSEUDONYMIZE_KEY_FILE:-}" ]]; then
+  pseudonymize=true
+  if [[ -n "${REJECTS_DIR:-}" ]]; then
+    pseudo_args+=(--rejects "$REJECTS_DIR/pseudonymize-$stamp.jsonl")
+  fi
+fi
+
+# The heartbeat: the tools append their figures to a file per window
+# (SEGMENT_BRIDGE_FIGURES_FILE), bridge-heartbeat makes the event of them.
+heartbeat=false
+case ${BRIDGE_HEARTBEAT:-false} in
+  true | 1 | yes) heartbeat=true ;;
+  false | 0 | no | "") ;;
+  *)
+    log "error: BRIDGE_HEARTBEAT must be true or false (\`$BRIDGE_HEARTBEAT\`)"
+    exit 2
+    ;;
+esac
+run_now=${BRIDGE_NOW:-$(date +%s)}
+figures=
+
+# send_heartbeat: the heartbeat of the window just delivered, sent on its
+# own (no ledger, no rejects file of the run's, no metrics push that would
+# replace the run's uploader figures). Never fails the job.
+send_heartbeat() {
+  $heartbeat || return 0
+  local event rc
+  event=$(bridge-heartbeat --figures "$figures" --now "$run_now" \
+    --earliest "${QUERY_EARLIEST_TIME:-}" --latest "${QUERY_LATEST_TIME:-}")
+  rc=$?
+  if ((rc == 0)); then
+    printf '%s\n' "$event" | PUSHGATEWAY_URL='' segment-mass-uploader
+    rc=$?
+  fi
+  if ((rc != 0)); then
+    log "warning: the heartbeat was not sent (exit $rc); the run itself is unaffected"
+  fi
+}
+
 # Where the rows come from (BRIDGE_SOURCE; docs/tools/extract-uj-records.md):
 #   splunk (default)  fetch-uj-records asks Splunk;
 #   audit             extract-uj-records evaluates the same queries on the
 #                     raw audit log BRIDGE_AUDIT_LOG (a path, or - for this
 #                     script's standard input), no Splunk needed.
+#   loki              fetch-audit-log reads the audit log from OpenShift
+#                     Logging's LokiStack (LOKI_URL, the pod's service
+#                     account token; docs/tools/fetch-audit-log.md) and
+#                     extract-uj-records evaluates the queries on it, no
+#                     Splunk needed.
 # Exit code 1N then means "the source stage failed with exit N", whichever.
 case ${BRIDGE_SOURCE:-splunk} in
   splunk) source_cmd=(fetch-uj-records) ;;
@@ -100,18 +157,54 @@ case ${BRIDGE_SOURCE:-splunk} in
     fi
     source_cmd=(extract-uj-records "$audit_log")
     ;;
+  loki) source_cmd=(audit_from_loki) ;;
   *)
-    log "error: BRIDGE_SOURCE must be splunk or audit (\`$BRIDGE_SOURCE\`)"
+    log "error: BRIDGE_SOURCE must be splunk, audit or loki (\`$BRIDGE_SOURCE\`)"
     exit 2
     ;;
 esac
 
-# The three stages, with pipefail; their exit codes end up in `codes`.
+# BRIDGE_SOURCE=loki: the source stage is itself two tools. The window is
+# applied once, by the store, on each line's time there: consecutive windows
+# then neither share nor lose a line, which a second cut by
+# extract-uj-records on the event's own time (a little earlier) would break
+# at every window edge. A failure of fetch-audit-log is the stage's status
+# even when extract-uj-records then rejected something (exit 3): lines may
+# be missing, so the watermark must not move.
+# shellcheck disable=SC2317 # called through "${source_cmd[@]}"
+audit_from_loki() {
+  fetch-audit-log | QUERY_EARLIEST_TIME='' QUERY_LATEST_TIME='' extract-uj-records
+  local s=("${PIPESTATUS[@]}")
+  log "source: fetch-audit-log=${s[0]} extract-uj-records=${s[1]}"
+  if ((s[0] != 0)); then return "${s[0]}"; fi
+  return "${s[1]}"
+}
+
+# The stages in pipeline order, with pipefail; their exit codes end up in
+# `codes`, and `numbers` holds each one's N of the job's exit code.
 stages=("${source_cmd[0]}" splunk-to-segment segment-mass-uploader)
+numbers=(1 2 3)
+if $pseudonymize; then
+  stages=("${source_cmd[0]}" splunk-to-segment pseudonymize segment-mass-uploader)
+  numbers=(1 2 6 3)
+fi
 pipeline() {
-  "${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}" "$@"
-  codes=("${PIPESTATUS[@]}")
-  log "exit codes: ${stages[0]}=${codes[0]} ${stages[1]}=${codes[1]} ${stages[2]}=${codes[2]}"
+  if $heartbeat; then
+    : >"$figures"
+    export SEGMENT_BRIDGE_FIGURES_FILE=$figures
+  fi
+  if $pseudonymize; then
+    "${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | pseudonymize "${pseudo_args[@]}" |
+      segment-mass-uploader "${upload_args[@]}" "$@"
+    codes=("${PIPESTATUS[@]}")
+  else
+    "${source_cmd[@]}" | splunk-to-segment "${s2s_args[@]}" | segment-mass-uploader "${upload_args[@]}" "$@"
+    codes=("${PIPESTATUS[@]}")
+  fi
+  unset SEGMENT_BRIDGE_FIGURES_FILE
+  local i line=
+  for i in "${!stages[@]}"; do line+=" ${stages[i]}=${codes[i]}"; done
+  log "exit codes:$line"
 }
 
 # After `pipeline`: `failed` is the job's exit code for the first failed
@@ -120,13 +213,13 @@ result=0
 check_stages() {
   failed=0
   local i
-  for i in 0 1 2; do
+  for i in "${!stages[@]}"; do
     case ${codes[i]} in
       0) ;;
       3) if ((result == 0)); then result=3; fi ;;
       *)
         log "${stages[i]} failed (exit ${codes[i]})"
-        failed=$(code_for $((i + 1)) "${codes[i]}")
+        failed=$(code_for "${numbers[i]}" "${codes[i]}")
         return
         ;;
     esac
@@ -135,8 +228,14 @@ check_stages() {
 
 if ! $state_configured; then
   log "window: ${QUERY_EARLIEST_TIME:-default} .. ${QUERY_LATEST_TIME:-default}"
+  if $heartbeat; then
+    figures=$(mktemp "${TMPDIR:-/tmp}/main-job-figures.XXXXXX") || exit "$(code_for 2 1)"
+    : "${QUERY_EARLIEST_TIME:=-4hours}" "${QUERY_LATEST_TIME:=-0hours}"
+  fi
   pipeline
   check_stages
+  if ((failed == 0)); then send_heartbeat; fi
+  if [[ -n $figures ]]; then rm -f "$figures"; fi
   if ((failed != 0)); then exit "$failed"; fi
   exit "$result"
 fi
@@ -146,6 +245,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/main-job.XXXXXX") || exit "$(code_for 4 1)"
 trap 'rm -rf "$work" ${audit_spool:+"$audit_spool"}' EXIT
 ledger=$work/ledger
+figures=$work/figures
 for ((chunk = 1; ; chunk++)); do
   window=$(bridge-window start --ledger-out "$ledger")
   rc=$?
@@ -171,6 +271,7 @@ for ((chunk = 1; ; chunk++)); do
     log "bridge-window commit failed (exit $rc)"
     exit "$(code_for 5 "$rc")"
   fi
+  send_heartbeat
   if ((BRIDGE_MORE != 1)); then break; fi
 done
 exit "$result"

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use e2e::*;
 use serde_json::Value;
 
-const AUDIT_LOG: &str = "scripts/demo/audit.log";
+pub(crate) const AUDIT_LOG: &str = "scripts/demo/audit.log";
 
 /// What `extract-uj-records | splunk-to-segment` makes of the sample log
 /// with these maps, by messageId.
-fn expected(dir: &Path, maps: &(PathBuf, PathBuf)) -> BTreeMap<String, Value> {
+pub(crate) fn expected(dir: &Path, maps: &(PathBuf, PathBuf)) -> BTreeMap<String, Value> {
     let rows = command(bin_dir().join("extract-uj-records"), dir)
         .arg(root().join(AUDIT_LOG))
         .output()
@@ -99,7 +99,7 @@ fn a_bad_source_is_a_configuration_error_and_sends_nothing() {
         (
             "kafka",
             Some(AUDIT_LOG),
-            "BRIDGE_SOURCE must be splunk or audit",
+            "BRIDGE_SOURCE must be splunk, audit or loki",
         ),
     ] {
         let mut job = w.site.job(&w.splunk, &w.seg).env("BRIDGE_SOURCE", source);

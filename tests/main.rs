@@ -3,8 +3,13 @@
 
 mod audit;
 mod cli;
+mod exit_docs;
+mod dashboard;
+mod heartbeat;
 mod kill;
+mod loki;
 mod monitoring;
 mod outage;
 mod pipeline;
+mod pseudonyms;
 mod script_names;

@@ -23,7 +23,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-overlays=(deploy/base deploy/overlays/kubernetes deploy/overlays/host-cluster deploy/overlays/member-cluster)
+overlays=(deploy/base deploy/overlays/kubernetes deploy/overlays/host-cluster deploy/overlays/member-cluster deploy/overlays/loki deploy/overlays/observed-private)
 for dir in "${overlays[@]}"; do
   name=${dir//\//-}
   kubectl kustomize "$dir" >"$out/$name.yaml"

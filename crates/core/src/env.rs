@@ -82,3 +82,32 @@ pub const BRIDGE_MAX_WINDOW: &str = "BRIDGE_MAX_WINDOW";
 pub const BRIDGE_INTERVAL: &str = "BRIDGE_INTERVAL";
 /// The clock time (Unix seconds) to run the job at, instead of the clock.
 pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
+
+/// fetch-audit-log: the LokiStack gateway's audit tenant
+/// (`https://<lokistack>-gateway-http.<namespace>.svc:8080/api/logs/v1/audit`).
+pub const LOKI_URL: &str = "LOKI_URL";
+pub const LOKI_URL_DEFAULT: &str =
+    "https://logging-loki-gateway-http.openshift-logging.svc:8080/api/logs/v1/audit";
+/// fetch-audit-log: a bearer token with read access to the audit tenant
+/// (instead of the token file; never a flag).
+pub const LOKI_TOKEN: &str = "LOKI_TOKEN";
+/// fetch-audit-log: file holding the bearer token (default: the pod's
+/// service account token).
+pub const LOKI_TOKEN_FILE: &str = "LOKI_TOKEN_FILE";
+/// fetch-audit-log: PEM CA bundle for the gateway (default: the pod's
+/// service CA, when it exists).
+pub const LOKI_CA_FILE: &str = "LOKI_CA_FILE";
+/// fetch-audit-log: the LogQL stream selector.
+pub const LOKI_SELECTOR: &str = "LOKI_SELECTOR";
+/// fetch-audit-log: entries per query (the store's `max_entries_limit_per_query`, 5000 by default).
+pub const LOKI_LIMIT: &str = "LOKI_LIMIT";
+/// fetch-audit-log: length of the sub-windows a long window is cut into.
+pub const LOKI_SPLIT: &str = "LOKI_SPLIT";
+/// fetch-audit-log: sub-windows fetched at the same time.
+pub const LOKI_PARALLEL: &str = "LOKI_PARALLEL";
+/// fetch-audit-log: retries of a failed page request.
+pub const LOKI_RETRIES: &str = "LOKI_RETRIES";
+/// A file every tool appends its run's figures to (one JSON line: tool,
+/// exit code, figures), for a driver script that acts on them
+/// (`scripts/main-job.sh`'s heartbeat).
+pub const FIGURES_FILE: &str = "SEGMENT_BRIDGE_FIGURES_FILE";

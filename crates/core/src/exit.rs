@@ -122,6 +122,14 @@ impl Outcome {
         self
     }
 
+    /// Adds each `(name, value)` of `figures` as a figure.
+    #[must_use]
+    pub fn count_all(mut self, figures: impl IntoIterator<Item = (&'static str, u64)>) -> Outcome {
+        self.counts
+            .extend(figures.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)));
+        self
+    }
+
     /// The figure `name`, if the run has it.
     pub fn get(&self, name: &str) -> Option<u64> {
         self.counts.iter().find(|(n, _)| n == name).map(|&(_, v)| v)

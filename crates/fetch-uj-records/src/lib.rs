@@ -21,7 +21,7 @@ pub mod order;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, SyncSender};
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::error::chain;
@@ -42,7 +42,7 @@ use segment_bridge_splunk::{self as splunk, Client, ConnectionArgs, QueryReport,
 /// `~/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them.\n\nExit status: 0 every query delivered all its rows; 1 a query failed after its retries (the others' rows still went out; the failed ones are named on stderr); 2 configuration error, nothing sent."
+    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -190,11 +190,7 @@ fn jobs(args: &Args, input: Input<'_>) -> Result<Vec<Job>, Error> {
         .collect())
 }
 
-enum Msg {
-    /// Whole lines of query `.0`, each with its `\n`.
-    Lines(usize, Vec<u8>),
-    Done(usize, QueryReport),
-}
+type Msg = order::Msg<QueryReport>;
 
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let jobs = jobs(&args, input)?;
@@ -219,7 +215,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             s.spawn(move || worker(client, jobs, next, args, retries, &tx));
         }
         drop(tx);
-        write_all(rx, &mut ordered, jobs.len())
+        order::write_all(rx, &mut ordered, jobs.len())
     });
     if let Some(e) = write_err {
         return Err(Error::Write(e));
@@ -267,45 +263,6 @@ fn worker(
         );
         if tx.send(Msg::Done(i, report)).is_err() {
             return;
-        }
-    }
-}
-
-/// Writes the lines as they come, in query order; flushes whenever the
-/// channel runs dry, so rows reach the next tool of the pipeline without
-/// waiting for a full buffer. Stops at the first write error (the workers
-/// then stop too: their sends fail).
-fn write_all(
-    rx: Receiver<Msg>,
-    out: &mut order::Ordered<'_>,
-    n: usize,
-) -> (Vec<Option<QueryReport>>, Option<order::OrderError>) {
-    let mut reports: Vec<Option<QueryReport>> = (0..n).map(|_| None).collect();
-    loop {
-        let msg = match rx.try_recv() {
-            Ok(m) => m,
-            Err(TryRecvError::Empty) => {
-                if let Err(e) = out.flush() {
-                    return (reports, Some(e));
-                }
-                match rx.recv() {
-                    Ok(m) => m,
-                    Err(_) => return (reports, None),
-                }
-            }
-            Err(TryRecvError::Disconnected) => return (reports, None),
-        };
-        let res = match msg {
-            Msg::Lines(i, buf) => out.lines(i, &buf),
-            Msg::Done(i, report) => {
-                if let Some(slot) = reports.get_mut(i) {
-                    *slot = Some(report);
-                }
-                out.done(i)
-            }
-        };
-        if let Err(e) = res {
-            return (reports, Some(e));
         }
     }
 }

@@ -143,6 +143,54 @@ impl<'o> Ordered<'o> {
     }
 }
 
+/// What a worker sends the writer: whole lines (each with its `\n`) of job
+/// `.0`, or job `.0` is done, with its report.
+pub enum Msg<R> {
+    Lines(usize, Vec<u8>),
+    Done(usize, R),
+}
+
+/// The writer's side of the channel: writes the lines of `n` jobs as they
+/// come, in job order, and keeps each job's report. Flushes whenever the
+/// channel runs dry, so lines reach the next tool of the pipeline without
+/// waiting for a full buffer. Stops at the first write error (the workers
+/// then stop too: their sends fail).
+pub fn write_all<R>(
+    rx: std::sync::mpsc::Receiver<Msg<R>>,
+    out: &mut Ordered<'_>,
+    n: usize,
+) -> (Vec<Option<R>>, Option<OrderError>) {
+    use std::sync::mpsc::TryRecvError;
+    let mut reports: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    loop {
+        let msg = match rx.try_recv() {
+            Ok(m) => m,
+            Err(TryRecvError::Empty) => {
+                if let Err(e) = out.flush() {
+                    return (reports, Some(e));
+                }
+                match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return (reports, None),
+                }
+            }
+            Err(TryRecvError::Disconnected) => return (reports, None),
+        };
+        let res = match msg {
+            Msg::Lines(i, buf) => out.lines(i, &buf),
+            Msg::Done(i, report) => {
+                if let Some(slot) = reports.get_mut(i) {
+                    *slot = Some(report);
+                }
+                out.done(i)
+            }
+        };
+        if let Err(e) = res {
+            return (reports, Some(e));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

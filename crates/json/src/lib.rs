@@ -10,14 +10,17 @@
 //! rules of strict JSON that every reader here shares. The rules are in
 //! docs/json-streams.md.
 
+pub mod jq;
 mod stream;
 pub mod token;
+pub mod walk;
 
 use std::io::{self, BufRead};
 
 pub use stream::{Framer, JsonStream, StreamError, Value};
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The UTF-8 byte-order mark, dropped at the very start of an input.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One input line, without its line terminator (`\n` or `\r\n`).
 #[derive(Debug, Clone, Copy)]

@@ -118,6 +118,10 @@ pub struct Framer {
     from: usize,
     /// Skipping the rest of a bad value.
     skip: Option<Skip>,
+    /// Lines of a cut bad value to read again (see [`Framer::cut`]), each
+    /// ended by `\n`, the first of them line `replay_from`.
+    replay: Vec<u8>,
+    replay_from: u64,
 }
 
 impl Default for Framer {
@@ -135,6 +139,8 @@ impl Framer {
             carried: Vec::new(),
             from: 0,
             skip: None,
+            replay: Vec::new(),
+            replay_from: 0,
         }
     }
 
@@ -190,6 +196,9 @@ impl Framer {
             // the stream) is one bad record, not one per word.
             return Step::Bad(err, line.len());
         }
+        if let Some(cut) = self.cut(line) {
+            return cut;
+        }
         let in_string = matches!(
             e.syntax,
             Syntax::InvalidEscape
@@ -211,6 +220,54 @@ impl Framer {
         };
         self.skim(line, from)
             .map_or(Step::LineEnd, |end| Step::Bad(err, end))
+    }
+
+    /// A bad value that started on an earlier line ends before the first
+    /// of its later lines that starts with `{` or `[` in its first column,
+    /// if there is one (docs/json-streams.md): a value cut off where one
+    /// could still go on (`[`, `,`, `:` at the end of its line) must not
+    /// swallow the good value on the next line, which it reads as one of
+    /// its members. The lines from there on are handed back to be read
+    /// again (`replay`, then the current line from its start), and the bad
+    /// value is reported as cut off at the end of the line before.
+    fn cut(&mut self, line: &[u8]) -> Option<Step> {
+        if self.carried.is_empty() {
+            return None;
+        }
+        let (start_line, start_column) = self.start?;
+        let at = self
+            .carried
+            .windows(2)
+            .position(|w| w[0] == b'\n' && matches!(w[1], b'{' | b'['))
+            .map(|p| p + 1);
+        if at.is_none() && !matches!(line.first(), Some(b'{' | b'[')) {
+            return None;
+        }
+        let at = at.unwrap_or(self.carried.len());
+        self.replay = self.carried.split_off(at);
+        let lines = self.carried.iter().filter(|&&c| c == b'\n').count() as u64;
+        self.replay_from = start_line + lines;
+        // Where the bad value stops: the end of its last line.
+        let body = &self.carried[..self.carried.len() - 1];
+        let last = body.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        let offset = if lines == 1 { start_column - 1 } else { 0 };
+        let err = StreamError {
+            syntax: Syntax::UnexpectedEnd,
+            line: start_line + lines - 1,
+            column: offset + (body.len() - last) as u64 + 1,
+        };
+        Some(Step::Bad(err, 0))
+    }
+
+    /// Lines to read again before the current one (see [`cut`](Self::cut)):
+    /// each with its number, in order.
+    fn take_replay(&mut self) -> Vec<(u64, Vec<u8>)> {
+        let text = std::mem::take(&mut self.replay);
+        text.split(|&c| c == b'\n')
+            .take(text.iter().filter(|&&c| c == b'\n').count())
+            .zip(self.replay_from..)
+            .map(|(l, n)| (n, l.to_vec()))
+            .collect()
     }
 
     /// Skips the rest of a bad value, counting brackets outside strings;
@@ -356,16 +413,52 @@ impl Framer {
         line: &[u8],
         f: &mut impl FnMut(Value<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
+        if !self.run_line(number, line, f)? {
+            return Ok(());
+        }
+        // A cut bad value: its later lines, then this one, are read again.
+        let mut queue = self.take_replay();
+        queue.push((number, line.to_vec()));
+        self.run_queue(queue, f)
+    }
+
+    /// Reads lines handed back by a cut in order (a cut among them hands
+    /// back lines again, to go first).
+    fn run_queue<E>(
+        &mut self,
+        mut queue: Vec<(u64, Vec<u8>)>,
+        f: &mut impl FnMut(Value<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        queue.reverse();
+        while let Some((n, l)) = queue.pop() {
+            if self.run_line(n, &l, f)? {
+                queue.push((n, l));
+                queue.extend(self.take_replay().into_iter().rev());
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one line, handing values to `f`; true when a bad value was
+    /// cut (see [`cut`](Self::cut)) and the line must be read again from
+    /// its start, after the lines handed back.
+    fn run_line<E>(
+        &mut self,
+        number: u64,
+        line: &[u8],
+        f: &mut impl FnMut(Value<'_>) -> Result<(), E>,
+    ) -> Result<bool, E> {
         let mut i = 0;
         loop {
-            let (end, resume, error) = match self.step(number, line, i) {
+            let (end, error) = match self.step(number, line, i) {
                 Step::LineEnd => {
                     self.carry(line);
-                    return Ok(());
+                    return Ok(false);
                 }
-                Step::Done(end) => (end, end, None),
-                Step::Bad(err, end) => (end, end, Some(err)),
+                Step::Done(end) => (end, None),
+                Step::Bad(err, end) => (end, Some(err)),
             };
+            let cut = !self.replay.is_empty() || (error.is_some() && end == 0 && i == 0);
             let ((number, column), bytes) = self.take(line, end);
             let r = f(Value {
                 number,
@@ -375,7 +468,10 @@ impl Framer {
             });
             self.carried.clear();
             r?;
-            i = resume;
+            if cut {
+                return Ok(true);
+            }
+            i = end;
         }
     }
 
@@ -386,25 +482,30 @@ impl Framer {
         number: u64,
         f: &mut impl FnMut(Value<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let r = match self.finish(number) {
-            Some(v) => f(v),
-            None => Ok(()),
-        };
+        while let Some(v) = self.finish(number) {
+            f(v)?;
+            self.carried.clear();
+            let queue = self.take_replay();
+            self.run_queue(queue, f)?;
+        }
         self.reset();
-        r
+        Ok(())
     }
 
     /// At the end of input: the bad value still open, if any.
     fn finish(&mut self, number: u64) -> Option<Value<'_>> {
         self.start?;
-        let err = self.skip.map_or(
-            StreamError {
-                syntax: Syntax::UnexpectedEnd,
-                line: number,
-                column: 1,
+        let err = match self.skip {
+            Some(s) => s.err,
+            None => match self.cut(&[]) {
+                Some(Step::Bad(e, _)) => e,
+                _ => StreamError {
+                    syntax: Syntax::UnexpectedEnd,
+                    line: number,
+                    column: 1,
+                },
             },
-            |s| s.err,
-        );
+        };
         let ((line, column), bytes) = self.take(&[], 0);
         Some(Value {
             number: line,
@@ -436,6 +537,9 @@ pub struct JsonStream<R> {
     /// A value was handed out and `carried` must be cleared before reading on.
     clear: bool,
     eof: bool,
+    /// Lines to read again (a cut bad value's, see `Framer::cut`), the
+    /// next one last.
+    pending: Vec<(u64, Vec<u8>)>,
 }
 
 impl<R: BufRead> JsonStream<R> {
@@ -449,6 +553,7 @@ impl<R: BufRead> JsonStream<R> {
             framer: Framer::new(),
             clear: false,
             eof: false,
+            pending: Vec::new(),
         }
     }
 
@@ -456,46 +561,42 @@ impl<R: BufRead> JsonStream<R> {
     pub fn next_value(&mut self) -> io::Result<Option<Value<'_>>> {
         if std::mem::take(&mut self.clear) {
             self.framer.carried.clear();
+            // Lines of a cut bad value are read again first.
+            let replay = self.framer.take_replay();
+            self.pending.extend(replay.into_iter().rev());
         }
         loop {
             if self.pos >= self.len && !self.read_line()? {
-                if self.eof {
-                    return Ok(None);
-                }
-                self.eof = true;
                 self.clear = true;
                 return Ok(self.framer.finish(self.number));
             }
             let line = &self.line[..self.len];
-            match self.framer.step(self.number, line, self.pos) {
+            let step = self.framer.step(self.number, line, self.pos);
+            let (end, error) = match step {
                 Step::LineEnd => {
                     self.framer.carry(line);
                     self.pos = self.len;
+                    continue;
                 }
-                Step::Done(end) => {
-                    self.pos = end;
-                    self.clear = true;
-                    let ((number, column), bytes) = self.framer.take(&self.line[..self.len], end);
-                    return Ok(Some(Value {
-                        number,
-                        column,
-                        bytes,
-                        error: None,
-                    }));
-                }
-                Step::Bad(err, resume) => {
-                    self.pos = resume;
-                    self.clear = true;
-                    let ((number, column), bytes) =
-                        self.framer.take(&self.line[..self.len], resume);
-                    return Ok(Some(Value {
-                        number,
-                        column,
-                        bytes,
-                        error: Some(err),
-                    }));
-                }
+                Step::Done(end) => (end, None),
+                Step::Bad(err, end) => (end, Some(err)),
+            };
+            if error.is_some() && end == 0 && self.pos == 0 && !self.framer.replay.is_empty() {
+                // A cut: this line is read again after the lines handed
+                // back.
+                self.pending.push((self.number, line.to_vec()));
+                self.pos = self.len;
+            } else {
+                self.pos = end;
             }
+            self.clear = true;
+            let ((number, column), bytes) = self.framer.take(&self.line[..self.len], end);
+            return Ok(Some(Value {
+                number,
+                column,
+                bytes,
+                error,
+            }));
         }
     }
 
@@ -508,8 +609,16 @@ impl<R: BufRead> JsonStream<R> {
         self.next_value()
     }
 
-    /// Reads the next line into `line`; false at the end of input.
+    /// Reads the next line into `line` (a line handed back by a cut
+    /// first); false at the end of input.
     fn read_line(&mut self) -> io::Result<bool> {
+        if let Some((number, line)) = self.pending.pop() {
+            self.line = line;
+            self.len = self.line.len();
+            self.pos = 0;
+            self.number = number;
+            return Ok(true);
+        }
         if self.eof {
             return Ok(false);
         }
@@ -525,7 +634,10 @@ impl<R: BufRead> JsonStream<R> {
                 self.number = number;
                 Ok(true)
             }
-            None => Ok(false),
+            None => {
+                self.eof = true;
+                Ok(false)
+            }
         }
     }
 }
@@ -654,12 +766,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (
-                    1,
-                    1,
-                    "{\"a\":{\"b\":1}".into(),
-                    Some(Syntax::ExpectedCommaOrBrace)
-                ),
+                (1, 1, "{\"a\":{\"b\":1}".into(), Some(Syntax::UnexpectedEnd)),
                 good(2, 1, "{\"c\":3}"),
                 (3, 1, "{\"d\":".into(), Some(Syntax::UnexpectedEnd)),
             ]
@@ -668,6 +775,54 @@ mod tests {
         let got = both("{\"a\":\"x\n}\n7\n");
         assert_eq!(got[0].3, Some(Syntax::UnterminatedString));
         assert_eq!(got.last().unwrap(), &good(3, 1, "7"));
+    }
+
+    #[test]
+    fn a_value_cut_where_it_could_go_on_leaves_the_next_line_alone() {
+        // `[`, `,` and `:` at the end of a line: the next line would be
+        // read as a member of the bad value.
+        for (bad, at) in [("[", 2), ("[1,", 4), ("{\"a\":", 6), ("{\"a\":[", 7)] {
+            let got = both(&format!("{{\"x\":0}}\n{bad}\n{{\"b\":2}}\n{{\"c\":3}}\n"));
+            assert_eq!(
+                got,
+                vec![
+                    good(1, 1, "{\"x\":0}"),
+                    (2, 1, bad.into(), Some(Syntax::UnexpectedEnd)),
+                    good(3, 1, "{\"b\":2}"),
+                    good(4, 1, "{\"c\":3}"),
+                ],
+                "{bad}"
+            );
+            // The error names the end of the bad value.
+            let text = format!("{bad}\n[2]\n");
+            let mut r = JsonStream::new(text.as_bytes());
+            let v = r.next_value().unwrap().unwrap();
+            let e = v.error.unwrap();
+            assert_eq!((e.line, e.column), (1, at), "{bad}");
+            assert_eq!(r.next_value().unwrap().unwrap().bytes, b"[2]");
+            assert!(r.next_value().unwrap().is_none());
+        }
+        // Cut in the middle of several lines, twice in a row.
+        let got = both("[\n[\n{\"a\":\n  1,\n[3]\n");
+        assert_eq!(
+            got,
+            vec![
+                (1, 1, "[".into(), Some(Syntax::UnexpectedEnd)),
+                (2, 1, "[".into(), Some(Syntax::UnexpectedEnd)),
+                (3, 1, "{\"a\":\n  1,".into(), Some(Syntax::UnexpectedEnd)),
+                good(5, 1, "[3]"),
+            ]
+        );
+        // A valid value laid out with members in the first column is one
+        // value still.
+        let text = "[\n{\"a\":1},\n{\"b\":2}\n]\n{\n\"c\":\n[1]\n}\n";
+        assert_eq!(
+            all_good(text),
+            vec![
+                (1, 1, "[\n{\"a\":1},\n{\"b\":2}\n]".into()),
+                (5, 1, "{\n\"c\":\n[1]\n}".into())
+            ]
+        );
     }
 
     #[test]

@@ -267,9 +267,34 @@ pub fn skip_number(b: &[u8], start: usize) -> Result<usize, SyntaxError> {
         if !matches!(b.get(i), Some(b'0'..=b'9')) {
             return Err(Syntax::InvalidNumber.at(i));
         }
+        let from = i;
         i = digits(b, i);
+        if i - from >= 3 {
+            note_wide_number();
+        }
+    } else if i - start > 300 {
+        note_wide_number();
     }
     Ok(i)
+}
+
+thread_local! {
+    static WIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cold]
+fn note_wide_number() {
+    WIDE.with(|w| w.set(true));
+}
+
+/// Whether [`skip_number`] read, on this thread since the last call, a
+/// number that may be beyond the double range (an exponent of three
+/// digits or more, or a literal of over 300 bytes); clears the note. A
+/// reader that copies literals as written checks this once per record
+/// and, only then, looks for numbers to clamp (`jq::normalize`), so the
+/// common record pays nothing for the rule.
+pub fn take_wide_number() -> bool {
+    WIDE.with(|w| w.replace(false))
 }
 
 /// Checks that `lit` (`true`, `false`, `null`) is at `i`; returns the index

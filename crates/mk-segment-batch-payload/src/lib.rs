@@ -3,12 +3,15 @@
 //! docs/json-streams.md), one Segment batch payload `{"batch":[…]}` out,
 //! compact and newline-terminated, as the original's `jq -c -s '{batch: .}'`
 //! printed it. Each value's JSON text is embedded as written (white space
-//! removed), so number literals survive untouched. An invalid value is an
+//! removed), so number literals survive untouched; invalid UTF-8 in
+//! strings, keys given twice and numbers beyond the double range are
+//! settled as jq settles them, each warned with its line and counted. An invalid value is an
 //! error naming the line and column where it starts, and then nothing at all
 //! is printed: a half payload is worse than none.
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::{Outcome, ToolError};
+use segment_bridge_json::jq::Fixes;
 use segment_bridge_json::JsonStream;
 use segment_bridge_segment::payload;
 
@@ -44,7 +47,7 @@ pub enum Reason {
     #[error(transparent)]
     Syntax(#[from] segment_bridge_json::StreamError),
     #[error(transparent)]
-    Json(#[from] serde_json::Error),
+    Json(#[from] segment_bridge_json::token::SyntaxError),
 }
 
 pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
@@ -53,6 +56,7 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     // known to be valid.
     let mut text = Vec::new();
     let mut spans = Vec::new();
+    let mut fixes = Fixes::default();
     while let Some(value) = reader
         .next_value()
         .map_err(segment_bridge_core::Error::Stdin)?
@@ -65,7 +69,12 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         if let Some(e) = value.error {
             return Err(invalid(Reason::Syntax(e)));
         }
-        let json = payload::json_value(value.bytes).map_err(|e| invalid(Reason::Json(e)))?;
+        let (json, changed) =
+            payload::json_value(value.bytes).map_err(|e| invalid(Reason::Json(e)))?;
+        if changed.any() {
+            segment_bridge_segment::warn_fixes(value.number, value.column, changed);
+            fixes.add(changed);
+        }
         let start = text.len();
         text.extend_from_slice(&json);
         spans.push(start..text.len());
@@ -83,5 +92,6 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     );
     Ok(Outcome::ok()
         .count("events_read", spans.len() as u64)
-        .count("bytes", bytes as u64))
+        .count("bytes", bytes as u64)
+        .count_all(fixes.fields()))
 }

@@ -41,7 +41,18 @@ impl Default for HttpConfig {
 /// Builds the client. A CA file that can't be read or parsed is a
 /// configuration error (exit 2).
 pub fn client(cfg: &HttpConfig) -> Result<reqwest::blocking::Client, Error> {
+    client_with_redirects(cfg, reqwest::redirect::Policy::default())
+}
+
+/// [`client`] with its own redirect policy: a client that must see a
+/// redirect as an answer (an authenticating gateway sends a token it refuses
+/// to its login page with a 302) passes `Policy::none()`.
+pub fn client_with_redirects(
+    cfg: &HttpConfig,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::blocking::Client, Error> {
     let mut b = reqwest::blocking::Client::builder()
+        .redirect(redirects)
         .user_agent(USER_AGENT)
         .connect_timeout(cfg.connect_timeout)
         .timeout(cfg.timeout)

@@ -90,6 +90,17 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The attempt `e` makes: retried (after the server's `retry_after`,
+    /// if any) or failed for good.
+    pub fn attempt<T, E>(self, e: E, retry_after: Option<Duration>) -> Attempt<T, E> {
+        match self {
+            Verdict::Retry => Attempt::Retry(e, retry_after),
+            Verdict::Fail => Attempt::Fail(e),
+        }
+    }
+}
+
 /// Classifies an HTTP status of a failed attempt.
 pub fn classify_status(status: u16) -> Verdict {
     match status {

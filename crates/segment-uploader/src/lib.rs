@@ -21,9 +21,7 @@ use segment_bridge_segment::{
 #[derive(Debug, clap::Parser)]
 #[command(
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | segment-uploader --rejects rejected.jsonl\n  \
-                  segment-uploader --dry-run < events.jsonl   # print the payload, send nothing\n\n\
-                  Exit status: 0 sent, 1 failed, 2 usage/configuration error or input larger than one\n\
-                  batch (nothing sent), 3 sent but some events were rejected."
+                  segment-uploader --dry-run < events.jsonl   # print the payload, send nothing"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -131,6 +129,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let read = intake.events_read;
     Ok(Outcome::from_rejects(rejected)
         .count_fields(&intake)
+        .count_all(intake.fixes.fields())
         .count("events_sent", if args.dry_run { 0 } else { events as u64 })
         .count("batches", u64::from(!args.dry_run && events > 0))
         .count("bytes", bytes as u64)

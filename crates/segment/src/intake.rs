@@ -16,6 +16,7 @@ use super::validate::{check_event_with, message_id, Invalid};
 use super::MAX_BODY_BYTES;
 use segment_bridge_core::cli::Input;
 use segment_bridge_core::env;
+use segment_bridge_json::jq::Fixes;
 use segment_bridge_json::{JsonStream, StreamError};
 
 /// The batch-size option of every Segment-sending tool.
@@ -107,6 +108,10 @@ pub struct Intake {
     /// Events skipped because the ledger holds their `messageId`.
     #[serde(rename = "events_already_delivered")]
     pub already_delivered: u64,
+    /// What jq's rules changed in the events (each warned with its line;
+    /// figures by `Fixes::fields`).
+    #[serde(skip)]
+    pub fixes: Fixes,
 }
 
 /// Why the front half stopped.
@@ -174,6 +179,13 @@ pub fn read_batches<E>(
             Some(e) => Err(Rejection::Syntax(e)),
             None => check_event_with(value.bytes, limits.max_event).map_err(Rejection::from),
         };
+        let checked = checked.map(|(json, fixes)| {
+            if fixes.any() {
+                warn_fixes(value.number, value.column, fixes);
+                counts.fixes.add(fixes);
+            }
+            json
+        });
         let pushed = match checked {
             Ok(json) if is_delivered(delivered, &json) => {
                 counts.already_delivered += 1;
@@ -203,6 +215,12 @@ pub fn read_batches<E>(
         Some(e) => Err(IntakeError::Read(e)),
         None => Ok(counts),
     }
+}
+
+/// The warning for a value jq's rules changed (`segment_bridge_json::jq`).
+pub fn warn_fixes(line: u64, column: u64, fixes: Fixes) {
+    let what = fixes.describe();
+    tracing::warn!(line, column, fixes = %what, "line {line}, column {column}: {what}");
 }
 
 fn is_delivered(delivered: Option<&dyn Delivered>, event: &[u8]) -> bool {
@@ -262,7 +280,8 @@ mod tests {
             Intake {
                 events_read: 4,
                 events_rejected: 1,
-                already_delivered: 1
+                already_delivered: 1,
+                ..Intake::default()
             }
         );
     }

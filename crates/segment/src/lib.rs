@@ -25,11 +25,11 @@ pub mod validate;
 pub use client::{Client, ClientArgs, ClientConfig, SendError, Sent};
 pub use credentials::{Credentials, CredentialsError};
 pub use intake::{
-    ledger_ids, read_batches, BadLimit, BatchArgs, Delivered, Intake, IntakeError, Rejection, Step,
-    UploadArgs,
+    ledger_ids, read_batches, warn_fixes, BadLimit, BatchArgs, Delivered, Intake, IntakeError,
+    Rejection, Step, UploadArgs,
 };
 pub use packer::{Batch, DoesNotFit, Limits, Packer};
-pub use payload::{compact, payload, BATCH_PREFIX, BATCH_SUFFIX, WRAPPER_BYTES};
+pub use payload::{json_value, payload, BATCH_PREFIX, BATCH_SUFFIX, WRAPPER_BYTES};
 pub use validate::{check_event, check_event_with, message_id, Invalid};
 
 /// The largest request body Segment takes, in bytes (the safe reading of

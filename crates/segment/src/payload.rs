@@ -4,10 +4,14 @@
 //! event's own JSON text instead of re-serialising a parsed value, so number
 //! literals stay as written (jq 1.6 turned them into doubles) and the cost is
 //! one pass over the bytes. Insignificant white space is removed, as `jq -c`
-//! did, so that what we count is what goes on the wire.
+//! did, so that what we count is what goes on the wire; what strict JSON
+//! leaves open is settled as jq settles it (`segment_bridge_json::jq`).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+
+use segment_bridge_json::jq::{self, Fixes};
+use segment_bridge_json::token::SyntaxError;
 
 /// What comes before the first event of a body.
 pub const BATCH_PREFIX: &[u8] = b"{\"batch\":[";
@@ -24,62 +28,12 @@ pub fn body_len(event_lens: impl IntoIterator<Item = usize>) -> usize {
     WRAPPER_BYTES + sum + n.saturating_sub(1)
 }
 
-/// `raw` without white space outside strings. Borrowed when there was none
-/// (the usual case: events come compact from the previous tool). Purely
-/// lexical: it does not validate, and on invalid JSON the result is just as
-/// invalid.
-pub fn compact(raw: &[u8]) -> Cow<'_, [u8]> {
-    let mut lexer = Lexer::default();
-    let Some(start) = raw.iter().position(|&b| !lexer.keep(b)) else {
-        return Cow::Borrowed(raw);
-    };
-    let mut out = Vec::with_capacity(raw.len());
-    out.extend_from_slice(&raw[..start]);
-    // The lexer's state carries on from `start` (outside a string, by
-    // construction).
-    out.extend(raw[start..].iter().copied().filter(|&b| lexer.keep(b)));
-    Cow::Owned(out)
-}
-
-/// Where a byte stands in JSON text: in a string (after a backslash or not)
-/// or outside one.
-#[derive(Default)]
-struct Lexer {
-    in_string: bool,
-    escaped: bool,
-}
-
-impl Lexer {
-    /// Steps over `b`; false when it is white space outside a string (a
-    /// byte that compact JSON leaves out).
-    fn keep(&mut self, b: u8) -> bool {
-        if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-            } else if b == b'\\' {
-                self.escaped = true;
-            } else if b == b'"' {
-                self.in_string = false;
-            }
-            true
-        } else if b == b'"' {
-            self.in_string = true;
-            true
-        } else {
-            !is_ws(b)
-        }
-    }
-}
-
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-/// One JSON value, strictly (no NaN, no trailing values), compacted. Any
-/// JSON value is accepted, as `jq -s` did; event rules are [`super::validate`]'s.
-pub fn json_value(raw: &[u8]) -> Result<Cow<'_, [u8]>, serde_json::Error> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(raw)?;
-    Ok(compact(raw))
+/// One JSON value, strictly (no NaN, no trailing values), compacted with
+/// jq's rules for invalid UTF-8, duplicate keys and numbers beyond the
+/// double range (`segment_bridge_json::jq`), and what those rules changed. Any JSON value
+/// is accepted, as `jq -s` did; event rules are [`super::validate`]'s.
+pub fn json_value(raw: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), SyntaxError> {
+    jq::normalize(raw)
 }
 
 /// Writes the body holding `events` (each already compact JSON).
@@ -110,13 +64,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compact_keeps_strings_and_literals() {
+    fn compacts_and_keeps_literals() {
         let raw = br#" { "a" : [1.0, 2e5 ,"x \" y\\"] ,"b":	"t\tz" } "#;
         assert_eq!(
-            &*compact(raw),
+            &*json_value(raw).unwrap().0,
             br#"{"a":[1.0,2e5,"x \" y\\"],"b":"t\tz"}"#.as_slice()
         );
-        assert!(matches!(compact(br#"{"a":"b c"}"#), Cow::Borrowed(_)));
+        assert!(matches!(
+            json_value(br#"{"a":"b c"}"#).unwrap().0,
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -125,7 +82,7 @@ mod tests {
         assert!(json_value(b"NaN").is_err());
         assert!(json_value(b"").is_err());
         assert_eq!(
-            &*json_value(b" 12345678901234567890.50 ").unwrap(),
+            &*json_value(b" 12345678901234567890.50 ").unwrap().0,
             b"12345678901234567890.50"
         );
     }

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::payload::compact;
 use super::{MAX_EVENT_BYTES, MAX_MESSAGE_ID_CHARS};
+use segment_bridge_json::jq::{self, Fixes};
 
 /// Why an event can't be sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,18 +57,14 @@ fn as_str(v: &RawValue) -> Option<Cow<'_, str>> {
     serde_json::from_str::<Cow<'_, str>>(v.get()).ok()
 }
 
-/// Checks one input line as a Segment event; returns it compacted (the bytes
-/// to put in the body). `max_event` is the exclusive size bound
+/// Checks one input value as a Segment event; returns it compacted (the
+/// bytes to put in the body), with jq's rules applied (`segment_bridge_json::jq`), and
+/// what those rules changed. `max_event` is the exclusive size bound
 /// ([`MAX_EVENT_BYTES`] normally).
-pub fn check_event_with(raw: &[u8], max_event: usize) -> Result<Cow<'_, [u8]>, Invalid> {
-    let json = compact(raw);
+pub fn check_event_with(raw: &[u8], max_event: usize) -> Result<(Cow<'_, [u8]>, Fixes), Invalid> {
+    let (json, fixes) = jq::normalize(raw).map_err(|e| Invalid::Json(e.to_string()))?;
     if json.first() != Some(&b'{') {
-        return Err(
-            match serde_json::from_slice::<serde::de::IgnoredAny>(&json) {
-                Ok(_) => Invalid::NotObject,
-                Err(e) => Invalid::Json(e.to_string()),
-            },
-        );
+        return Err(Invalid::NotObject);
     }
     let probe: Probe<'_> =
         serde_json::from_slice(&json).map_err(|e| Invalid::Json(e.to_string()))?;
@@ -91,11 +87,11 @@ pub fn check_event_with(raw: &[u8], max_event: usize) -> Result<Cow<'_, [u8]>, I
             limit: max_event,
         });
     }
-    Ok(json)
+    Ok((json, fixes))
 }
 
 /// [`check_event_with`] at Segment's per-event limit.
-pub fn check_event(raw: &[u8]) -> Result<Cow<'_, [u8]>, Invalid> {
+pub fn check_event(raw: &[u8]) -> Result<(Cow<'_, [u8]>, Fixes), Invalid> {
     check_event_with(raw, MAX_EVENT_BYTES)
 }
 
@@ -115,8 +111,9 @@ mod tests {
 
     #[test]
     fn good_events_pass_compacted() {
-        let e =
-            check_event(br#"{"userId": 5, "type":"track","event":"x","messageId":"m"}"#).unwrap();
+        let e = check_event(br#"{"userId": 5, "type":"track","event":"x","messageId":"m"}"#)
+            .unwrap()
+            .0;
         assert_eq!(
             &*e,
             br#"{"userId":5,"type":"track","event":"x","messageId":"m"}"#

@@ -9,14 +9,16 @@
 
 use std::io::{BufRead, Cursor, Read};
 
-use segment_bridge_json::token::Syntax;
-use segment_bridge_json::{Framer, Value};
+use segment_bridge_json::jq::Fixes;
+use segment_bridge_json::token::SyntaxError;
+use segment_bridge_json::{Framer, StreamError, Value, BOM};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};
 use crate::process::{self, At, Part, Sink};
 use crate::reject::Rejection;
 use crate::transform::Transformer;
+use crate::walk::{walk, Validate, Visit};
 use crate::{Error, InputFormat};
 
 pub(crate) fn dispatch(
@@ -50,8 +52,10 @@ fn sniff(input: &mut dyn BufRead) -> std::io::Result<(InputFormat, Vec<u8>)> {
         if format.get().is_none() {
             format.set(Some(match v.error {
                 None => probe_object(v.bytes),
-                // A bad value: the stream reader will report it.
-                Some(_) => InputFormat::Jsonl,
+                // A bad value: a document that breaks part-way (its rows
+                // before the break still count), or a bad row, which the
+                // stream reader reports.
+                Some(_) => broken_document(v.bytes),
             }));
         }
         Ok::<(), std::convert::Infallible>(())
@@ -66,7 +70,7 @@ fn sniff(input: &mut dyn BufRead) -> std::io::Result<(InputFormat, Vec<u8>)> {
         number += 1;
         let mut line = &prefix[start..];
         if start == 0 {
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            line = line.strip_prefix(BOM).unwrap_or(line);
         }
         let line = line.trim_ascii();
         if !framer.in_value() {
@@ -119,6 +123,17 @@ fn probe_object(value: &[u8]) -> InputFormat {
     }
 }
 
+/// A bad first value that is a document all the same: an object whose
+/// `results` array starts before the break.
+fn broken_document(value: &[u8]) -> InputFormat {
+    let mut s = Scanner::new(value);
+    s.skip_ws();
+    match s.peek() {
+        Some(b'{') if matches!(results_member(&mut s), Ok((Some(_), _))) => InputFormat::Json,
+        _ => InputFormat::Jsonl,
+    }
+}
+
 /// Wraps one result as the export row it would have been.
 fn row_of(result: &[u8]) -> Vec<u8> {
     let mut line = Vec::with_capacity(result.len() + 11);
@@ -131,78 +146,176 @@ fn row_of(result: &[u8]) -> Vec<u8> {
 /// A whole `{"results":[…]}` document (or a bare array of results), read
 /// into memory: the UI saves small ones. Each result is compacted the slow
 /// way (literals as written, duplicate keys as jq treats them) into the row
-/// the export API would have sent.
+/// the export API would have sent. A document that breaks part-way (cut
+/// off, or bad JSON in a row) still gives the rows before the break; the
+/// break is one rejected record, reported with its line and column, its
+/// text from the broken row on going to the rejects file (exit 3).
 fn document(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Result<(), Error> {
     let mut data = Vec::new();
     input
         .read_to_end(&mut data)
         .map_err(segment_bridge_core::Error::Stdin)?;
-    let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+    let body = data.strip_prefix(BOM).unwrap_or(&data);
+    // Several documents one after the other are read one by one, as jq
+    // reads a text stream (`[][]`).
     let mut s = Scanner::new(body);
     s.skip_ws();
-    let results = match s.peek() {
-        Some(b'[') => s.pos,
-        Some(b'{') => results_member(&mut s)?,
-        _ => {
-            s.skip_value(0).map_err(Error::Document)?;
-            return Err(Error::NoResults);
+    let mut number = 1;
+    while s.pos < body.len() {
+        match one_document(t, sink, body, s.pos, &mut number)? {
+            Some(end) => s.pos = end,
+            None => return Ok(()),
         }
-    };
-    if s.pos == results {
-        s.skip_value(0).map_err(Error::Document)?;
-    }
-    s.expect_end().map_err(Error::Document)?;
-    let mut a = Scanner::new(body);
-    a.pos = results + 1;
-    a.skip_ws();
-    if a.peek() == Some(b']') {
-        return Ok(());
-    }
-    let mut part = Part::default();
-    let mut result = Vec::new();
-    for number in 1.. {
-        a.skip_ws();
-        let start = a.pos;
-        a.skip_value(1).map_err(Error::Document)?;
-        result.clear();
-        json::compact_slow(&body[start..a.pos], &mut result).map_err(Error::Document)?;
-        sink.record(t, At::Record(number), &row_of(&result), &mut part)?;
-        if !a.comma_or(b']').map_err(Error::Document)? {
-            break;
-        }
+        s.skip_ws();
     }
     Ok(())
 }
 
-/// Reads the top-level object (scanner at its `{`, left after its `}`);
-/// returns where its last `results` member's array starts.
-fn results_member(s: &mut Scanner<'_>) -> Result<usize, Error> {
-    s.pos += 1;
-    let mut results = None;
-    let mut key = Vec::new();
-    s.skip_ws();
-    if s.peek() == Some(b'}') {
-        s.pos += 1;
-        return Err(Error::NoResults);
+/// The document at `start`: its rows (numbered on from `number`); returns
+/// where it ends, or `None` when it broke (the break reported).
+fn one_document(
+    t: &Transformer,
+    sink: &mut Sink<'_>,
+    body: &[u8],
+    start: usize,
+    number: &mut u64,
+) -> Result<Option<usize>, Error> {
+    let stop = |r: Result<(), Error>| r.map(|()| None);
+    let mut s = Scanner::new(body);
+    s.pos = start;
+    let (results, broken) = match s.peek() {
+        Some(b'[') => (s.pos, None),
+        Some(b'{') => match results_member(&mut s)? {
+            (Some(r), e) => (r, e),
+            (None, Some(e)) => return stop(broken_at(sink, body, start, *number, e)),
+            (None, None) => return Err(Error::NoResults),
+        },
+        _ => {
+            let e = match s.skip_value(0) {
+                Err(e) => e,
+                Ok(_) => return Err(Error::NoResults),
+            };
+            return stop(broken_at(sink, body, start, *number, e));
+        }
+    };
+    let broken = match broken {
+        None if s.pos == results => s.skip_value(0).err(),
+        b => b,
+    };
+    let end = s.pos;
+    let mut a = Scanner::new(body);
+    a.pos = results + 1;
+    a.skip_ws();
+    if a.peek() == Some(b']') {
+        return match broken {
+            Some(e) => stop(broken_at(sink, body, a.pos + 1, 0, e)),
+            None => Ok(Some(end)),
+        };
     }
+    let mut part = Part::default();
+    let mut result = Vec::new();
     loop {
-        s.skip_ws();
-        if s.peek() != Some(b'"') {
-            return Err(Error::Document(s.err(Syntax::ExpectedKey)));
+        a.skip_ws();
+        let row = a.pos;
+        if let Err(e) = a.skip_value(1) {
+            return stop(broken_at(sink, body, row, *number, e));
         }
-        key.clear();
-        s.unescape_string(&mut key).map_err(Error::Document)?;
-        s.skip_ws();
-        s.expect_byte(b':', Syntax::ExpectedColon)
-            .map_err(Error::Document)?;
-        s.skip_ws();
-        if key == b"results" {
-            results = (s.peek() == Some(b'[')).then_some(s.pos);
+        result.clear();
+        let mut dups = 0;
+        if let Err(e) = json::compact_slow_counting(&body[row..a.pos], &mut result, &mut dups) {
+            let e = e.syntax.at(e.offset + row);
+            return stop(broken_at(sink, body, row, *number, e));
         }
-        s.skip_value(1).map_err(Error::Document)?;
-        if !s.comma_or(b'}').map_err(Error::Document)? {
-            return results.ok_or(Error::NoResults);
+        sink.record(t, At::Record(*number), &row_of(&result), &mut part)?;
+        sink.fixed(
+            At::Record(*number),
+            Fixes {
+                duplicate_keys: dups,
+                ..Fixes::default()
+            },
+        );
+        *number += 1;
+        match a.comma_or(b']') {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return stop(broken_at(sink, body, a.pos, *number, e)),
         }
+    }
+    match broken {
+        Some(e) => stop(broken_at(sink, body, a.pos, 0, e)),
+        None => Ok(Some(end)),
+    }
+}
+
+/// The break of a document: one rejected record (`number`: the record it
+/// would have been, 0 when after the results), reported with the line and
+/// column of the break, the text from `from` on going to the rejects file.
+fn broken_at(
+    sink: &mut Sink<'_>,
+    body: &[u8],
+    from: usize,
+    number: u64,
+    e: SyntaxError,
+) -> Result<(), Error> {
+    let before = &body[..e.offset.min(body.len())];
+    let line = before.iter().filter(|&&c| c == b'\n').count() as u64 + 1;
+    let column = before
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(before.len(), |p| before.len() - p - 1) as u64
+        + 1;
+    let at = if number == 0 {
+        At::Value(line, column)
+    } else {
+        At::Record(number)
+    };
+    let err = StreamError {
+        syntax: e.syntax,
+        line,
+        column,
+    };
+    let rest = body.get(from..).unwrap_or_default();
+    sink.reject_counted(at, Rejection::Stream(err), rest.trim_ascii())
+}
+
+/// Reads the top-level object (scanner at its `{`, left after its `}`);
+/// returns where its last `results` member's array starts, and where the
+/// object broke, if it did (the `results` found before the break count).
+fn results_member(s: &mut Scanner<'_>) -> Result<(Option<usize>, Option<SyntaxError>), Error> {
+    let mut doc = Document {
+        results: None,
+        key: Vec::new(),
+    };
+    match walk(s, &mut doc, 0) {
+        Ok(_) if doc.results.is_none() => Err(Error::NoResults),
+        Ok(_) => Ok((doc.results, None)),
+        Err(e) => Ok((doc.results, Some(e))),
+    }
+}
+
+/// The walk of a document's top-level object: notes where each `results`
+/// array starts (the last one counts, as in jq).
+struct Document {
+    results: Option<usize>,
+    key: Vec<u8>,
+}
+
+impl<'a> Visit<Scanner<'a>> for Document {
+    type Err = SyntaxError;
+
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, SyntaxError> {
+        if depth > 0 {
+            s.skip_string()?;
+            return Ok(false);
+        }
+        self.key.clear();
+        s.unescape_string(&mut self.key)?;
+        Ok(self.key == b"results")
+    }
+
+    fn own_value(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<(), SyntaxError> {
+        self.results = (s.peek() == Some(b'[')).then_some(s.pos);
+        walk(s, &mut Validate, depth).map(drop)
     }
 }
 
@@ -213,7 +326,7 @@ fn csv_records(t: &Transformer, input: &mut dyn Read, sink: &mut Sink<'_>) -> Re
         .map_err(Error::Csv)?
         .iter()
         .map(|h| {
-            let h = h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h);
+            let h = h.strip_prefix(BOM).unwrap_or(h);
             String::from_utf8(h.to_vec()).map_err(|_| Error::CsvHeader)
         })
         .collect::<Result<_, _>>()?;

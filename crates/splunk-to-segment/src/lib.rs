@@ -19,6 +19,7 @@ mod paths;
 mod process;
 mod record;
 mod reject;
+mod scan;
 mod transform;
 mod walk;
 
@@ -28,10 +29,10 @@ use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
-pub use json::Kind;
 pub use maps::{Map, MapError, MapValue};
 pub use process::Counts;
 pub use reject::{FieldName, Rejection, Unmapped, Verdict};
+pub use scan::Kind;
 pub use transform::{Scratch, Transformer};
 
 const AFTER_HELP: &str = "\
@@ -41,10 +42,7 @@ Examples:
   splunk-to-segment --uid-map uid-map.json --ws-map ws-map.json \\
       --input-format csv < splunk-export.csv > events.jsonl
 
-Exit status: 0 done; 2 bad map file or usage (nothing read); 3 done, but some
-records were rejected (each reported on stderr with its line number, and the
-column where a bad JSON value starts, and, with --rejects, written to that
-file as read); 1 I/O failure. Rules: docs/tools/splunk-to-segment.md.";
+Rules: docs/tools/splunk-to-segment.md.";
 
 /// Turn Splunk export rows (`{"preview":…,"result":{…}}`, one per line or
 /// any JSON text stream jq reads) into Segment track events (JSON lines),
@@ -109,8 +107,6 @@ pub enum Error {
     WsMap(#[source] MapError),
     #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
-    #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
-    Document(#[source] segment_bridge_json::token::SyntaxError),
     #[error("the input document has no `results` array")]
     NoResults,
     #[error("cannot read the CSV input")]
@@ -144,7 +140,9 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let mut sink = process::Sink::new(output, rejects);
     input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
-    let outcome = Outcome::from_rejects(counts.rejected).count_fields(&counts);
+    let outcome = Outcome::from_rejects(counts.rejected)
+        .count_fields(&counts)
+        .count_all(counts.fixes.fields());
     let outcome = [
         ("no_workspace", counts.no_workspace),
         ("no_owner_id", counts.no_owner_id),

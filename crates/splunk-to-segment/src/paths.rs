@@ -97,7 +97,7 @@ proptest! {
         // With the key the transform sets.
         let special = Special { key: b"workspaceID", value: b"1E5" };
         let mut slow_key = Vec::new();
-        let slow_kind = compact_slow_with_key(t.as_bytes(), &mut slow_key, &special).unwrap();
+        let slow_kind = compact_slow_with_key(t.as_bytes(), &mut slow_key, &special, &mut 0).unwrap();
         let mut copied_key = Vec::new();
         match Compactor::default().compact_with_key(t.as_bytes(), &mut copied_key, &special) {
             Ok(kind) => {

@@ -22,6 +22,7 @@ use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
 use segment_bridge_core::rejects::Rejects;
+use segment_bridge_json::jq::Fixes;
 use segment_bridge_json::{Framer, LineReader, Value};
 
 use crate::reject::{Rejection, Unmapped, Verdict};
@@ -54,6 +55,10 @@ pub struct Counts {
     pub no_user_id: u64,
     #[serde(rename = "events_rejected")]
     pub rejected: u64,
+    /// What jq's rules changed in the events written (each warned with
+    /// its line; docs/json-streams.md; figures by `Fixes::fields`).
+    #[serde(skip)]
+    pub fixes: Fixes,
 }
 
 impl Counts {
@@ -76,6 +81,11 @@ impl Counts {
 
     /// The summary line printed at the end.
     pub fn summary(&self) -> String {
+        let fixed = if self.fixes.any() {
+            format!("; rewritten as jq does: {}", self.fixes.describe())
+        } else {
+            String::new()
+        };
         format!(
             "read {}, emitted {}, markers skipped {}, dropped {} (no workspace {}, no owner id {}, no user id {}), rejected {}",
             self.read,
@@ -86,7 +96,7 @@ impl Counts {
             self.no_owner_id,
             self.no_user_id,
             self.rejected
-        )
+        ) + &fixed
     }
 }
 
@@ -150,6 +160,15 @@ impl<'o> Sink<'o> {
         Ok(())
     }
 
+    /// An event jq's rules changed: warned with where it was, counted.
+    pub(crate) fn fixed(&mut self, at: At, fixes: Fixes) {
+        if fixes.any() {
+            let what = fixes.describe();
+            tracing::warn!(at = %at, fixes = %what, "{at}: {what}");
+            self.counts.fixes.add(fixes);
+        }
+    }
+
     /// A record rejected before the transform (CSV problems).
     pub(crate) fn reject_counted(
         &mut self,
@@ -179,6 +198,7 @@ impl<'o> Sink<'o> {
         if let Verdict::Rejected(reason) = &v {
             self.reject(at, reason, raw)?;
         }
+        self.fixed(at, part.scratch.fixes);
         let Part { out, .. } = part;
         self.write(out)
     }
@@ -203,9 +223,9 @@ impl<'o> Sink<'o> {
 pub(crate) struct Part {
     pub(crate) scratch: Scratch,
     out: Vec<u8>,
-    /// Per line of the batch: its verdict and where its output ends in
-    /// `out`.
-    results: Vec<(Verdict, usize)>,
+    /// Per line of the batch: its verdict, where its output ends in
+    /// `out`, and what jq's rules changed in it.
+    results: Vec<(Verdict, usize, Fixes)>,
 }
 
 #[derive(Default)]
@@ -244,7 +264,7 @@ fn work(t: &Transformer, batch: &Batch, part: &mut Part) {
     part.results.clear();
     for &(_, start, end) in &batch.lines {
         let v = t.record(&batch.data[start..end], &mut part.scratch, &mut part.out);
-        part.results.push((v, part.out.len()));
+        part.results.push((v, part.out.len(), part.scratch.fixes));
     }
 }
 
@@ -262,7 +282,7 @@ impl Emitter<'_> {
     fn emit(&mut self, sink: &mut Sink<'_>, batch: &Batch, part: &Part) -> Result<(), Error> {
         // Output of consecutive fast-path lines is written in one piece.
         let (mut from, mut pending) = (0, 0);
-        for (&(number, start, end), (v, to)) in batch.lines.iter().zip(&part.results) {
+        for (&(number, start, end), (v, to, fixes)) in batch.lines.iter().zip(&part.results) {
             let raw = &batch.data[start..end];
             self.last_line = number;
             if self.framer.in_value() || v.needs_stream() {
@@ -276,6 +296,7 @@ impl Emitter<'_> {
                 if let Verdict::Rejected(reason) = v {
                     sink.reject(At::Line(number), reason, raw)?;
                 }
+                sink.fixed(At::Line(number), *fixes);
             }
             from = *to;
         }

@@ -12,6 +12,11 @@ use segment_bridge_json::token::Syntax;
 use crate::fused::{self, Fused};
 use crate::json::{Compactor, Kind, Scanner};
 use crate::reject::Rejection;
+use crate::walk::{walk, Visit};
+
+/// The key of `properties` the transform sets to the owner's id (step 5
+/// of docs/tools/splunk-to-segment.md), written here once.
+pub(crate) const WORKSPACE_ID: &[u8] = b"workspaceID";
 
 /// Where a field's value is in the line.
 #[derive(Clone, Copy)]
@@ -65,6 +70,9 @@ pub(crate) struct Buffers {
     /// A decoded key.
     pub key: Vec<u8>,
     pub compactor: Compactor,
+    /// Members dropped for a later key of the same name (jq's rule), in
+    /// the record being transformed.
+    pub dups: u64,
 }
 
 /// A field of `result` the transform copies or looks up as it is.
@@ -176,45 +184,61 @@ fn parse_outer(b: &[u8], buf: &mut Buffers, f: &mut Fields) -> Result<ResultStat
             kind => Err(Rejection::NotObject(kind)),
         };
     }
-    s.pos += 1;
-    let mut result = ResultState::Absent;
-    s.skip_ws();
-    if s.peek() == Some(b'}') {
-        s.pos += 1;
-    } else {
-        loop {
-            s.skip_ws();
-            let is_result = read_key(&mut s, &mut buf.key, |k| k == b"result")?;
-            s.skip_ws();
-            s.expect_byte(b':', Syntax::ExpectedColon)
-                .map_err(Rejection::Json)?;
-            s.skip_ws();
-            if is_result {
-                result = result_value(&mut s, buf, f)?;
-            } else {
-                s.skip_value(1).map_err(Rejection::Json)?;
-            }
-            if !s.comma_or(b'}').map_err(Rejection::Json)? {
-                break;
-            }
-        }
-    }
+    let mut row = Row {
+        buf,
+        f,
+        result: ResultState::Absent,
+    };
+    walk(&mut s, &mut row, 0)?;
     s.expect_end().map_err(Rejection::Json)?;
-    Ok(result)
+    Ok(row.result)
 }
 
-/// The value of a `result` key (the last one counts, as in jq).
+/// The walk of a row: the walker reads the grammar, this reads `result`
+/// (the last one counts, as in jq); everything else is only validated.
+struct Row<'b, 'f> {
+    buf: &'b mut Buffers,
+    f: &'f mut Fields,
+    result: ResultState,
+}
+
+impl<'a> Visit<Scanner<'a>> for Row<'_, '_> {
+    type Err = Rejection;
+
+    #[inline]
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, Rejection> {
+        if depth > 0 {
+            s.skip_string()?;
+            return Ok(false);
+        }
+        read_key(s, &mut self.buf.key, |k| k == b"result")
+    }
+
+    fn own_value(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<(), Rejection> {
+        self.result = result_value(s, self.buf, self.f, depth)?;
+        Ok(())
+    }
+}
+
+/// The value of a `result` key.
 fn result_value(
     s: &mut Scanner<'_>,
     buf: &mut Buffers,
     f: &mut Fields,
+    depth: usize,
 ) -> Result<ResultState, Rejection> {
     if s.peek() == Some(b'{') {
         *f = Fields::default();
-        parse_result(s, buf, f)?;
+        let mut r = ResultObject {
+            buf,
+            f,
+            field: Field::Other,
+            depth,
+        };
+        walk(s, &mut r, depth)?;
         return Ok(ResultState::Object);
     }
-    let kind = s.skip_value(1).map_err(Rejection::Json)?;
+    let kind = s.skip_value(depth).map_err(Rejection::Json)?;
     Ok(if kind.truthy() {
         ResultState::NotObject(kind)
     } else {
@@ -222,32 +246,38 @@ fn result_value(
     })
 }
 
-/// The `result` object (scanner at its `{`).
-fn parse_result(s: &mut Scanner<'_>, buf: &mut Buffers, f: &mut Fields) -> Result<(), Rejection> {
-    s.pos += 1;
-    s.skip_ws();
-    if s.peek() == Some(b'}') {
-        s.pos += 1;
-        return Ok(());
+/// The walk of the `result` object: the fields the transform reads are
+/// noted (spans) or compacted (`properties`, `context`) as they go by.
+struct ResultObject<'b, 'f> {
+    buf: &'b mut Buffers,
+    f: &'f mut Fields,
+    /// The field whose value comes next.
+    field: Field,
+    /// The depth of the `result` object.
+    depth: usize,
+}
+
+impl<'a> Visit<Scanner<'a>> for ResultObject<'_, '_> {
+    type Err = Rejection;
+
+    #[inline]
+    fn key(&mut self, s: &mut Scanner<'a>, depth: usize) -> Result<bool, Rejection> {
+        if depth != self.depth {
+            s.skip_string()?;
+            return Ok(false);
+        }
+        self.field = read_key(s, &mut self.buf.key, result_field)?;
+        Ok(self.field != Field::Other)
     }
-    loop {
-        s.skip_ws();
-        let field = read_key(s, &mut buf.key, result_field)?;
-        s.skip_ws();
-        s.expect_byte(b':', Syntax::ExpectedColon)
-            .map_err(Rejection::Json)?;
-        s.skip_ws();
-        match field {
-            Field::Properties => f.properties = nested(s, buf, true)?,
-            Field::Context => f.context = nested(s, buf, false)?,
-            Field::Other => {
-                s.skip_value(2).map_err(Rejection::Json)?;
-            }
-            Field::Span(which) => f.spans[which as usize] = Some(span(s)?),
+
+    fn own_value(&mut self, s: &mut Scanner<'a>, _depth: usize) -> Result<(), Rejection> {
+        match self.field {
+            Field::Properties => self.f.properties = nested(s, self.buf, true)?,
+            Field::Context => self.f.context = nested(s, self.buf, false)?,
+            Field::Span(which) => self.f.spans[which as usize] = Some(span(s)?),
+            Field::Other => {}
         }
-        if !s.comma_or(b'}').map_err(Rejection::Json)? {
-            return Ok(());
-        }
+        Ok(())
     }
 }
 
@@ -274,7 +304,7 @@ fn nested(s: &mut Scanner<'_>, buf: &mut Buffers, properties: bool) -> Result<Ne
         return Ok(Nested::NotString(s.skip_value(2).map_err(Rejection::Json)?));
     }
     let (decoded, fast, special): (_, _, Option<&[u8]>) = if properties {
-        (&mut buf.props, &mut buf.props_out, Some(b"workspaceID"))
+        (&mut buf.props, &mut buf.props_out, Some(WORKSPACE_ID))
     } else {
         (&mut buf.ctx, &mut buf.ctx_out, None)
     };

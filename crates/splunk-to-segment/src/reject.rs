@@ -83,6 +83,12 @@ pub enum Rejection {
     CsvFields { got: usize, want: usize },
 }
 
+impl From<SyntaxError> for Rejection {
+    fn from(e: SyntaxError) -> Rejection {
+        Rejection::Json(e)
+    }
+}
+
 /// What became of one input record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -22,9 +22,12 @@
 use std::collections::HashMap;
 
 use crate::hash::Fast;
-use crate::json::{self, compact_slow, compact_slow_with_key, Fail, Kind, Special};
+use segment_bridge_json::jq::{self, Fixes};
+use segment_bridge_json::token;
+
+use crate::json::{self, compact_slow_counting, compact_slow_with_key, Fail, Kind, Special};
 use crate::maps::{Map, MapValue};
-use crate::record::{self, Buffers, Fields, Nested, ResultState, Span, SpanField};
+use crate::record::{self, Buffers, Fields, Nested, ResultState, Span, SpanField, WORKSPACE_ID};
 use crate::reject::{FieldName, Rejection, Unmapped, Verdict};
 
 static EVENT_NAMES: &str = include_str!("event-names.json");
@@ -35,6 +38,10 @@ pub struct Scratch {
     buf: Buffers,
     key2: Vec<u8>,
     name: String,
+    /// A line with its invalid UTF-8 replaced (jq's rule).
+    fixed: Vec<u8>,
+    /// What jq's rules changed in the last record emitted.
+    pub fixes: Fixes,
 }
 
 /// A record's end: an event written, or why not.
@@ -88,15 +95,51 @@ impl Transformer {
     /// Transforms one input record (one JSON value, without its newline).
     /// On `Emitted` the event and a newline were appended to `out`;
     /// otherwise `out` is as it was.
+    /// [`Scratch::fixes`] says what jq's rules changed in the event
+    /// (docs/json-streams.md): invalid UTF-8 in strings replaced by
+    /// U+FFFD, keys given twice, numbers beyond the double range clamped.
     pub fn record(&self, line: &[u8], sc: &mut Scratch, out: &mut Vec<u8>) -> Verdict {
-        let line = match std::str::from_utf8(line) {
-            Ok(l) => l,
-            Err(e) => {
-                return Verdict::Rejected(Rejection::Utf8 {
-                    offset: e.valid_up_to(),
-                })
-            }
+        sc.fixes = Fixes::default();
+        sc.buf.dups = 0;
+        token::take_wide_number();
+        let start = out.len();
+        let v = match std::str::from_utf8(line) {
+            Ok(l) => self.record_str(l, sc, out),
+            Err(e) => self.record_fixed(line, e.valid_up_to(), sc, out),
         };
+        if v == Verdict::Emitted {
+            sc.fixes.duplicate_keys = sc.buf.dups;
+            if token::take_wide_number() {
+                clamp(out, start, &mut sc.fixes);
+            }
+        } else {
+            sc.fixes = Fixes::default();
+        }
+        v
+    }
+
+    /// A line with invalid UTF-8: inside strings, each invalid sequence is
+    /// replaced by U+FFFD as jq does; elsewhere it is not JSON.
+    fn record_fixed(
+        &self,
+        line: &[u8],
+        offset: usize,
+        sc: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> Verdict {
+        let mut fixed = std::mem::take(&mut sc.fixed);
+        fixed.clear();
+        let n = jq::replace_invalid_utf8(line, &mut fixed);
+        let v = match std::str::from_utf8(&fixed) {
+            Ok(l) => self.record_str(l, sc, out),
+            Err(_) => Verdict::Rejected(Rejection::Utf8 { offset }),
+        };
+        sc.fixed = fixed;
+        sc.fixes.invalid_utf8 = n;
+        v
+    }
+
+    fn record_str(&self, line: &str, sc: &mut Scratch, out: &mut Vec<u8>) -> Verdict {
         let mut f = Fields::default();
         match record::parse_line(line.as_bytes(), &mut sc.buf, &mut f) {
             Err(reason) => Verdict::Rejected(reason),
@@ -216,6 +259,23 @@ impl Transformer {
     }
 }
 
+/// Clamps numbers beyond the double range in the event written at
+/// `start` of `out` (compact JSON and a newline), as jq prints them.
+#[cold]
+fn clamp(out: &mut Vec<u8>, start: usize, fixes: &mut Fixes) {
+    let end = out.len() - 1;
+    let Ok((event, found)) = jq::normalize(&out[start..end]) else {
+        return;
+    };
+    if found.clamped_numbers > 0 {
+        let event = event.into_owned();
+        out.truncate(start);
+        out.extend_from_slice(&event);
+        out.push(b'\n');
+        fixes.clamped_numbers = found.clamped_numbers;
+    }
+}
+
 /// A map value, if truthy.
 fn truthy(v: Option<&MapValue>) -> Option<&MapValue> {
     v.filter(|v| v.kind.truthy())
@@ -240,7 +300,7 @@ fn raw(line: &str, sp: Option<Span>, buf: &mut Buffers, out: &mut Vec<u8>) -> Re
         Err(Fail::Json(e)) => Err(Rejection::Json(e).into()),
         Err(Fail::Slow) => {
             out.truncate(mark);
-            compact_slow(text, out)
+            compact_slow_counting(text, out, &mut buf.dups)
                 .map_err(|e| Rejection::Json(e).into())
                 .map(drop)
         }
@@ -281,7 +341,7 @@ fn properties(
     };
     let props = &buf.props[..n];
     let special = Special {
-        key: b"workspaceID",
+        key: WORKSPACE_ID,
         value: id,
     };
     let invalid = |e| Stop::from(Rejection::InnerJson(FieldName::Properties, e));
@@ -291,7 +351,7 @@ fn properties(
         Err(Fail::Json(e)) => return Err(invalid(e)),
         Err(Fail::Slow) => {
             out.truncate(mark);
-            compact_slow_with_key(props, out, &special).map_err(invalid)?
+            compact_slow_with_key(props, out, &special, &mut buf.dups).map_err(invalid)?
         }
     };
     kind.map_err(|k| Rejection::PropertiesNotObject(k).into())
@@ -299,23 +359,26 @@ fn properties(
 
 /// Sets `workspaceID` in properties the fast path compacted.
 fn fused_properties(p: &[u8], fz: crate::fused::Fused, id: &[u8], out: &mut Vec<u8>) {
-    if fz.null {
-        out.extend_from_slice(b"{\"workspaceID\":");
-        out.extend_from_slice(id);
-        out.push(b'}');
-    } else if let Some((a, b)) = fz.special {
+    let special = Special {
+        key: WORKSPACE_ID,
+        value: id,
+    };
+    if let Some((a, b)) = fz.special.filter(|_| !fz.null) {
         out.extend_from_slice(&p[..a]);
         out.extend_from_slice(id);
         out.extend_from_slice(&p[b..]);
+        return;
+    }
+    if fz.null {
+        out.push(b'{');
     } else {
         out.extend_from_slice(&p[..p.len().saturating_sub(1)]);
         if p.len() > 2 {
             out.push(b',');
         }
-        out.extend_from_slice(b"\"workspaceID\":");
-        out.extend_from_slice(id);
-        out.push(b'}');
     }
+    json::push_member(out, &special);
+    out.push(b'}');
 }
 
 /// `context`, decoded.
@@ -337,7 +400,9 @@ fn context(c: Nested, buf: &mut Buffers, out: &mut Vec<u8>) -> Result<(), Stop> 
         Err(Fail::Json(e)) => Err(invalid(e)),
         Err(Fail::Slow) => {
             out.truncate(mark);
-            compact_slow(ctx, out).map_err(invalid).map(drop)
+            compact_slow_counting(ctx, out, &mut buf.dups)
+                .map_err(invalid)
+                .map(drop)
         }
     }
 }
@@ -431,13 +496,11 @@ mod tests {
         assert!(matches!(run("[]").0, Verdict::Rejected(_)));
         assert!(matches!(run("{} {}").0, Verdict::Rejected(_)));
         assert!(matches!(run("\u{1}").0, Verdict::Rejected(_)));
+        // Invalid UTF-8 outside a string is not JSON (inside one, it is
+        // replaced as jq does: tests/it/suite.rs).
         assert!(matches!(
-            t().record(
-                b"{\"a\":\"\xff\"}",
-                &mut Scratch::default(),
-                &mut Vec::new()
-            ),
-            Verdict::Rejected(_)
+            t().record(b"{\"a\":\xff}", &mut Scratch::default(), &mut Vec::new()),
+            Verdict::Rejected(Rejection::Utf8 { offset: 5 })
         ));
     }
 

@@ -1,233 +1,20 @@
-//! The one walker of JSON values: the grammar (objects, arrays, members,
-//! depth) written once, generic over where the bytes come from ([`Src`]:
-//! plain text, or the escaped text inside a JSON string, `fused::Escaped`)
-//! and over what is done on the way ([`Visit`]): validating ([`Validate`],
-//! behind `Scanner::skip_value`), compacting by copying runs of bytes as
-//! written with duplicate-key detection and the `workspaceID` key
-//! ([`Copy`], behind `Compactor`), compacting with jq's duplicate-key
-//! semantics ([`Slow`], behind `compact_slow`), and compacting straight
-//! from the escaped form (`fused::Emit`). Sources and visitors are types,
-//! so every use is monomorphised: the validator's hooks are empty and
-//! compile away, and the hot path (`fused`) runs as fast as the
-//! hand-written walker it replaced. The lexical rules are core's `token`.
+//! splunk-to-segment's visitors of the one JSON walker
+//! (`segment_bridge_json::walk`, which holds the grammar, the
+//! sources and `Validate`): compacting by copying runs of bytes as written
+//! with duplicate-key detection and the `workspaceID` key ([`Copy`],
+//! behind `Compactor`), and compacting with jq's duplicate-key semantics
+//! ([`Slow`], behind `compact_slow`). `fused::Emit` compacts straight from
+//! the escaped form, and `record` reads a row, through the same walker.
+//! Every use is monomorphised, so the hot path (`fused`) runs as fast as a
+//! hand-written walker.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use segment_bridge_json::token::{Syntax, SyntaxError, MAX_DEPTH};
+use segment_bridge_json::token::{Syntax, SyntaxError};
+pub(crate) use segment_bridge_json::walk::{walk, Src, Validate, Visit};
 
-use crate::json::{push_member, Fail, Frames, Kind, Scanner, Special};
-
-/// Where a walk reads from: plain JSON text ([`Scanner`]), or JSON text
-/// still inside a JSON string (`fused`), where a quote is `\"`.
-pub(crate) trait Src {
-    /// The next byte, a quote reported as `"` however it is spelled;
-    /// `None` at the end of the text.
-    fn peek(&self) -> Option<u8>;
-    /// Where the source is: an index into its bytes, the state every
-    /// source has ([`pos`](Src::pos), [`bump`](Src::bump) and
-    /// [`err`](Src::err) are written once, on it).
-    fn cursor(&mut self) -> &mut usize;
-    fn skip_ws(&mut self);
-    /// Reads (validates) a scalar: string, number or literal.
-    fn scalar(&mut self) -> Result<Kind, SyntaxError>;
-
-    /// Where the source is.
-    #[inline]
-    fn pos(&mut self) -> usize {
-        *self.cursor()
-    }
-    /// Past one structural byte (`{}[],:`).
-    #[inline]
-    fn bump(&mut self) {
-        *self.cursor() += 1;
-    }
-    /// `syntax`, at where the source is.
-    fn err(&mut self, syntax: Syntax) -> SyntaxError {
-        syntax.at(self.pos())
-    }
-}
-
-/// What a walk does with what it reads. The source is always positioned
-/// at what the hook is about.
-pub(crate) trait Visit<S: Src> {
-    type Err: From<SyntaxError>;
-
-    /// Skips white space at the source.
-    #[inline]
-    fn ws(&mut self, s: &mut S) {
-        s.skip_ws();
-    }
-
-    /// Reads the key at the source (its quote) in the object at `depth`;
-    /// true when that member's value is to be replaced (it is then only
-    /// validated, and [`replaced`](Visit::replaced) is called).
-    #[inline]
-    fn key(&mut self, s: &mut S, _depth: usize) -> Result<bool, Self::Err> {
-        s.scalar()?;
-        Ok(false)
-    }
-
-    /// A container opens (`c` is `{` or `[`, at the source).
-    #[inline]
-    fn open(&mut self, _s: &S, _c: u8, _depth: usize) {}
-
-    /// A comma in the container opened by `c`.
-    #[inline]
-    fn comma(&mut self, _s: &S, _c: u8) {}
-
-    /// After the value of a member of the object at `depth`.
-    #[inline]
-    fn member_done(&mut self, _depth: usize) {}
-
-    /// A container closes (its bracket `c` is at the source).
-    #[inline]
-    fn close(&mut self, _s: &S, _c: u8, _depth: usize) {}
-
-    /// Reads the scalar at the source.
-    #[inline]
-    fn scalar(&mut self, s: &mut S) -> Result<Kind, Self::Err> {
-        Ok(s.scalar()?)
-    }
-
-    /// A replaced value was read, from `start` to the source's position.
-    #[inline]
-    fn replaced(&mut self, _s: &S, _start: usize) {}
-}
-
-impl Src for Scanner<'_> {
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        Scanner::peek(self)
-    }
-    #[inline]
-    fn cursor(&mut self) -> &mut usize {
-        &mut self.pos
-    }
-    #[inline]
-    fn skip_ws(&mut self) {
-        Scanner::skip_ws(self);
-    }
-    #[inline]
-    fn scalar(&mut self) -> Result<Kind, SyntaxError> {
-        Scanner::scalar(self)
-    }
-}
-
-/// Reads one value at the source (no white space before it). Inlined, so
-/// that a scalar member or element is read in its container's loop, and
-/// only containers cost a (recursive) call.
-#[inline(always)]
-pub(crate) fn walk<S: Src, V: Visit<S>>(
-    s: &mut S,
-    v: &mut V,
-    depth: usize,
-) -> Result<Kind, V::Err> {
-    match s.peek() {
-        Some(b'{') => object(s, v, depth),
-        Some(b'[') => array(s, v, depth),
-        _ => v.scalar(s),
-    }
-}
-
-/// Into a container (at its bracket `open`); true when it is not empty.
-#[inline]
-fn enter<S: Src, V: Visit<S>>(
-    s: &mut S,
-    v: &mut V,
-    open: u8,
-    depth: usize,
-) -> Result<bool, V::Err> {
-    if depth >= MAX_DEPTH {
-        return Err(s.err(Syntax::TooDeep).into());
-    }
-    v.open(s, open, depth);
-    s.bump();
-    v.ws(s);
-    let close = if open == b'{' { b'}' } else { b']' };
-    Ok(s.peek() != Some(close))
-}
-
-/// Out of a container (at its closing bracket).
-#[inline]
-fn leave<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, close: u8, depth: usize) {
-    v.close(s, close, depth);
-    s.bump();
-}
-
-#[inline(never)]
-fn object<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
-    if enter(s, v, b'{', depth)? {
-        loop {
-            v.ws(s);
-            if s.peek() != Some(b'"') {
-                return Err(s.err(Syntax::ExpectedKey).into());
-            }
-            let replace = v.key(s, depth)?;
-            v.ws(s);
-            match s.peek() {
-                Some(b':') => s.bump(),
-                None => return Err(s.err(Syntax::UnexpectedEnd).into()),
-                Some(_) => return Err(s.err(Syntax::ExpectedColon).into()),
-            }
-            v.ws(s);
-            if replace {
-                let start = s.pos();
-                walk(s, &mut Validate, depth + 1)?;
-                v.replaced(s, start);
-            } else {
-                walk(s, v, depth + 1)?;
-            }
-            v.member_done(depth);
-            if !separator(s, v, b'{')? {
-                break;
-            }
-        }
-    }
-    leave(s, v, b'}', depth);
-    Ok(Kind::Object)
-}
-
-#[inline(never)]
-fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind, V::Err> {
-    if enter(s, v, b'[', depth)? {
-        loop {
-            v.ws(s);
-            walk(s, v, depth + 1)?;
-            if !separator(s, v, b'[')? {
-                break;
-            }
-        }
-    }
-    leave(s, v, b']', depth);
-    Ok(Kind::Array)
-}
-
-/// After a member or element: a comma (true, consumed) or the closing
-/// bracket (false, left at the source).
-#[inline]
-fn separator<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, open: u8) -> Result<bool, V::Err> {
-    v.ws(s);
-    let close = if open == b'{' { b'}' } else { b']' };
-    match s.peek() {
-        Some(b',') => {
-            v.comma(s, open);
-            s.bump();
-            Ok(true)
-        }
-        Some(c) if c == close => Ok(false),
-        None => Err(s.err(Syntax::UnexpectedEnd).into()),
-        Some(_) if open == b'{' => Err(s.err(Syntax::ExpectedCommaOrBrace).into()),
-        Some(_) => Err(s.err(Syntax::ExpectedCommaOrBracket).into()),
-    }
-}
-
-/// Validates, nothing more.
-pub(crate) struct Validate;
-
-impl<S: Src> Visit<S> for Validate {
-    type Err = SyntaxError;
-}
+use crate::scan::{push_member, Fail, Frames, Kind, Scanner, Special};
 
 /// Compacts by copying runs of bytes as written (white space left out),
 /// detecting keys seen twice or written with escapes ([`Fail::Slow`]);
@@ -334,6 +121,8 @@ pub(crate) struct Slow<'o, 'k> {
     pub out: &'o mut Vec<u8>,
     pub special: Option<&'k Special<'k>>,
     stack: Vec<Gathered>,
+    /// Members whose value a later one with the same key replaced.
+    pub dups: u64,
 }
 
 /// An object being gathered.
@@ -353,6 +142,7 @@ impl<'o, 'k> Slow<'o, 'k> {
             out,
             special,
             stack: Vec::new(),
+            dups: 0,
         }
     }
 
@@ -400,7 +190,10 @@ impl<'a> Visit<Scanner<'a>> for Slow<'_, '_> {
         };
         let value = std::mem::take(&mut g.value);
         match g.index.get(&g.name) {
-            Some(&i) => g.members[i].1 = value,
+            Some(&i) => {
+                g.members[i].1 = value;
+                self.dups += 1;
+            }
             None => {
                 g.index.insert(g.name.clone(), g.members.len());
                 g.members.push((g.key.clone(), value));

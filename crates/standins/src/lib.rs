@@ -18,6 +18,8 @@ pub mod server;
 pub mod tls;
 
 pub mod kube;
+pub mod loki;
+pub mod loki_query;
 pub mod proxy;
 pub mod segment;
 pub mod splunk;

@@ -28,6 +28,7 @@ use assert_cmd::Command;
 pub mod kube;
 pub mod pushgateway;
 pub mod recorder;
+pub mod reemit_suite;
 pub mod segment;
 
 /// The repository root.

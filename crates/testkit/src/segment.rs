@@ -156,3 +156,71 @@ pub fn assert_upload_options_are_checked_first(bin: &str) {
     assert_eq!(s.received().requests, 0, "{bin} --dry-run: {printed}");
     assert!(crate::stdout(&out).starts_with("{\"batch\":["), "{bin}");
 }
+
+/// Checks JSONTestSuite through `bin` (`crate::reemit_suite` has the
+/// rules), with `--dry-run`, which prints the payloads it would send.
+pub fn assert_the_suite_is_read_right(bin: &str) {
+    let event = |id: &str| {
+        format!(r#"{{"userId":"u","type":"track","event":"e","messageId":"{id}"}}"#).into_bytes()
+    };
+    let found = crate::reemit_suite::violations(
+        bin,
+        &["--dry-run"],
+        crate::reemit_suite::Reports::Rejects,
+        event,
+        |_, _, _| None,
+    );
+    assert!(
+        found.is_empty(),
+        "{bin}: {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// Checks that what strict JSON leaves open reaches Segment as jq 1.6
+/// writes it: invalid UTF-8 in strings (the suite's cases), duplicate keys,
+/// numbers beyond the double range; each event warned with its line.
+pub fn assert_jq_rules_reach_segment(bin: &str) {
+    let mut values: Vec<Vec<u8>> = crate::reemit_suite::cases()
+        .into_iter()
+        .filter(|(name, _)| crate::reemit_suite::same_bytes_as_jq(name) && !name.contains("BOM"))
+        .map(|(_, v)| v.trim_ascii().to_vec())
+        .collect();
+    values.push(br#"{"a":1,"b":[2],"a":{"c":3,"c":4}}"#.to_vec());
+    let mut text = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        text.extend_from_slice(
+            format!(r#"{{"userId":"u","type":"track","event":"e","messageId":"m-{i}","properties":{{"v":"#)
+                .as_bytes(),
+        );
+        text.extend_from_slice(v);
+        text.extend_from_slice(b"}}\n");
+    }
+    let want = crate::jq(&["-c", "."], &text);
+    let want: Vec<&[u8]> = want
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let s = standin(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let out = tool(bin, home.path(), &s.url())
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let err = crate::exited(&out, 0);
+    let got: Vec<String> = s
+        .received()
+        .events
+        .iter()
+        .map(|e| e.get().to_owned())
+        .collect();
+    assert_eq!(got.len(), values.len(), "{bin}: {err}");
+    for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(got.as_bytes(), *want, "{bin}: event {i}");
+        assert!(
+            err.contains(&format!("line {}, column 1: ", i + 1)),
+            "{bin}: {err}"
+        );
+    }
+}

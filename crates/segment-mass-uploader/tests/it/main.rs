@@ -4,3 +4,4 @@
 mod credentials;
 mod delivery;
 mod streams;
+mod suite;

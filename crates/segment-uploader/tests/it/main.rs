@@ -2,5 +2,6 @@
 //! concern (linking once instead of once per file).
 
 mod streams;
+mod suite;
 mod tls;
 mod upload;

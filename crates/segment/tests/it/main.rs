@@ -2,4 +2,5 @@
 //! and curl as the reference for URLs.
 
 mod segment_client;
+mod suite;
 mod urls_curl;

@@ -9,3 +9,4 @@ mod fixtures;
 mod fuzz;
 mod prop;
 mod streams;
+mod suite;

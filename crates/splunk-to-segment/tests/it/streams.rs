@@ -12,7 +12,7 @@ use testkit::jq;
 use crate::common::{fixture, parse_lines};
 
 /// The original: the filter over the stream, maps slurped.
-fn original(dir: &Path, input: &[u8]) -> Vec<u8> {
+pub(crate) fn original(dir: &Path, input: &[u8]) -> Vec<u8> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let filter = root.join("scripts/bench/s2s.jq");
     let names = root.join("crates/splunk-to-segment/src/event-names.json");

@@ -1,0 +1,6 @@
+//! `fetch-audit-log`: everything is in the library (`fetch_audit_log::run`), so that tests can
+//! call it in-process; the entry helper does the rest.
+
+fn main() -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_BIN_NAME"), fetch_audit_log::run)
+}
