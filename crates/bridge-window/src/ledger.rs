@@ -55,7 +55,8 @@ pub fn read_ids(path: &Path) -> Vec<String> {
 pub fn record(ledger: &mut Ledger, at: i64, ids: &[String]) -> usize {
     let known: std::collections::HashSet<&str> =
         ledger.values().flatten().map(String::as_str).collect();
-    let new: Vec<String> = ids
+    // A set: an id the file holds twice is one id (counted once).
+    let new: std::collections::BTreeSet<String> = ids
         .iter()
         .filter(|id| !known.contains(id.as_str()))
         .cloned()
@@ -125,5 +126,16 @@ mod tests {
         assert_eq!(l.keys().copied().collect::<Vec<_>>(), [30]);
         cap(&mut l, 10);
         assert!(l.is_empty());
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/state.rs`): an id twice in the
+    /// uploader's file was counted twice as recorded (`ledger_recorded`).
+    #[test]
+    fn an_id_given_twice_is_recorded_and_counted_once() {
+        let mut l = Ledger::new();
+        let ids = ["d".into(), "d".into(), "e".into()];
+        assert_eq!(record(&mut l, 10, &ids), 2);
+        assert_eq!(l[&10].len(), 2);
+        assert_eq!(record(&mut l, 20, &ids), 0);
     }
 }

@@ -46,16 +46,19 @@ struct Stored<'a> {
 struct ToStore<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     watermark: Option<i64>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    ledger: &'a Ledger,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a Ledger>,
 }
 
 impl State {
     /// The JSON form stored in a file or a ConfigMap key.
     pub fn to_json(&self) -> String {
+        // An empty ledger is left out, unless there is no watermark either:
+        // `{}` would not read back (see `from_json`), `{"ledger":{}}` does.
+        let ledger = (!self.ledger.is_empty() || self.watermark.is_none()).then_some(&self.ledger);
         let s = ToStore {
             watermark: self.watermark,
-            ledger: &self.ledger,
+            ledger,
         };
         // Integers and strings only: serialising can't fail.
         serde_json::to_string(&s).unwrap_or_default()
@@ -234,6 +237,19 @@ mod tests {
         assert_eq!(s, wm(7));
         let s = State::from_json("{\"watermark\":7,\"ledger\":[]}", "here").unwrap();
         assert_eq!(s, wm(7));
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/state.rs`): a state with
+    /// neither a watermark nor ledger entries (an unreadable ledger
+    /// dropped, or one capped to nothing) was written as `{}`, which
+    /// reading refuses as not a state at all.
+    #[test]
+    fn an_empty_state_reads_back() {
+        let s = State::from_json("{\"ledger\":{\"x\":[\"a\"]}}", "here").unwrap();
+        assert_eq!(s, State::default());
+        assert_eq!(s.to_json(), "{\"ledger\":{}}");
+        assert_eq!(State::from_json(&s.to_json(), "here").unwrap(), s);
+        assert_eq!(wm(7).to_json(), "{\"watermark\":7}");
     }
 
     #[test]

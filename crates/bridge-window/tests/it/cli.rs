@@ -281,3 +281,35 @@ fn help_names_every_env_var() {
         .success()
         .stdout(contains("eval \"$(bridge-window start)\""));
 }
+
+/// Found by fuzzing (`fuzz/regressions/state/`): a commit that leaves no
+/// watermark and no ledger entries (here: `--ledger-only` on a state
+/// holding only an old ledger entry, which pruning drops) wrote `{}`, and
+/// every later run refused that file as not a state (exit 2).
+#[test]
+fn a_state_emptied_by_a_commit_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let ids = dir.path().join("ids");
+    std::fs::write(
+        &state,
+        format!("{{\"ledger\":{{\"{}\":[\"a\"]}}}}", T0 - 30 * H),
+    )
+    .unwrap();
+    std::fs::write(&ids, "").unwrap();
+    on_state(crate::commit_args(T0, T0), &state)
+        .args(["--ledger-only", "--ledger"])
+        .arg(&ids)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "{\"ledger\":{}}\n"
+    );
+    on_state(["show", "--now", &T0.to_string()], &state)
+        .assert()
+        .success()
+        .stdout("{\"watermark\":null,\"age_seconds\":null,\"ledger_ids\":0}\n");
+    let (e, l) = start(&state, T0, &[]);
+    assert_eq!((e, l), (T0 - 4 * H, T0));
+}

@@ -1,0 +1,70 @@
+//! extract-uj-records' whole evaluation (`extract`, every query of the
+//! table) over an audit log: the rows are the same with and without the
+//! byte pre-filter (it may only skip what no query selects), every output
+//! line is an export row Splunk's stream reader accepts, and the row
+//! counts match the output. The first byte picks a time window.
+#![no_main]
+
+use extract_uj_records::window::Window;
+use extract_uj_records::{extract, Settings, Summary};
+use libfuzzer_sys::fuzz_target;
+use segment_bridge_core::rejects::Rejects;
+use segment_bridge_fuzz::{assert_json, lines, selector};
+use segment_bridge_splunk::export::ExportReader;
+
+fn evaluate(input: &[u8], window: Window, prefilter: bool) -> (Summary, Vec<u8>) {
+    let mut rejects = Rejects::open(None).unwrap();
+    let mut out = Vec::new();
+    let settings = Settings { window, prefilter };
+    let summary = extract(
+        querygen::table::KINDS,
+        settings,
+        &mut rejects,
+        &mut &input[..],
+        &mut out,
+    )
+    .unwrap_or_else(|e| panic!("extract failed on a slice: {e}"));
+    (summary, out)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (sel, input) = selector(data);
+    let window = if sel & 1 == 1 {
+        Window {
+            earliest: Some("2024-03-03T00:00:00Z".parse().unwrap()),
+            latest: Some("2024-03-04T00:00:00Z".parse().unwrap()),
+        }
+    } else {
+        Window::default()
+    };
+    let (fast, out) = evaluate(input, window, true);
+    let (slow, out_slow) = evaluate(input, window, false);
+    assert!(
+        out == out_slow,
+        "the pre-filter changed the rows:\n{}\nwithout it:\n{}",
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&out_slow)
+    );
+    assert_eq!(fast.rows, slow.rows);
+    assert_eq!(slow.noise_skipped, 0);
+    for s in [&fast, &slow] {
+        assert!(s.noise_skipped + s.outside_window + s.rejected <= s.events_read);
+    }
+    let rows: u64 = fast.rows.iter().map(|(_, n)| n).sum();
+    let empty_sets = fast.rows.iter().filter(|(_, n)| *n == 0).count() as u64;
+    let printed = lines(&out);
+    assert_eq!(printed.len() as u64, rows + empty_sets);
+    for l in &printed {
+        assert_json(l, "an output row");
+    }
+    let mut reader = ExportReader::new(&out[..]);
+    let mut read = 0u64;
+    while let Some(line) = reader
+        .next_line()
+        .expect("the export reader refused our output")
+    {
+        read += u64::from(line.result.is_some());
+    }
+    assert_eq!(read, rows);
+    assert_eq!(reader.stats().markers, empty_sets);
+});
