@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use e2e::*;
 use standins::segment::{Fault as SegFault, When};
 use standins::splunk::Fault as SplunkFault;
+use standins::splunk::KINDS;
 
 #[test]
 fn every_expected_event_arrives_once_and_nothing_else() {
@@ -24,7 +25,7 @@ fn every_expected_event_arrives_once_and_nothing_else() {
     // Splunk got the eight searches, all for the window bridge-window chose
     // (no watermark yet: the last 4 hours), and the watermark is its end.
     let windows = export_windows(&splunk);
-    assert_eq!(windows.len(), 8);
+    assert_eq!(windows.len(), KINDS.len());
     let (earliest, latest) = windows[0];
     assert!(windows.iter().all(|w| *w == (earliest, latest)));
     assert_eq!(latest - earliest, 4 * 3600);

@@ -123,6 +123,36 @@ impl Kind {
         ]
     }
 
+    /// A piece of this kind's query text that no other kind's query holds,
+    /// whatever the index and lookups: the `event` assignment of a kind
+    /// with a fixed event name, else its resource and verb terms. Whoever
+    /// must tell the queries apart by their text (the Splunk stand-in) asks
+    /// here instead of keeping a list of its own; a test checks that each
+    /// marker is in its own query and no other.
+    pub fn marker(&self) -> String {
+        let mut out = String::new();
+        if let Some(event) = self.event {
+            out.push_str("event=");
+            Expr::Str(event).render(&mut out);
+        } else {
+            let head = self.head("");
+            head[3].render(&mut out);
+            out.push(' ');
+            head[4].render(&mut out);
+        }
+        out
+    }
+
+    /// How this kind's rows are recognised in an export: by `result.event`
+    /// when the kind has a fixed event name, else by `result.event_subject`
+    /// (the resource). Returns `(field, value)`.
+    pub fn row_key(&self) -> (&'static str, &'static str) {
+        match self.event {
+            Some(event) => ("event", event),
+            None => ("event_subject", self.resource),
+        }
+    }
+
     /// Top-level output fields computed by `eval`, in name order.
     pub fn top_level(&self) -> Vec<(&'static str, Expr)> {
         let mut top: Vec<(&'static str, Expr)> = COMMON.to_vec();

@@ -409,6 +409,25 @@ mod tests {
     }
 
     #[test]
+    fn each_marker_is_in_its_own_query_and_no_other() {
+        for uid_lookup in [None, Some("uid_map".to_owned())] {
+            let mut opts = with_index("some_index");
+            opts.uid_lookup = uid_lookup;
+            let qs = queries(&opts);
+            assert_eq!(qs.len(), table::KINDS.len());
+            for kind in table::KINDS {
+                let marker = kind.marker();
+                let holders: Vec<_> = qs
+                    .iter()
+                    .filter(|q| q.query.contains(&marker))
+                    .map(|q| q.name)
+                    .collect();
+                assert_eq!(holders, [kind.name], "marker {marker:?}");
+            }
+        }
+    }
+
+    #[test]
     fn default_options_are_valid() {
         Options::default().validate().unwrap();
         with_index("test_index").validate().unwrap();

@@ -38,51 +38,32 @@ pub use crate::recording::{AuthKind, Recorded};
 use crate::server::{self, Listen, RunningServer};
 use crate::tls::TestCa;
 
-/// The eight query kinds of querygen (same names as `querygen --name`), each with a substring that only its
-/// search contains (with or without `--uid-lookup`) and how to recognise
-/// its rows in a dump.
+/// One query kind of querygen's table, as the stand-in tells them apart.
+/// Everything here comes from the table (`querygen::table::KINDS`): the
+/// stand-in keeps no list of its own.
 pub struct Kind {
+    /// Same name as `querygen --name`.
     pub name: &'static str,
-    pub marker: &'static str,
-    /// `result.event` of its rows, or for the two kinds without one,
-    /// `result.event_subject`.
-    pub row_event: Option<&'static str>,
-    pub row_subject: Option<&'static str>,
+    /// A substring that only this kind's search contains, with or without
+    /// lookups (`querygen::kind::Kind::marker`).
+    pub marker: String,
+    /// The result field and value that recognise this kind's rows in a
+    /// dump: `event`, or `event_subject` for a kind without a fixed event
+    /// name (`querygen::kind::Kind::row_key`).
+    pub row: (&'static str, &'static str),
 }
 
-/// A kind recognised by its rows' `result.event`, which its search names
-/// as `event="…"`.
-macro_rules! event_kind {
-    ($name:literal, $event:literal) => {
-        Kind {
-            name: $name,
-            marker: concat!("event=\"", $event, "\""),
-            row_event: Some($event),
-            row_subject: None,
-        }
-    };
-}
-
-pub const KINDS: [Kind; 8] = [
-    Kind {
-        name: "application",
-        marker: r#""objectRef.resource"="applications""#,
-        row_event: None,
-        row_subject: Some("applications"),
-    },
-    Kind {
-        name: "component",
-        marker: r#""objectRef.resource"="components" verb IN"#,
-        row_event: None,
-        row_subject: Some("components"),
-    },
-    event_kind!("build-pipelinerun-created", "Build PipelineRun created"),
-    event_kind!("build-pipelinerun-started", "Build PipelineRun started"),
-    event_kind!("clair-scan-completed", "Clair scan TaskRun completed"),
-    event_kind!("build-pipelinerun-ended", "Build PipelineRun ended"),
-    event_kind!("release-done", "Release process done"),
-    event_kind!("pull-request-created", "Pull request created"),
-];
+/// The query kinds, in querygen's order.
+pub static KINDS: std::sync::LazyLock<Vec<Kind>> = std::sync::LazyLock::new(|| {
+    querygen::table::KINDS
+        .iter()
+        .map(|k| Kind {
+            name: k.name,
+            marker: k.marker(),
+            row: k.row_key(),
+        })
+        .collect()
+});
 
 /// Splunk's answer to a search without results.
 pub const NO_RESULTS: &str = r#"{"preview":false,"lastrow":true}"#;
@@ -858,12 +839,13 @@ pub fn split_dump(text: &str) -> BTreeMap<&'static str, Vec<String>> {
             continue;
         };
         let Some(r) = v.get("result") else { continue };
-        let event = r.get("event").and_then(Value::as_str);
-        let subject = r.get("event_subject").and_then(Value::as_str);
-        let kind = KINDS.iter().find(|k| match (k.row_event, event) {
-            (Some(e), Some(ev)) => e == ev,
-            (None, None) => k.row_subject == subject,
-            _ => false,
+        // A row with an `event` belongs to the kind of that event; one
+        // without, to the kind of its subject that has no fixed event.
+        let kind = KINDS.iter().find(|k| match k.row {
+            ("event", e) => r.get("event").and_then(Value::as_str) == Some(e),
+            (field, v) => {
+                r.get("event").is_none() && r.get(field).and_then(Value::as_str) == Some(v)
+            }
         });
         if let Some(k) = kind {
             out.entry(k.name).or_default().push(line.to_owned());
@@ -887,7 +869,7 @@ pub fn split_dump(text: &str) -> BTreeMap<&'static str, Vec<String>> {
 pub fn rules_for_kinds(rows: &BTreeMap<&str, Vec<String>>) -> Vec<Rule> {
     KINDS
         .iter()
-        .map(|k| Rule::new(k.marker, rows.get(k.name).cloned().unwrap_or_default()))
+        .map(|k| Rule::new(&k.marker, rows.get(k.name).cloned().unwrap_or_default()))
         .collect()
 }
 
@@ -895,7 +877,7 @@ pub fn rules_for_kinds(rows: &BTreeMap<&str, Vec<String>>) -> Vec<Rule> {
 pub fn kind_of(search: &str) -> Option<&'static str> {
     KINDS
         .iter()
-        .find(|k| search.contains(k.marker))
+        .find(|k| search.contains(&k.marker))
         .map(|k| k.name)
 }
 

@@ -77,7 +77,7 @@ fn every_failure_shape_fails_its_query_only() {
             .filter(|r| {
                 r.param("search")
                     .unwrap()
-                    .contains(standins::splunk::KINDS[BAD].marker)
+                    .contains(&standins::splunk::KINDS[BAD].marker)
             })
             .count();
         assert_eq!(bad_requests, attempts, "{what}");

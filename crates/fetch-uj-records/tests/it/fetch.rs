@@ -28,12 +28,12 @@ fn all_eight_queries_rows_out_byte_for_byte() {
         assert!(positions.windows(2).all(|w| w[0] < w[1]));
     }
     let exports = s.exports();
-    assert_eq!(exports.len(), 8);
-    for kind in &KINDS {
+    assert_eq!(exports.len(), KINDS.len());
+    for kind in KINDS.iter() {
         assert_eq!(
             exports
                 .iter()
-                .filter(|r| r.param("search").unwrap().contains(kind.marker))
+                .filter(|r| r.param("search").unwrap().contains(&kind.marker))
                 .count(),
             1,
             "{}",
@@ -63,7 +63,7 @@ fn env_settings_reach_the_request() {
         .assert()
         .success();
     let exports = s.exports();
-    assert_eq!(exports.len(), 8);
+    assert_eq!(exports.len(), KINDS.len());
     for r in &exports {
         assert_eq!(r.method, "POST");
         assert_eq!(r.path, "/servicesNS/nobody/my_app/search/v2/jobs/export");
@@ -251,7 +251,7 @@ fn queries_from_stdin_or_a_file() {
         sorted_lines(&out.get_output().stdout),
         expected_lines(&served)
     );
-    assert_eq!(s.exports().len(), 8);
+    assert_eq!(s.exports().len(), KINDS.len());
 
     let (_dir, f) = testkit::temp_file("q", "search only one\n");
     let out = cmd(&s.url()).arg("--queries").arg(&f).assert().success();
@@ -282,7 +282,7 @@ fn https_with_an_extra_ca_file() {
         rules: KINDS
             .iter()
             .enumerate()
-            .map(|(k, kind)| standins::splunk::Rule::new(kind.marker, served[&k].clone()))
+            .map(|(k, kind)| standins::splunk::Rule::new(&kind.marker, served[&k].clone()))
             .collect(),
         ..Config::default()
     };
@@ -478,7 +478,7 @@ mod proxies {
             rules: KINDS
                 .iter()
                 .enumerate()
-                .map(|(k, kind)| standins::splunk::Rule::new(kind.marker, served()[&k].clone()))
+                .map(|(k, kind)| standins::splunk::Rule::new(&kind.marker, served()[&k].clone()))
                 .collect(),
             ..Config::default()
         };

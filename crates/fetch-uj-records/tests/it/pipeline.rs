@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::common::TOKEN;
-use standins::splunk::{rules_for_kinds, split_dump, Config, SplunkStandin};
+use standins::splunk::{rules_for_kinds, split_dump, Config, SplunkStandin, KINDS};
 
 /// The sample of the reference fixtures (`s2s/sample`).
 fn sample_fixtures() -> PathBuf {
@@ -37,7 +37,11 @@ fn querygen_fetch_splunk_to_segment() {
     let dump = std::fs::read_to_string(dir.join("input.jsonl")).unwrap();
     let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
     let per_kind = split_dump(&dump);
-    assert_eq!(per_kind.len(), 8, "the sample has rows of every kind");
+    assert_eq!(
+        per_kind.len(),
+        KINDS.len(),
+        "the sample has rows of every kind"
+    );
     let s = SplunkStandin::start(Config {
         rules: rules_for_kinds(&per_kind),
         chunk_size: 100,
@@ -110,5 +114,5 @@ fn querygen_fetch_splunk_to_segment() {
         }
     };
     assert_eq!(sorted(&out), sorted(&expected));
-    assert_eq!(s.exports().len(), 8);
+    assert_eq!(s.exports().len(), KINDS.len());
 }

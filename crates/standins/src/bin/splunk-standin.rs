@@ -144,7 +144,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         per_kind = splunk::split_dump(&text);
     }
     if let Some(dir) = &args.dir {
-        for k in &KINDS {
+        for k in KINDS.iter() {
             let p = dir.join(format!("{}.jsonl", k.name));
             if p.exists() {
                 let rows = splunk::read_rows(&p)

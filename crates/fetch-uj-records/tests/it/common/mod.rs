@@ -25,7 +25,7 @@ pub fn rows(k: usize, n: usize) -> Vec<String> {
 
 /// Kind `k` gets `k` rows (so the first gets the no-results line).
 pub fn served() -> BTreeMap<usize, Vec<String>> {
-    (0..8).map(|k| (k, rows(k, k))).collect()
+    (0..KINDS.len()).map(|k| (k, rows(k, k))).collect()
 }
 
 /// Every line the stand-in serves as final output, per kind.
@@ -53,7 +53,7 @@ pub fn standin_with(
     cfg.rules = KINDS
         .iter()
         .enumerate()
-        .map(|(k, kind)| tweak(k, Rule::new(kind.marker, served[&k].clone())))
+        .map(|(k, kind)| tweak(k, Rule::new(&kind.marker, served[&k].clone())))
         .collect();
     SplunkStandin::start(cfg).unwrap()
 }
