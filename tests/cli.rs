@@ -362,3 +362,54 @@ fn timeouts_take_duration_strings_and_value_names_agree() {
     );
     assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
 }
+
+#[test]
+fn every_reader_reports_a_rejected_record_the_same_way() {
+    // 150 lines that are not JSON: every tool that rejects records reports
+    // them through core's one reporter: a warning per record with `line`
+    // and `reason` fields and a message that starts with where it was, the
+    // first LISTED (100) of them one by one, then one line saying the rest
+    // are counted, not listed.
+    let input = "[oops\n".repeat(150);
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), "a key of at least sixteen bytes").unwrap();
+    let key_file = key.path().to_str().unwrap();
+    let cases: [(&str, &[&str], &[(&str, &str)]); 5] = [
+        ("splunk-to-segment", &[], &[]),
+        ("segment-uploader", &["--dry-run"], &[]),
+        ("segment-mass-uploader", &["--dry-run"], &[]),
+        ("pseudonymize", &[], &[("PSEUDONYMIZE_KEY_FILE", key_file)]),
+        ("extract-uj-records", &[], &[]),
+    ];
+    for (tool, args, extra) in cases {
+        let mut env = vec![("LOG_FORMAT", "json")];
+        env.extend_from_slice(extra);
+        let o = run(tool, args, &env, &input);
+        assert_eq!(o.status.code(), Some(3), "{tool}: {}", stderr(&o));
+        let lines = json_lines(&o);
+        let warns: Vec<&Value> = lines.iter().filter(|l| l["level"] == "WARN").collect();
+        let listed: Vec<&&Value> = warns.iter().filter(|l| l["line"].is_u64()).collect();
+        assert_eq!(listed.len(), 100, "{tool}: {}", stderr(&o));
+        for (n, w) in listed.iter().enumerate() {
+            assert_eq!(w["line"], n as u64 + 1, "{tool}: {w}");
+            assert!(
+                w["reason"].as_str().is_some_and(|r| !r.is_empty()),
+                "{tool}: {w}"
+            );
+            let message = w["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with(&format!("line {}", n + 1)),
+                "{tool}: {w}"
+            );
+        }
+        let more = warns
+            .iter()
+            .filter(|l| {
+                l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("more rejected records"))
+            })
+            .count();
+        assert_eq!(more, 1, "{tool}: {}", stderr(&o));
+    }
+}

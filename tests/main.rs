@@ -3,8 +3,8 @@
 
 mod audit;
 mod cli;
-mod exit_docs;
 mod dashboard;
+mod exit_docs;
 mod heartbeat;
 mod kill;
 mod loki;

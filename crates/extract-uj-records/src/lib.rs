@@ -41,7 +41,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::rejects::Rejects;
+use segment_bridge_core::rejects::{At, Rejects, Reporter};
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 use segment_bridge_json::{Framer, LineReader};
 use serde_json::Value;
@@ -63,13 +63,9 @@ pub const BRIDGE_AUDIT_FORM: &str = "BRIDGE_AUDIT_FORM";
 
 /// A byte-order mark, skipped at the start of any line (`cat` of files
 /// that each start with one).
-const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Bytes of row text kept in memory; the rest waits in a temporary file.
 const ROW_MEMORY: usize = 4 << 20;
-
-/// How many bad lines are reported one by one (the rest are counted).
-const REPORT_LIMIT: u64 = 20;
 
 const AFTER_HELP: &str = "\
 Example:
@@ -384,6 +380,8 @@ struct Run<'k, 'r> {
     summary: Summary,
     /// The file being read (`None`: standard input), for messages.
     label: Option<String>,
+    /// Reports rejected events, as every tool does.
+    reporter: Reporter,
     /// Events of the record being read (reused).
     events: Vec<Found>,
 }
@@ -441,6 +439,7 @@ impl<'k, 'r> Run<'k, 'r> {
             summary: Summary::default(),
             rejects,
             label: None,
+            reporter: Reporter::default(),
             events: Vec::new(),
         })
     }
@@ -455,7 +454,10 @@ impl<'k, 'r> Run<'k, 'r> {
         let mut last = 0;
         while let Some(line) = lines.next_line().map_err(Error::Read)? {
             last = line.number;
-            let bytes = line.bytes.strip_prefix(BOM).unwrap_or(line.bytes);
+            let bytes = line
+                .bytes
+                .strip_prefix(segment_bridge_json::BOM)
+                .unwrap_or(line.bytes);
             framer.feed_line(line.number, bytes, &mut |v| self.value(v))?;
         }
         framer.finish_input(last, &mut |v| self.value(v))
@@ -572,17 +574,14 @@ impl<'k, 'r> Run<'k, 'r> {
         Ok(())
     }
 
-    /// Counts a rejection and reports it (the first ones one by one).
+    /// Counts a rejection and reports it, as every tool does (core's
+    /// rejects::Reporter: the first ones one by one, then counted).
     fn report(&mut self, number: u64, reason: &Reason) {
         self.summary.rejected += 1;
-        let at = match &self.label {
-            Some(file) => format!("{file}: line {number}"),
-            None => format!("line {number}"),
-        };
-        if self.summary.rejected <= REPORT_LIMIT {
-            tracing::warn!("{at}: {reason}");
-        } else if self.summary.rejected == REPORT_LIMIT + 1 {
-            tracing::warn!("more bad lines: counted, not listed");
+        let at = At::line(number);
+        match &self.label {
+            Some(file) => self.reporter.report(at.in_file(file), reason),
+            None => self.reporter.report(at, reason),
         }
     }
 

@@ -21,7 +21,7 @@ pub mod rewrite;
 use std::path::{Path, PathBuf};
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::rejects::Rejects;
+use segment_bridge_core::rejects::{At, Rejects};
 use segment_bridge_core::{Error, Outcome};
 use segment_bridge_json::JsonStream;
 use segment_bridge_net::Secret;
@@ -134,9 +134,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             }
             Err(reason) => {
                 out.truncate(start);
-                let line = value.number;
-                tracing::warn!(line, reason = %reason, "line {line}: {reason}");
-                rejects.reject(value.bytes)?;
+                rejects.reject_at(At::line(value.number), &reason, value.bytes)?;
                 figures.events_rejected += 1;
             }
         }

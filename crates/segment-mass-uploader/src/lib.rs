@@ -22,6 +22,7 @@ use std::sync::mpsc::sync_channel;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
+use segment_bridge_core::rejects::{At, Reporter};
 use segment_bridge_core::{env, ExitStatus, Outcome};
 use segment_bridge_segment::{
     read_batches, Client, Delivered, Intake, IntakeError, Limits, Step, UploadArgs,
@@ -128,10 +129,6 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
 /// handed on), the sending figures, and the files to flush.
 type Ran = (Result<Intake, Error>, Stats, Letters);
 
-fn rejected(line: u64, why: &dyn std::fmt::Display) {
-    tracing::warn!(line, reason = %why, "line {line}: {why}");
-}
-
 /// `--dry-run`: each batch's payload on stdout, on this thread.
 fn print_batches(
     input: Input<'_>,
@@ -141,6 +138,7 @@ fn print_batches(
     progress: &ProgressBar,
 ) -> Result<Ran, Error> {
     let mut st = Stats::default();
+    let mut reporter = Reporter::default();
     let r = read_batches(input, limits, None, |step| match step {
         Step::Batch(b) => {
             progress.inc(b.len() as u64);
@@ -153,7 +151,7 @@ fn print_batches(
                 .map_err(Error::Stdout)
         }
         Step::Rejected { line, raw, why } => {
-            rejected(line, &why);
+            reporter.report(At::line(line), &why);
             letters.reject(raw);
             Ok(())
         }
@@ -171,11 +169,12 @@ fn send_batches(
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Work>(1);
         let consumer = s.spawn(move || sender.run(rx));
+        let mut reporter = Reporter::default();
         let r = read_batches(input, limits, known, |step| {
             let work = match step {
                 Step::Batch(b) => Work::Batch(b),
                 Step::Rejected { line, raw, why } => {
-                    rejected(line, &why);
+                    reporter.report(At::line(line), &why);
                     Work::Reject(raw.to_vec())
                 }
             };

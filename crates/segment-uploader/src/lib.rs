@@ -7,7 +7,7 @@
 //! tool was handed a job that is segment-mass-uploader's).
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::rejects::Rejects;
+use segment_bridge_core::rejects::{self, Rejects};
 use segment_bridge_core::{Error as CoreError, ExitStatus, Outcome, ToolError};
 use segment_bridge_segment::{
     self as segment, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step,
@@ -80,10 +80,9 @@ fn one_batch(
             batch = Some(b);
             Ok(())
         }
-        Step::Rejected { line, raw, why } => {
-            tracing::warn!(line, reason = %why, "line {line}: {why}");
-            rejects.reject(raw).map_err(Error::from)
-        }
+        Step::Rejected { line, raw, why } => rejects
+            .reject_at(rejects::At::line(line), &why, raw)
+            .map_err(Error::from),
     });
     let intake = r.map_err(IntakeError::into_tool_error)?;
     Ok((intake, batch))

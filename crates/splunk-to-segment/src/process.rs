@@ -21,7 +21,7 @@ use std::fmt;
 use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
-use segment_bridge_core::rejects::Rejects;
+use segment_bridge_core::rejects::{self, Rejects};
 use segment_bridge_json::jq::Fixes;
 use segment_bridge_json::{Framer, LineReader, Value};
 
@@ -111,6 +111,16 @@ pub(crate) enum At {
     Record(u64),
 }
 
+impl From<At> for rejects::At<'static> {
+    fn from(at: At) -> Self {
+        match at {
+            At::Line(n) => rejects::At::line(n),
+            At::Value(n, c) => rejects::At::value(n, c),
+            At::Record(n) => rejects::At::record(n),
+        }
+    }
+}
+
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -148,15 +158,10 @@ impl<'o> Sink<'o> {
     /// line (a value that spanned lines has its line breaks made spaces:
     /// white space to JSON, as no string can hold a raw line break).
     fn reject(&mut self, at: At, reason: &Rejection, raw: &[u8]) -> Result<(), Error> {
-        let (line, column, record) = match at {
-            At::Line(n) => (Some(n), None, None),
-            At::Value(n, c) => (Some(n), Some(c), None),
-            At::Record(n) => (None, None, Some(n)),
-        };
-        tracing::warn!(line, column, record, reason = %reason, "{at}: {reason}");
-        // One record per line of the rejects file: core::rejects folds
-        // the line breaks of a value that spanned lines.
-        self.rejects.reject(raw)?;
+        // Reported as every tool reports a rejection; one record per line
+        // of the rejects file (core::rejects folds the line breaks of a
+        // value that spanned lines).
+        self.rejects.reject_at(at.into(), reason, raw)?;
         Ok(())
     }
 

@@ -327,7 +327,6 @@ fn real_samples_are_read_and_counted_the_same_with_and_without_the_prefilter() {
 }
 
 #[test]
-#[ignore = "needs the stream reader fix of the json branch (a value cut after `[`, `,` or `:` no longer takes the next line with it); un-ignore when it is merged"]
 fn a_cut_line_is_one_rejection_and_the_next_event_comes_through() {
     let ran = tool(
         &[],

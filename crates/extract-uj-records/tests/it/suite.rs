@@ -98,7 +98,6 @@ fn every_file_alone() {
 }
 
 #[test]
-#[ignore = "needs the stream reader fix of the json branch (a value cut after `[`, `,` or `:` no longer takes the next line with it); un-ignore when it is merged"]
 fn every_file_between_two_events_keeps_both() {
     let before = application("before").to_string();
     let after = application("after").to_string();
