@@ -4,8 +4,8 @@
 //! object (numeric ids as numbers). It replaces the `oc get usersignups`
 //! template of the original and the `oc create configmap | oc apply` of its
 //! job script: `--configmap` publishes by server-side apply, `--kvstore`
-//! replaces a Splunk KV store collection so that searches can look users up
-//! inside Splunk. Nothing is written when a cluster fails or the map is
+//! keeps a Splunk KV store collection equal to the map so that searches can
+//! look users up inside Splunk. Nothing is written when a cluster fails or the map is
 //! empty.
 
 use segment_bridge_core::cli::{Input, Output};
@@ -41,18 +41,8 @@ pub struct Args {
     #[command(flatten)]
     pub map: MapArgs,
 
-    /// Replace the documents of this Splunk KV store collection with the map
-    /// (`{"_key", "username", "sso_id"}` each), instead of printing it.
-    #[arg(long, value_name = "COLLECTION")]
-    pub kvstore: Option<String>,
-
-    /// Documents per `batch_save` call: the Splunk server's
-    /// `max_documents_per_batch_save`.
-    #[arg(long, default_value_t = kvstore::DEFAULT_PER_CALL_LIMIT, value_name = "N")]
-    pub kvstore_batch: usize,
-
     #[command(flatten)]
-    pub splunk: splunk::ConnectionArgs,
+    pub kv: kvstore::PublishArgs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +50,7 @@ pub enum Error {
     #[error(transparent)]
     Kube(#[from] segment_bridge_kube::Error),
 
-    #[error("cannot replace KV store collection `{collection}`")]
+    #[error("cannot update KV store collection `{collection}`")]
     KvStore {
         collection: String,
         #[source]
@@ -82,13 +72,7 @@ impl ToolError for Error {
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     // Configuration problems first (exit 2), before any cluster is read.
-    let kv = match &args.kvstore {
-        Some(collection) => Some((
-            collection.clone(),
-            splunk::Client::new(args.splunk.client_config()?)?,
-        )),
-        None => None,
-    };
+    let kv = args.kv.publisher()?;
     let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
 
     let kind = MapKind::Uid {
@@ -105,25 +89,14 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     job.check_configmap_size(CONFIGMAP_KEY, &text)?;
     let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
     let mut extra = None;
-    if let Some((collection, client)) = &kv {
-        let docs = kvstore::docs_from_map(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD);
-        let stats = kvstore::replace_collection(
-            client,
-            collection,
-            &docs,
-            kvstore::Limits {
-                per_call: args.kvstore_batch,
-                ..kvstore::Limits::default()
-            },
-        )
-        .map_err(|source| Error::KvStore {
-            collection: collection.clone(),
-            source,
-        })?;
-        extra = Some(format!(
-            "replaced KV store collection `{collection}` ({} documents in {} batches)",
-            stats.documents, stats.batches
-        ));
+    if let Some(kv) = &kv {
+        extra = Some(
+            kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)
+                .map_err(|source| Error::KvStore {
+                    collection: kv.collection.clone(),
+                    source,
+                })?,
+        );
     }
     job.print(output, &text)?;
     let report = segment_bridge_kube::Report {

@@ -21,4 +21,5 @@ pub mod kube;
 pub mod proxy;
 pub mod segment;
 pub mod splunk;
+pub mod splunk_lookup;
 pub mod splunk_time;
