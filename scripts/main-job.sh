@@ -22,6 +22,11 @@
 #   BRIDGE_NOW  run the whole job at this clock time (Unix seconds), to replay
 #       or simulate runs.
 #   REJECTS_DIR  if set, rejected records go to files in this directory.
+#   SPLUNK_UID_LOOKUP + SPLUNK_WS_LOOKUP  KV mode (docs/kvstore.md): the
+#       searches look the ids up inside Splunk (lookup definitions over the
+#       KV store collections the map makers keep), each row carries them,
+#       and splunk-to-segment needs no map files (UID_MAP_FILE / WS_MAP_FILE
+#       may be left unset; when set, they fill in what a row lacks).
 #
 # Exit codes:
 #   0    every stage succeeded
@@ -105,6 +110,21 @@ case ${BRIDGE_SOURCE:-splunk} in
     exit 2
     ;;
 esac
+
+# Where the ids come from: Splunk's lookups (KV mode) or the map files.
+if [[ -n "${SPLUNK_WS_LOOKUP:-}" && -z "${SPLUNK_UID_LOOKUP:-}" ]]; then
+  log "error: SPLUNK_WS_LOOKUP needs SPLUNK_UID_LOOKUP (the owner's SSO id comes from the uid lookup)"
+  exit 2
+fi
+if [[ -n "${SPLUNK_UID_LOOKUP:-}" && -n "${SPLUNK_WS_LOOKUP:-}" ]]; then
+  if [[ ${BRIDGE_SOURCE:-splunk} == audit && -z "${UID_MAP_FILE:-}${WS_MAP_FILE:-}" ]]; then
+    log "error: KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP) needs BRIDGE_SOURCE=splunk: extract-uj-records runs no lookups, so its rows need UID_MAP_FILE and WS_MAP_FILE"
+    exit 2
+  fi
+  log "ids: looked up in Splunk (lookups $SPLUNK_UID_LOOKUP, $SPLUNK_WS_LOOKUP)${UID_MAP_FILE:+; map files fill in what a row lacks}"
+elif [[ -z "${UID_MAP_FILE:-}" || -z "${WS_MAP_FILE:-}" ]]; then
+  log "warning: UID_MAP_FILE or WS_MAP_FILE unset and no KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP): rows without ids are dropped"
+fi
 
 # The three stages, with pipefail; their exit codes end up in `codes`.
 stages=("${source_cmd[0]}" splunk-to-segment segment-mass-uploader)

@@ -4,6 +4,7 @@
 mod audit;
 mod cli;
 mod kill;
+mod kvstore;
 mod monitoring;
 mod outage;
 mod pipeline;
