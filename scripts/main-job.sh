@@ -121,7 +121,11 @@ if [[ -n "${SPLUNK_UID_LOOKUP:-}" && -n "${SPLUNK_WS_LOOKUP:-}" ]]; then
     log "error: KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP) needs BRIDGE_SOURCE=splunk: extract-uj-records runs no lookups, so its rows need UID_MAP_FILE and WS_MAP_FILE"
     exit 2
   fi
-  log "ids: looked up in Splunk (lookups $SPLUNK_UID_LOOKUP, $SPLUNK_WS_LOOKUP)${UID_MAP_FILE:+; map files fill in what a row lacks}"
+  maps_note=
+  if [[ "${UID_MAP_FILE:-/dev/null}${WS_MAP_FILE:-/dev/null}" != /dev/null/dev/null ]]; then
+    maps_note="; map files fill in what a row lacks"
+  fi
+  log "ids: looked up in Splunk (lookups $SPLUNK_UID_LOOKUP, $SPLUNK_WS_LOOKUP)$maps_note"
 elif [[ -z "${UID_MAP_FILE:-}" || -z "${WS_MAP_FILE:-}" ]]; then
   log "warning: UID_MAP_FILE or WS_MAP_FILE unset and no KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP): rows without ids are dropped"
 fi
