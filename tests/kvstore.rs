@@ -31,7 +31,10 @@ fn kv_splunk(site: &Site) -> SplunkStandin {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{tool}: {err}");
-        assert!(err.contains(&format!("KV store collection `{collection}`")), "{err}");
+        assert!(
+            err.contains(&format!("KV store collection `{collection}`")),
+            "{err}"
+        );
         assert!(!splunk.collection(collection).is_empty());
     }
     splunk
@@ -69,14 +72,22 @@ fn the_join_in_splunk_delivers_the_map_file_paths_events_without_map_files() {
         .env("SPLUNK_WS_LOOKUP", "ws_map")
         .run();
     assert_eq!(ran_kv.code, 0, "{}", ran_kv.stderr);
-    assert!(ran_kv.stderr.contains("ids: looked up in Splunk"), "{}", ran_kv.stderr);
+    assert!(
+        ran_kv.stderr.contains("ids: looked up in Splunk"),
+        "{}",
+        ran_kv.stderr
+    );
 
     // The same events as the map-file path (the reference output), and the
     // same drops, counted the same way.
     assert_eq!(received_events(&by_kv), received_events(&by_maps));
     assert_eq!(received_events(&by_kv), expected_events());
     assert_eq!(s2s_summary(&ran_kv.stderr), s2s_summary(&ran.stderr));
-    assert!(s2s_summary(&ran.stderr).contains("dropped"), "{}", ran.stderr);
+    assert!(
+        s2s_summary(&ran.stderr).contains("dropped"),
+        "{}",
+        ran.stderr
+    );
 
     // The KV run's eight searches carried the three lookups.
     let searches: Vec<String> = splunk.exports()[exports_by_maps..]
@@ -103,7 +114,12 @@ fn kv_mode_misconfigured_is_refused_before_anything_runs() {
         .env("SPLUNK_WS_LOOKUP", "ws_map")
         .run();
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("SPLUNK_WS_LOOKUP needs SPLUNK_UID_LOOKUP"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("SPLUNK_WS_LOOKUP needs SPLUNK_UID_LOOKUP"),
+        "{}",
+        ran.stderr
+    );
     let ran = site
         .job(&splunk, &seg)
         .env_remove("UID_MAP_FILE")
@@ -114,7 +130,11 @@ fn kv_mode_misconfigured_is_refused_before_anything_runs() {
         .env("BRIDGE_AUDIT_LOG", "/dev/null")
         .run();
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("needs BRIDGE_SOURCE=splunk"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("needs BRIDGE_SOURCE=splunk"),
+        "{}",
+        ran.stderr
+    );
     assert!(splunk.requests().is_empty());
     assert_eq!(seg.requests(), 0);
 }

@@ -83,6 +83,13 @@ pub struct Lookups<'a> {
     pub ws: Option<&'a str>,
 }
 
+/// The uid lookup alone (`None`: no lookup), as `Kind::query` took it.
+impl<'a> From<Option<&'a str>> for Lookups<'a> {
+    fn from(uid: Option<&'a str>) -> Lookups<'a> {
+        Lookups { uid, ws: None }
+    }
+}
+
 impl Lookups<'_> {
     /// The `lookup` commands, in order.
     fn commands(&self) -> Vec<String> {
@@ -113,7 +120,8 @@ impl Lookups<'_> {
 
 impl Kind {
     /// The query text for `index`, with the given lookups.
-    pub fn query(&self, index: &str, lookups: Lookups<'_>) -> String {
+    pub fn query<'a>(&self, index: &str, lookups: impl Into<Lookups<'a>>) -> String {
+        let lookups = lookups.into();
         let mut search = String::from("search");
         for term in self.head(index).iter().chain(self.predicate) {
             search.push(' ');

@@ -186,7 +186,12 @@ impl Transformer {
 
     /// Steps 2-3 from the maps (the owner from the row's `owner`, if it
     /// has one).
-    fn owner_id<'a>(&'a self, line: &'a str, f: &Fields, key: &mut Vec<u8>) -> Result<&'a [u8], Stop> {
+    fn owner_id<'a>(
+        &'a self,
+        line: &'a str,
+        f: &Fields,
+        key: &mut Vec<u8>,
+    ) -> Result<&'a [u8], Stop> {
         let owner_name = match f[SpanField::Owner] {
             Some(sp) if sp.kind.truthy() => {
                 namespace(line, f, key)?;
@@ -526,7 +531,10 @@ mod tests {
         };
         let ids = |out: &str| {
             let v: serde_json::Value = serde_json::from_str(out).unwrap();
-            (v["userId"].to_string(), v["properties"]["workspaceID"].to_string())
+            (
+                v["userId"].to_string(),
+                v["properties"]["workspaceID"].to_string(),
+            )
         };
         let all = r#","userId":"alice","sso_id":"123","owner":"bob","owner_sso_id":"b-1""#;
         let (v, out) = run_with(&none, all);
@@ -536,15 +544,24 @@ mod tests {
         for (extra, why) in [
             ("", Unmapped::NoWorkspace),
             (r#","owner":"bob""#, Unmapped::NoOwnerId),
-            (r#","owner_sso_id":"7","userId":"alice""#, Unmapped::NoUserId),
-            (r#","owner_sso_id":"7","userId":"alice","sso_id":null"#, Unmapped::NoUserId),
+            (
+                r#","owner_sso_id":"7","userId":"alice""#,
+                Unmapped::NoUserId,
+            ),
+            (
+                r#","owner_sso_id":"7","userId":"alice","sso_id":null"#,
+                Unmapped::NoUserId,
+            ),
         ] {
             assert_eq!(run_with(&none, extra).0, Verdict::Dropped(why), "{extra}");
         }
         // No userId: the owner's id; leading zeros and escapes kept as text.
         let (_, out) = run_with(&none, r#","owner_sso_id":"007""#);
         assert_eq!(ids(&out), (r#""007""#.into(), r#""007""#.into()));
-        let (_, out) = run_with(&none, r#","owner_sso_id":"\u0031","userId":"a","sso_id":"0""#);
+        let (_, out) = run_with(
+            &none,
+            r#","owner_sso_id":"\u0031","userId":"a","sso_id":"0""#,
+        );
         assert_eq!(ids(&out), ("0".into(), r#""1""#.into()));
         assert!(out.contains(r#""workspaceID":"\u0031""#), "{out}");
         // The row wins over the maps; the maps fill what the row lacks.
@@ -560,7 +577,10 @@ mod tests {
             r#","owner":["bob"]"#,
             r#","owner_sso_id":"7","userId":"a","sso_id":{}"#,
         ] {
-            assert!(matches!(run_with(&none, extra).0, Verdict::Rejected(_)), "{extra}");
+            assert!(
+                matches!(run_with(&none, extra).0, Verdict::Rejected(_)),
+                "{extra}"
+            );
         }
         let mut out = Vec::new();
         let v = none.record(
@@ -568,7 +588,10 @@ mod tests {
             &mut Scratch::default(),
             &mut out,
         );
-        assert_eq!(v, Verdict::Rejected(Rejection::Absent(FieldName::Namespace)));
+        assert_eq!(
+            v,
+            Verdict::Rejected(Rejection::Absent(FieldName::Namespace))
+        );
     }
 
     #[test]

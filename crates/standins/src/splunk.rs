@@ -562,10 +562,11 @@ fn plan_export(h: &Handle, method: &Method, uri: &Uri, headers: &HeaderMap, body
         served.rows = t.visible(rows, rec.param("earliest_time"), rec.param("latest_time"));
     }
     let search = rec.param("search").unwrap_or_default();
-    let looked_up = crate::splunk_lookup::evaluate(search, std::mem::take(&mut served.rows), |def| {
-        let coll = g.cfg.lookups.get(def)?;
-        Some(g.collections.get(coll).map_or(&[][..], |c| &c.docs[..]))
-    });
+    let looked_up =
+        crate::splunk_lookup::evaluate(search, std::mem::take(&mut served.rows), |def| {
+            let coll = g.cfg.lookups.get(def)?;
+            Some(g.collections.get(coll).map_or(&[][..], |c| &c.docs[..]))
+        });
     match looked_up {
         Ok(rows) => served.rows = rows,
         Err(missing) => {
@@ -902,7 +903,13 @@ async fn kv_collection(State(h): State<Handle>, call: KvCall) -> Response {
 }
 
 /// Runs the [`KvHook`], if any, before a write is answered.
-async fn finish_write(h: &Handle, resp: Response, op: &'static str, collection: String, documents: usize) -> Response {
+async fn finish_write(
+    h: &Handle,
+    resp: Response,
+    op: &'static str,
+    collection: String,
+    documents: usize,
+) -> Response {
     let hook = h.lock().cfg.kv_hook.clone();
     if let Some(KvHook(f)) = hook {
         let w = KvWrite {
@@ -926,12 +933,20 @@ fn select(
 ) -> Vec<Value> {
     if sort.as_deref() == Some("_key") {
         docs.sort_by(|a, b| {
-            let k = |d: &Value| d.get("_key").and_then(Value::as_str).unwrap_or("").to_owned();
+            let k = |d: &Value| {
+                d.get("_key")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
             k(a).cmp(&k(b))
         });
     }
     let skip = skip.and_then(|s| s.parse().ok()).unwrap_or(0);
-    let limit = limit.and_then(|s| s.parse().ok()).filter(|&n| n > 0).unwrap_or(usize::MAX);
+    let limit = limit
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(usize::MAX);
     let fields: Option<Vec<String>> = fields.map(|f| f.split(',').map(str::to_owned).collect());
     docs.into_iter()
         .skip(skip)
@@ -977,15 +992,15 @@ impl KeyFilter {
 }
 
 async fn kv_batch_save(State(h): State<Handle>, call: KvCall, body: Bytes) -> Response {
-    let (resp, coll, n) = match save_batch(&h, call, &body) {
-        Ok(done) => done,
-        Err(refused) => return refused,
-    };
-    finish_write(&h, resp, "batch_save", coll, n).await
+    match save_batch(&h, call, &body) {
+        (resp, Some((coll, n))) => finish_write(&h, resp, "batch_save", coll, n).await,
+        (refused, None) => refused,
+    }
 }
 
-/// A `batch_save` applied (or refused) under the lock.
-fn save_batch(h: &Handle, call: KvCall, body: &[u8]) -> Result<(Response, String, usize), Response> {
+/// A `batch_save` applied under the lock (with the collection and the
+/// number of documents saved), or refused (`None`).
+fn save_batch(h: &Handle, call: KvCall, body: &[u8]) -> (Response, Option<(String, usize)>) {
     let docs: Option<Vec<Value>> = serde_json::from_slice(body).ok();
     let mut g = h.lock();
     let rec = Recorded {
@@ -994,16 +1009,17 @@ fn save_batch(h: &Handle, call: KvCall, body: &[u8]) -> Result<(Response, String
     };
     let coll = call.collection;
     if let Some(r) = kv_gate(&mut g, rec) {
-        return Err(r);
+        return (r, None);
     }
     let Some(docs) = docs else {
         if let Some(r) = g.requests.last_mut() {
             r.status = 400;
         }
-        return Err(json_response(
+        let r = json_response(
             StatusCode::BAD_REQUEST,
             messages_body("ERROR", "Request body must be a JSON array of documents"),
-        ));
+        );
+        return (r, None);
     };
     let stored = g.collections.entry(coll.clone()).or_default();
     let keys: Vec<Value> = docs
@@ -1011,7 +1027,10 @@ fn save_batch(h: &Handle, call: KvCall, body: &[u8]) -> Result<(Response, String
         .map(|doc| Value::String(stored.save(doc)))
         .collect();
     let n = keys.len();
-    Ok((json_response(StatusCode::OK, Value::Array(keys).to_string()), coll, n))
+    (
+        json_response(StatusCode::OK, Value::Array(keys).to_string()),
+        Some((coll, n)),
+    )
 }
 
 /// Lines of a JSON-lines file (blank lines skipped; a BOM is kept as data

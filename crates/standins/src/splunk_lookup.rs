@@ -95,8 +95,7 @@ pub fn final_fields(search: &str) -> Option<Vec<String>> {
         .split('|')
         .filter_map(|cmd| cmd.trim().strip_prefix("fields "))
         .map(str::trim)
-        .filter(|list| !list.starts_with('-'))
-        .last()
+        .rfind(|list| !list.starts_with('-'))
         .map(|list| {
             list.trim_start_matches('+')
                 .split(|c: char| c == ',' || c.is_whitespace())
@@ -168,7 +167,11 @@ fn index<'a>(docs: &'a [Value], field: &str) -> HashMap<String, &'a Map<String, 
     out
 }
 
-fn apply(l: &Lookup, table: &HashMap<String, &Map<String, Value>>, result: &mut Map<String, Value>) {
+fn apply(
+    l: &Lookup,
+    table: &HashMap<String, &Map<String, Value>>,
+    result: &mut Map<String, Value>,
+) {
     let hit = result
         .get(&l.event_field)
         .and_then(as_text)
@@ -224,11 +227,11 @@ mod tests {
 
     #[test]
     fn evaluates_against_documents_and_cuts_to_the_fields() {
-        let uids = vec![
+        let uids = [
             json!({"_key": "alice", "username": "alice", "sso_id": 123}),
             json!({"_key": "bob", "username": "bob", "sso_id": "b-1"}),
         ];
-        let ws = vec![json!({"_key": "ns1", "namespace": "ns1", "owner": "bob"})];
+        let ws = [json!({"_key": "ns1", "namespace": "ns1", "owner": "bob"})];
         let search = "search x|lookup uids username AS userId OUTPUT sso_id|lookup ws namespace OUTPUT owner|lookup uids username AS owner OUTPUT sso_id AS owner_sso_id|fields namespace,owner,owner_sso_id,sso_id,userId|fields - _*";
         let rows = vec![
             r#"{"preview":false,"result":{"userId":"alice","namespace":"ns1","sso_id":"stale","x":"1"}}"#.to_owned(),
@@ -254,6 +257,9 @@ mod tests {
             Err(MissingLookup("nope".into()))
         );
         let plain = vec!["not json".to_owned()];
-        assert_eq!(evaluate("search x|fields a", plain.clone(), docs).unwrap(), plain);
+        assert_eq!(
+            evaluate("search x|fields a", plain.clone(), docs).unwrap(),
+            plain
+        );
     }
 }

@@ -126,7 +126,8 @@ pub fn sync_collection(
         .collect();
     stats.unchanged = docs.len() - changed.len();
     let chunks = pack(&changed, limits)?;
-    let url = request::kv_batch_save_url(&client.config().api_url, &client.config().app, collection);
+    let url =
+        request::kv_batch_save_url(&client.config().api_url, &client.config().app, collection);
     for (i, body) in chunks.iter().enumerate() {
         let (res, retries) = client.call(
             &url,
@@ -161,13 +162,11 @@ pub fn sync_collection(
         .collect();
     gone.sort_unstable();
     for query in delete_queries(&gone) {
-        let url = request::kv_collection_url(
-            &client.config().api_url,
-            &client.config().app,
-            collection,
-        );
+        let url =
+            request::kv_collection_url(&client.config().api_url, &client.config().app, collection);
         let url = request::with_query(&url, &[("query", &query)]);
-        let (res, retries) = client.call(&url, |http| http.delete(url.clone()), log_retry(collection));
+        let (res, retries) =
+            client.call(&url, |http| http.delete(url.clone()), log_retry(collection));
         stats.retries += retries;
         res?;
     }
@@ -193,7 +192,7 @@ fn log_retry(collection: &str) -> impl FnMut(&Error, u32, std::time::Duration) +
     }
 }
 
-/// 1. What the collection holds: `_key` → document (its `fields` only),
+/// Step 1: what the collection holds, `_key` → document (its `fields` only),
 /// page by page in `_key` order.
 fn list(
     client: &Client,
@@ -459,7 +458,13 @@ mod tests {
                 json!({"_key": "bob", "username": "bob", "sso_id": "x9"}),
             ]
         );
-        assert!(same(&docs[0], &json!({"_user": "nobody", "_key": "alice", "username": "alice", "sso_id": 123})));
-        assert!(!same(&docs[0], &json!({"_key": "alice", "username": "alice", "sso_id": "123"})));
+        assert!(same(
+            &docs[0],
+            &json!({"_user": "nobody", "_key": "alice", "username": "alice", "sso_id": 123})
+        ));
+        assert!(!same(
+            &docs[0],
+            &json!({"_key": "alice", "username": "alice", "sso_id": "123"})
+        ));
     }
 }

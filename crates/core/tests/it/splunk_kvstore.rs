@@ -104,9 +104,13 @@ fn a_collection_bigger_than_a_listing_page_is_listed_in_pages() {
     let s = SplunkStandin::start(Config::default()).unwrap();
     let n = kvstore::LIST_PAGE + 5;
     s.handle().set_collection("big", docs(n));
-    let stats =
-        kvstore::sync_collection(&client(&s, "standin-token"), "big", &docs(n - 3), Limits::default())
-            .unwrap();
+    let stats = kvstore::sync_collection(
+        &client(&s, "standin-token"),
+        "big",
+        &docs(n - 3),
+        Limits::default(),
+    )
+    .unwrap();
     assert_eq!((stats.saved, stats.unchanged, stats.deleted), (0, n - 3, 3));
     let gets: Vec<Option<String>> = s
         .requests()
@@ -114,7 +118,10 @@ fn a_collection_bigger_than_a_listing_page_is_listed_in_pages() {
         .filter(|r| r.method == "GET")
         .map(|r| r.query_param("skip"))
         .collect();
-    assert_eq!(gets, [Some("0".into()), Some(kvstore::LIST_PAGE.to_string())]);
+    assert_eq!(
+        gets,
+        [Some("0".into()), Some(kvstore::LIST_PAGE.to_string())]
+    );
     assert_eq!(s.collection("big").len(), n - 3);
 }
 
@@ -190,6 +197,9 @@ fn refused_credentials_stop_at_the_first_request() {
     assert_eq!(s.requests().len(), 1);
 }
 
+/// What one search gave: each row's `userId` and `sso_id`.
+type Searched = Vec<(String, Option<String>)>;
+
 /// The property the update is built for: while it runs, a search's lookup
 /// of a user whose id does not change never misses. After every KV store
 /// write (and before the writer gets its answer) the stand-in's hook runs
@@ -204,7 +214,7 @@ fn lookups_of_unchanged_users_never_miss_during_an_update() {
             format!(r#"{{"preview":false,"offset":{i},{last}"result":{{"userId":"{u}"}}}}"#)
         })
         .collect();
-    let seen: Arc<Mutex<Vec<Vec<(String, Option<String>)>>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Searched>>> = Arc::default();
     let url: Arc<Mutex<String>> = Arc::default();
     let hook = {
         let (seen, url) = (seen.clone(), url.clone());
@@ -216,7 +226,9 @@ fn lookups_of_unchanged_users_never_miss_during_an_update() {
             );
             cfg.retry.scale = 0.0;
             let search = Search {
-                query: "search users|lookup uids username AS userId OUTPUT sso_id|fields userId,sso_id".into(),
+                query:
+                    "search users|lookup uids username AS userId OUTPUT sso_id|fields userId,sso_id"
+                        .into(),
                 earliest_time: "-4hours".into(),
                 latest_time: "-0hours".into(),
             };
@@ -263,20 +275,31 @@ fn lookups_of_unchanged_users_never_miss_during_an_update() {
         per_call: 10,
         ..Limits::default()
     };
-    let stats = kvstore::sync_collection(&client(&s, "standin-token"), "uid_map", &after, limits)
-        .unwrap();
+    let stats =
+        kvstore::sync_collection(&client(&s, "standin-token"), "uid_map", &after, limits).unwrap();
     assert_eq!((stats.batches, stats.deleted), (5, 1));
 
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 6, "a search after each of 5 saves and the delete");
+    assert_eq!(
+        seen.len(),
+        6,
+        "a search after each of 5 saves and the delete"
+    );
     for (i, rows) in seen.iter().enumerate() {
-        let id = |u: &str| rows.iter().find(|(n, _)| n == u).and_then(|(_, id)| id.clone());
+        let id = |u: &str| {
+            rows.iter()
+                .find(|(n, _)| n == u)
+                .and_then(|(_, id)| id.clone())
+        };
         assert_eq!(id("alice").as_deref(), Some("1"), "search {i}: {rows:?}");
         assert_eq!(id("bob").as_deref(), Some("b-2"), "search {i}: {rows:?}");
         // A removed user stays until the last step; a new one comes in its
         // batch and stays.
         assert_eq!(id("carol").is_some(), i < 5, "search {i}: {rows:?}");
     }
-    assert!(seen.last().unwrap().contains(&("dave".into(), Some("4".into()))));
+    assert!(seen
+        .last()
+        .unwrap()
+        .contains(&("dave".into(), Some("4".into()))));
     assert_eq!(sorted(s.collection("uid_map")), sorted(after));
 }

@@ -299,7 +299,10 @@ fn kvstore_collection_is_made_equal_to_the_map_and_a_dead_cluster_writes_nothing
         .iter()
         .map(|d| {
             assert_eq!(d["_key"], d["namespace"]);
-            (d["namespace"].as_str().unwrap().to_owned(), d["owner"].clone())
+            (
+                d["namespace"].as_str().unwrap().to_owned(),
+                d["owner"].clone(),
+            )
         })
         .collect();
     assert_eq!(got, expected);
