@@ -50,12 +50,8 @@ pub enum Error {
     #[error(transparent)]
     Kube(#[from] segment_bridge_kube::Error),
 
-    #[error("cannot update KV store collection `{collection}`")]
-    KvStore {
-        collection: String,
-        #[source]
-        source: splunk::Error,
-    },
+    #[error(transparent)]
+    KvStore(#[from] kvstore::PublishError),
 
     #[error(transparent)]
     Splunk(#[from] splunk::Error),
@@ -65,7 +61,8 @@ impl ToolError for Error {
     fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Kube(e) => e.exit_status(),
-            Error::KvStore { source, .. } | Error::Splunk(source) => source.exit_status(),
+            Error::KvStore(e) => e.exit_status(),
+            Error::Splunk(e) => e.exit_status(),
         }
     }
 }
@@ -90,13 +87,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
     let mut extra = None;
     if let Some(kv) = &kv {
-        extra = Some(
-            kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)
-                .map_err(|source| Error::KvStore {
-                    collection: kv.collection.clone(),
-                    source,
-                })?,
-        );
+        extra = Some(kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?);
     }
     job.print(output, &text)?;
     let report = segment_bridge_kube::Report {

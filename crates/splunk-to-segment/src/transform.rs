@@ -165,18 +165,7 @@ impl Transformer {
             Some(sp) if sp.kind.truthy() => {
                 match row_id(line, f[SpanField::SsoId], FieldName::SsoId)? {
                     Some(id) => id,
-                    None => {
-                        let uid = self
-                            .uid
-                            .entries
-                            .as_ref()
-                            .ok_or(Stop::Dropped(Unmapped::NoUserId))?;
-                        let user = record::string_at(line, sp, key);
-                        truthy(uid.get(user))
-                            .ok_or(Stop::Dropped(Unmapped::NoUserId))?
-                            .raw
-                            .as_bytes()
-                    }
+                    None => self.sso_id(record::string_at(line, sp, key), Unmapped::NoUserId)?,
                 }
             }
             _ => owner_id,
@@ -222,13 +211,15 @@ impl Transformer {
                 owner_name
             }
         };
-        let uid = self
-            .uid
-            .entries
-            .as_ref()
-            .ok_or(Stop::Dropped(Unmapped::NoOwnerId))?;
-        Ok(truthy(uid.get(owner_name))
-            .ok_or(Stop::Dropped(Unmapped::NoOwnerId))?
+        self.sso_id(owner_name, Unmapped::NoOwnerId)
+    }
+
+    /// `uid_map[user]`, as the JSON text to write; not truthy: dropped
+    /// with `why`.
+    fn sso_id(&self, user: &str, why: Unmapped) -> Result<&[u8], Stop> {
+        let uid = self.uid.entries.as_ref().ok_or(Stop::Dropped(why))?;
+        Ok(truthy(uid.get(user))
+            .ok_or(Stop::Dropped(why))?
             .raw
             .as_bytes())
     }

@@ -321,6 +321,21 @@ impl PublishArgs {
     }
 }
 
+/// A map that could not be published into its collection.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot update KV store collection `{collection}`")]
+pub struct PublishError {
+    pub collection: String,
+    #[source]
+    pub source: Error,
+}
+
+impl crate::error::ToolError for PublishError {
+    fn exit_status(&self) -> crate::exit::ExitStatus {
+        self.source.exit_status()
+    }
+}
+
 impl Publisher {
     /// Makes the collection hold `map` as documents `{"_key": name,
     /// key_field: name, value_field: value}`; returns the summary text.
@@ -329,9 +344,14 @@ impl Publisher {
         map: &serde_json::Map<String, Value>,
         key_field: &str,
         value_field: &str,
-    ) -> Result<String, Error> {
+    ) -> Result<String, PublishError> {
         let docs = docs_from_map(map, key_field, value_field);
-        let s = sync_collection(&self.client, &self.collection, &docs, self.limits)?;
+        let s = sync_collection(&self.client, &self.collection, &docs, self.limits).map_err(
+            |source| PublishError {
+                collection: self.collection.clone(),
+                source,
+            },
+        )?;
         Ok(format!(
             "KV store collection `{}`: {} documents ({} saved in {} batches, {} unchanged, {} deleted)",
             self.collection, s.documents, s.saved, s.batches, s.unchanged, s.deleted
