@@ -12,8 +12,8 @@
 //! find a namespace's owner inside Splunk (`querygen --ws-lookup`).
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::splunk::{self, kvstore};
-use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_core::splunk::kvstore;
+use segment_bridge_core::{env, Outcome};
 use segment_bridge_kube::{MapArgs, MapJob, MapKind, STAGING_MEMBER_CLUSTERS};
 
 /// ConfigMap data key of the map (the original job's file name).
@@ -48,27 +48,8 @@ pub struct Args {
     pub kv: kvstore::PublishArgs,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Kube(#[from] segment_bridge_kube::Error),
-
-    #[error(transparent)]
-    KvStore(#[from] kvstore::PublishError),
-
-    #[error(transparent)]
-    Splunk(#[from] splunk::Error),
-}
-
-impl ToolError for Error {
-    fn exit_status(&self) -> ExitStatus {
-        match self {
-            Error::Kube(e) => e.exit_status(),
-            Error::KvStore(e) => e.exit_status(),
-            Error::Splunk(e) => e.exit_status(),
-        }
-    }
-}
+/// What stops the tool (shared with the other map maker).
+pub use segment_bridge_kube::MakerError as Error;
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     // Configuration problems first (exit 2), before any cluster is read.
