@@ -9,10 +9,10 @@
 //! empty.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::splunk::kvstore;
 use segment_bridge_core::Outcome;
 use segment_bridge_kube::resources::HOST_OPERATOR_NAMESPACE;
 use segment_bridge_kube::{MapArgs, MapJob, MapKind};
+use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
 pub const CONFIGMAP_KEY: &str = "uid-map.json";

@@ -12,9 +12,9 @@
 //! find a namespace's owner inside Splunk (`querygen --ws-lookup`).
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::splunk::kvstore;
 use segment_bridge_core::{env, Outcome};
 use segment_bridge_kube::{MapArgs, MapJob, MapKind, STAGING_MEMBER_CLUSTERS};
+use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
 pub const CONFIGMAP_KEY: &str = "ws-map.json";

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use segment_bridge_core::env;
-use segment_bridge_core::retry::RetryPolicy;
+use segment_bridge_net::retry::RetryPolicy;
 
 use crate::config::{Cluster, Source, Timeouts};
 use crate::configmap;
@@ -64,7 +64,7 @@ pub struct MapArgs {
 
     /// How long to wait for a response from an API server (`30s`, `2m`, or
     /// seconds).
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::cli::duration_secs)]
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::duration::duration_secs)]
     pub timeout: u64,
 }
 
@@ -287,7 +287,7 @@ impl Report {
     /// `segment_bridge_core::metrics`) and returns the outcome, whose
     /// summary line the entry helper logs with the figures as fields.
     pub fn finish(&self, kind: &MapKind, extra: Option<&str>) -> segment_bridge_core::Outcome {
-        segment_bridge_core::metrics::push_map_success_if_configured(
+        segment_bridge_net::push::push_map_success_if_configured(
             kind.metric_label(),
             self.merged.map.len() as u64,
         );

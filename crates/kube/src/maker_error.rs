@@ -1,9 +1,10 @@
 //! What can stop a map maker: reading the clusters or publishing (the
-//! ConfigMap, through [`Error`]), or the Splunk KV store
+//! ConfigMap, through [`Error`]), or the Splunk KV store through
+//! `segment_bridge_splunk`
 //! (`docs/kvstore.md`). One type for both map makers.
 
-use segment_bridge_core::splunk::{self, kvstore};
 use segment_bridge_core::{ExitStatus, ToolError};
+use segment_bridge_splunk::{self as splunk, kvstore};
 
 use crate::Error;
 
