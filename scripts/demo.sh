@@ -14,6 +14,9 @@
 #   evaluating the same queries on scripts/demo/audit.log
 #   and from OpenShift's log store: BRIDGE_SOURCE=loki, fetch-audit-log
 #   reading that log from a LokiStack stand-in (loki-standin)
+#   and once more with the join inside Splunk (docs/kvstore.md): the map
+#   makers fill Splunk's KV store, main-job.sh runs without map files, and
+#   the events must equal those of the first run
 #
 # then shows what Segment received. Usage:
 #   scripts/demo.sh            (debug build; DEMO_PROFILE=release for release)
@@ -99,6 +102,7 @@ kube-standin --tls --token demo-kube-token --fixtures "$data/namespaces.json" \
 pids+=($!)
 member_url=$(first_line "$work/kube-member.url")
 splunk-standin --dump "$data/splunk-dump.jsonl" --token demo-splunk-token \
+  --lookup uid_map=uid_map --lookup ws_map=ws_map \
   >"$work/splunk.url" 2>"$work/splunk.url.log" &
 pids+=($!)
 splunk_url=$(first_line "$work/splunk.url")
@@ -201,6 +205,28 @@ set -o errexit
 after=$(received_after "$before")
 echo "$((after - before)) more events (the same messageIds as above: Segment keeps one of each)"
 if ((rc == 0 && loki_rc != 0)); then rc=$loki_rc; fi
+
+say "the join inside Splunk: map makers → KV store, main-job.sh without map files"
+get-uid-map --context host --kvstore uid_map
+get-workspace-map --kvstore ws_map
+before_kv=$(grep -c . "$work/segment-received.jsonl" || true)
+set +o errexit
+(unset BRIDGE_STATE_FILE UID_MAP_FILE WS_MAP_FILE
+  SPLUNK_UID_LOOKUP=uid_map SPLUNK_WS_LOOKUP=ws_map scripts/main-job.sh)
+kv_rc=$?
+set -o errexit
+for ((i = 0; i < 40; i++)); do
+  (($(grep -c . "$work/segment-received.jsonl" || true) >= before_kv + received)) && break
+  sleep 0.05
+done
+if cmp -s <(head -n "$received" "$work/segment-received.jsonl" | sort) \
+  <(tail -n +"$((before_kv + 1))" "$work/segment-received.jsonl" | sort); then
+  echo "the same $received events as the map-file run, ids looked up inside Splunk"
+else
+  echo "demo: the KV store run delivered other events than the map-file run" >&2
+  ((kv_rc != 0)) || kv_rc=1
+fi
+if ((rc == 0 && kv_rc != 0)); then rc=$kv_rc; fi
 
 echo
 if ((rc == 0 && unique > 0)); then

@@ -31,6 +31,11 @@
 #       (docs/tools/bridge-heartbeat.md); BRIDGE_HEARTBEAT_SOURCE names this
 #       bridge in it. A heartbeat that can't be sent is logged, and changes
 #       no exit code.
+#   SPLUNK_UID_LOOKUP + SPLUNK_WS_LOOKUP  KV mode (docs/kvstore.md): the
+#       searches look the ids up inside Splunk (lookup definitions over the
+#       KV store collections the map makers keep), each row carries them,
+#       and splunk-to-segment needs no map files (UID_MAP_FILE / WS_MAP_FILE
+#       may be left unset; when set, they fill in what a row lacks).
 #
 # Exit codes:
 #   0    every stage succeeded
@@ -179,6 +184,26 @@ audit_from_loki() {
   if ((s[0] != 0)); then return "${s[0]}"; fi
   return "${s[1]}"
 }
+
+# Where the ids come from: Splunk's lookups (KV mode) or the map files.
+if [[ -n "${SPLUNK_WS_LOOKUP:-}" && -z "${SPLUNK_UID_LOOKUP:-}" ]]; then
+  log "error: SPLUNK_WS_LOOKUP needs SPLUNK_UID_LOOKUP (the owner's SSO id comes from the uid lookup)"
+  exit 2
+fi
+if [[ -n "${SPLUNK_UID_LOOKUP:-}" && -n "${SPLUNK_WS_LOOKUP:-}" ]]; then
+  if [[ ${BRIDGE_SOURCE:-splunk} != splunk && -z "${UID_MAP_FILE:-}${WS_MAP_FILE:-}" ]]; then
+    log "error: KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP) needs BRIDGE_SOURCE=splunk: extract-uj-records (audit, loki) runs no lookups, so its rows need UID_MAP_FILE and WS_MAP_FILE"
+    exit 2
+  fi
+  maps_note=
+  if [[ "${UID_MAP_FILE:-/dev/null}${WS_MAP_FILE:-/dev/null}" != /dev/null/dev/null ]]; then
+    maps_note="; map files fill in what a row lacks"
+  fi
+  log "ids: looked up in Splunk (lookups $SPLUNK_UID_LOOKUP, $SPLUNK_WS_LOOKUP)$maps_note"
+elif [[ -z "${UID_MAP_FILE:-}" || -z "${WS_MAP_FILE:-}" ]]; then
+  log "warning: UID_MAP_FILE or WS_MAP_FILE unset and no KV mode (SPLUNK_UID_LOOKUP, SPLUNK_WS_LOOKUP): rows without ids are dropped"
+fi
+
 
 # The stages in pipeline order, with pipefail; their exit codes end up in
 # `codes`, and `numbers` holds each one's N of the job's exit code.

@@ -8,6 +8,7 @@ mod exit_docs;
 mod heartbeat;
 mod kill;
 mod loki;
+mod kvstore;
 mod monitoring;
 mod outage;
 mod pipeline;

@@ -138,6 +138,14 @@ pub fn splunk_with(
     extra_kind: Option<(&str, Vec<String>)>,
     tweak: impl Fn(&str, &mut Rule),
 ) -> SplunkStandin {
+    SplunkStandin::start(splunk_config(extra_kind, tweak)).unwrap()
+}
+
+/// The configuration [`splunk_with`] starts the stand-in with.
+pub fn splunk_config(
+    extra_kind: Option<(&str, Vec<String>)>,
+    tweak: impl Fn(&str, &mut Rule),
+) -> SplunkConfig {
     let text = std::fs::read_to_string(root().join("scripts/demo/splunk-dump.jsonl")).unwrap();
     let mut per_kind = splunk::split_dump(&text);
     if let Some((kind, rows)) = extra_kind {
@@ -148,12 +156,11 @@ pub fn splunk_with(
     for (k, r) in splunk::KINDS.iter().zip(rules.iter_mut()) {
         tweak(k.name, r);
     }
-    SplunkStandin::start(SplunkConfig {
+    SplunkConfig {
         tokens: vec![SPLUNK_TOKEN.into()],
         rules,
         ..SplunkConfig::default()
-    })
-    .unwrap()
+    }
 }
 
 pub fn sample_splunk() -> SplunkStandin {

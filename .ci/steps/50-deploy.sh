@@ -23,7 +23,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-overlays=(deploy/base deploy/overlays/kubernetes deploy/overlays/host-cluster deploy/overlays/member-cluster deploy/overlays/loki deploy/overlays/observed-private)
+overlays=(deploy/base deploy/overlays/kubernetes deploy/overlays/host-cluster deploy/overlays/member-cluster deploy/overlays/loki deploy/overlays/observed-private deploy/overlays/kvstore)
 for dir in "${overlays[@]}"; do
   name=${dir//\//-}
   kubectl kustomize "$dir" >"$out/$name.yaml"
@@ -45,7 +45,7 @@ done
 # (restricted-v2 SCC, and Pod Security `restricted`); the plain-Kubernetes
 # overlay sets fixed ids, so it must pass `restricted` and be refused by
 # restricted-v2; and the refused.yaml sample shows each rule firing.
-python3 .ci/policy-check.py --profile restricted-v2 "$out/deploy-base.yaml"
+python3 .ci/policy-check.py --profile restricted-v2 "$out/deploy-base.yaml" "$out/deploy-overlays-kvstore.yaml"
 for dir in "${overlays[@]}"; do
   python3 .ci/policy-check.py --profile restricted "$out/${dir//\//-}.yaml"
 done

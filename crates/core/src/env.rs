@@ -20,6 +20,9 @@ pub const SPLUNK_TOKEN: &str = "SPLUNK_TOKEN";
 /// Splunk lookup definition (over the KV store uid map) that `querygen
 /// --uid-lookup` queries use to map usernames to SSO ids inside Splunk.
 pub const SPLUNK_UID_LOOKUP: &str = "SPLUNK_UID_LOOKUP";
+/// Splunk lookup definition (over the KV store workspace map) that `querygen
+/// --ws-lookup` queries use to give each row its namespace owner's SSO id.
+pub const SPLUNK_WS_LOOKUP: &str = "SPLUNK_WS_LOOKUP";
 pub const SPLUNK_RETRIES: &str = "SPLUNK_RETRIES";
 /// fetch-uj-records: queries run at the same time.
 pub const SPLUNK_PARALLEL: &str = "SPLUNK_PARALLEL";

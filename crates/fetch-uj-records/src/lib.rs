@@ -73,13 +73,18 @@ pub struct Args {
 
     /// Read the queries, NUL-separated, from FILE (`-`: stdin) instead of
     /// generating them (`querygen -0 | fetch-uj-records --queries -`).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["uid_lookup", "names"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["uid_lookup", "ws_lookup", "names"])]
     pub queries: Option<PathBuf>,
 
     /// Generate the queries that map usernames to SSO ids in Splunk with
     /// this lookup (`querygen --uid-lookup`).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = env::SPLUNK_UID_LOOKUP, value_name = "NAME")]
     pub uid_lookup: Option<String>,
+
+    /// With --uid-lookup: also find each namespace's owner and the owner's
+    /// SSO id in Splunk with this lookup (`querygen --ws-lookup`).
+    #[arg(long, env = env::SPLUNK_WS_LOOKUP, value_name = "NAME")]
+    pub ws_lookup: Option<String>,
 
     /// Run only the generated query with this name (repeatable; `querygen
     /// --help` lists the names).
@@ -177,7 +182,8 @@ fn jobs(args: &Args, input: Input<'_>) -> Result<Vec<Job>, Error> {
     }
     let opts = querygen::Options {
         index: args.index.clone(),
-        uid_lookup: args.uid_lookup.clone(),
+        uid_lookup: args.uid_lookup.clone().filter(|n| !n.is_empty()),
+        ws_lookup: args.ws_lookup.clone().filter(|n| !n.is_empty()),
     };
     opts.validate()?;
     Ok(querygen::queries_named(&opts, &args.names)?

@@ -4,15 +4,15 @@
 //! object (numeric ids as numbers). It replaces the `oc get usersignups`
 //! template of the original and the `oc create configmap | oc apply` of its
 //! job script: `--configmap` publishes by server-side apply, `--kvstore`
-//! replaces a Splunk KV store collection so that searches can look users up
-//! inside Splunk. Nothing is written when a cluster fails or the map is
+//! keeps a Splunk KV store collection equal to the map so that searches can
+//! look users up inside Splunk. Nothing is written when a cluster fails or the map is
 //! empty.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::{ExitStatus, Outcome, ToolError};
+use segment_bridge_core::Outcome;
 use segment_bridge_kube::resources::HOST_OPERATOR_NAMESPACE;
 use segment_bridge_kube::{MapArgs, MapJob, MapKind};
-use segment_bridge_splunk::{self as splunk, kvstore};
+use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
 pub const CONFIGMAP_KEY: &str = "uid-map.json";
@@ -41,54 +41,16 @@ pub struct Args {
     #[command(flatten)]
     pub map: MapArgs,
 
-    /// Replace the documents of this Splunk KV store collection with the map
-    /// (`{"_key", "username", "sso_id"}` each), instead of printing it.
-    #[arg(long, value_name = "COLLECTION")]
-    pub kvstore: Option<String>,
-
-    /// Documents per `batch_save` call: the Splunk server's
-    /// `max_documents_per_batch_save`.
-    #[arg(long, default_value_t = kvstore::DEFAULT_PER_CALL_LIMIT, value_name = "N")]
-    pub kvstore_batch: usize,
-
     #[command(flatten)]
-    pub splunk: splunk::ConnectionArgs,
+    pub kv: kvstore::PublishArgs,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Kube(#[from] segment_bridge_kube::Error),
-
-    #[error("cannot replace KV store collection `{collection}`")]
-    KvStore {
-        collection: String,
-        #[source]
-        source: splunk::Error,
-    },
-
-    #[error(transparent)]
-    Splunk(#[from] splunk::Error),
-}
-
-impl ToolError for Error {
-    fn exit_status(&self) -> ExitStatus {
-        match self {
-            Error::Kube(e) => e.exit_status(),
-            Error::KvStore { source, .. } | Error::Splunk(source) => source.exit_status(),
-        }
-    }
-}
+/// What stops the tool (shared with the other map maker).
+pub use segment_bridge_kube::MakerError as Error;
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     // Configuration problems first (exit 2), before any cluster is read.
-    let kv = match &args.kvstore {
-        Some(collection) => Some((
-            collection.clone(),
-            splunk::Client::new(args.splunk.client_config()?)?,
-        )),
-        None => None,
-    };
+    let kv = args.kv.publisher()?;
     let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
 
     let kind = MapKind::Uid {
@@ -105,25 +67,8 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     job.check_configmap_size(CONFIGMAP_KEY, &text)?;
     let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
     let mut extra = None;
-    if let Some((collection, client)) = &kv {
-        let docs = kvstore::docs_from_map(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD);
-        let stats = kvstore::replace_collection(
-            client,
-            collection,
-            &docs,
-            kvstore::Limits {
-                per_call: args.kvstore_batch,
-                ..kvstore::Limits::default()
-            },
-        )
-        .map_err(|source| Error::KvStore {
-            collection: collection.clone(),
-            source,
-        })?;
-        extra = Some(format!(
-            "replaced KV store collection `{collection}` ({} documents in {} batches)",
-            stats.documents, stats.batches
-        ));
+    if let Some(kv) = &kv {
+        extra = Some(kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?);
     }
     job.print(output, &text)?;
     let report = segment_bridge_kube::Report {

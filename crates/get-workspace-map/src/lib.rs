@@ -7,16 +7,20 @@
 //! cluster is a staging member cluster, read concurrently. A namespace
 //! without the space label is skipped with a warning (the original printed
 //! `"<no value>"`). Nothing is written when a cluster fails or the map is
-//! empty. `--configmap` replaces the job script's `oc` calls.
+//! empty. `--configmap` replaces the job script's `oc` calls; `--kvstore`
+//! keeps a Splunk KV store collection equal to the map, so that searches can
+//! find a namespace's owner inside Splunk (`querygen --ws-lookup`).
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::{env, Outcome};
 use segment_bridge_kube::{MapArgs, MapJob, MapKind, STAGING_MEMBER_CLUSTERS};
-
-pub use segment_bridge_kube::Error;
+use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
 pub const CONFIGMAP_KEY: &str = "ws-map.json";
+/// KV store document fields: what `querygen --ws-lookup` looks up.
+pub const KV_KEY_FIELD: &str = "namespace";
+pub const KV_VALUE_FIELD: &str = "owner";
 
 /// Prints the workspace map (tenant namespace → workspace owner) of the
 /// member clusters as one JSON object, or publishes it.
@@ -24,7 +28,8 @@ pub const CONFIGMAP_KEY: &str = "ws-map.json";
 #[command(after_help = "Examples:
   get-workspace-map > ws-map.json                       # the staging member clusters' contexts
   CONTEXTS='m01 rh01' get-workspace-map | jq 'length'
-  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod")]
+  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod
+  SPLUNK_TOKEN=… get-workspace-map --kvstore ws_map")]
 pub struct Args {
     /// Contexts to read, space separated; later contexts win on the same
     /// namespace. Default: every kubeconfig context whose cluster is one of
@@ -38,10 +43,18 @@ pub struct Args {
 
     #[command(flatten)]
     pub map: MapArgs,
+
+    #[command(flatten)]
+    pub kv: kvstore::PublishArgs,
 }
 
+/// What stops the tool (shared with the other map maker).
+pub use segment_bridge_kube::MakerError as Error;
+
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let job = MapJob::new(args.map)?;
+    // Configuration problems first (exit 2), before any cluster is read.
+    let kv = args.kv.publisher()?;
+    let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
     let mut contexts: Vec<String> = args
         .contexts
         .as_deref()
@@ -53,10 +66,11 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     if contexts.is_empty() {
         contexts = job.source().contexts_on_clusters(&STAGING_MEMBER_CLUSTERS);
         if contexts.is_empty() {
-            return Err(Error::NoContexts(format!(
+            return Err(segment_bridge_kube::Error::NoContexts(format!(
                 "no context given (CONTEXTS, --context) and no kubeconfig context is on a staging member cluster ({})\nhint: set CONTEXTS to the member clusters' context names",
                 STAGING_MEMBER_CLUSTERS.join(", ")
-            )));
+            ))
+            .into());
         }
         tracing::debug!(
             "contexts on the staging member clusters: {}",
@@ -64,6 +78,20 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         );
     }
     let contexts: Vec<Option<String>> = contexts.into_iter().map(Some).collect();
-    let report = job.run(&MapKind::Workspace, &contexts, CONFIGMAP_KEY, output)?;
-    Ok(report.finish(&MapKind::Workspace, None))
+    let Some(kv) = kv else {
+        let report = job.run(&MapKind::Workspace, &contexts, CONFIGMAP_KEY, output)?;
+        return Ok(report.finish(&MapKind::Workspace, None));
+    };
+    let merged = job.collect(&MapKind::Workspace, &contexts)?;
+    let text = segment_bridge_kube::maps::render(&merged.map);
+    job.check_configmap_size(CONFIGMAP_KEY, &text)?;
+    let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
+    let extra = kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?;
+    job.print(output, &text)?;
+    let report = segment_bridge_kube::Report {
+        merged,
+        text,
+        configmap,
+    };
+    Ok(report.finish(&MapKind::Workspace, Some(&extra)))
 }

@@ -14,13 +14,15 @@
 //!   1 MiB ConfigMap limit before writing.
 //! - [`maps`] and [`job`]: the uid and workspace maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and the
 //!   run both map makers share (concurrent contexts, later contexts win,
-//!   nothing written on any failure or an empty map).
+//!   nothing written on any failure or an empty map); [`maker_error`]: what
+//!   stops either of them.
 
 pub mod config;
 pub mod configmap;
 pub mod error;
 pub mod job;
 pub mod list;
+pub mod maker_error;
 pub mod maps;
 pub mod proxy;
 pub mod resources;
@@ -28,4 +30,5 @@ pub mod resources;
 pub use config::{Cluster, Source, Timeouts, STAGING_MEMBER_CLUSTERS};
 pub use error::{ApiError, Error};
 pub use job::{MapArgs, MapJob, Report};
+pub use maker_error::MakerError;
 pub use maps::MapKind;

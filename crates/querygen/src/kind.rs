@@ -9,6 +9,8 @@
 //!  | <filter steps>                               (joined with " | ")
 //! |eval <top-level fields>,properties=json_object(…),context=json_object(…)
 //! [|lookup <uid lookup> username AS userId OUTPUT sso_id]
+//! [|lookup <ws lookup> namespace OUTPUT owner
+//!  |lookup <uid lookup> username AS owner OUTPUT sso_id AS owner_sso_id]
 //! |fields <output fields>|fields - _*            (joined with "|")
 //! ```
 //!
@@ -67,11 +69,59 @@ pub const CONTEXT: &[Field] = &[("userAgent", Expr::Field("userAgent"))];
 
 /// The field the `--uid-lookup` variant adds: the SSO id of `userId`.
 pub const SSO_ID: &str = "sso_id";
+/// The fields the `--ws-lookup` variant adds: the namespace's owner
+/// (username) and the owner's SSO id.
+pub const OWNER: &str = "owner";
+pub const OWNER_SSO_ID: &str = "owner_sso_id";
+
+/// The Splunk lookups a query runs (crate docs, "The lookup variants").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lookups<'a> {
+    /// username → SSO id (`--uid-lookup`).
+    pub uid: Option<&'a str>,
+    /// namespace → owner username (`--ws-lookup`); used only with `uid`.
+    pub ws: Option<&'a str>,
+}
+
+/// The uid lookup alone (`None`: no lookup), as `Kind::query` took it.
+impl<'a> From<Option<&'a str>> for Lookups<'a> {
+    fn from(uid: Option<&'a str>) -> Lookups<'a> {
+        Lookups { uid, ws: None }
+    }
+}
+
+impl Lookups<'_> {
+    /// The `lookup` commands, in order.
+    fn commands(&self) -> Vec<String> {
+        let Some(uid) = self.uid else {
+            return Vec::new();
+        };
+        let mut cmds = vec![lookup_command(uid, "username AS userId", SSO_ID)];
+        if let Some(ws) = self.ws {
+            cmds.push(lookup_command(ws, "namespace", OWNER));
+            cmds.push(lookup_command(
+                uid,
+                "username AS owner",
+                "sso_id AS owner_sso_id",
+            ));
+        }
+        cmds
+    }
+
+    /// The output fields the lookups add.
+    pub fn fields(&self) -> Vec<&'static str> {
+        match (self.uid, self.ws) {
+            (None, _) => Vec::new(),
+            (Some(_), None) => vec![SSO_ID],
+            (Some(_), Some(_)) => vec![SSO_ID, OWNER, OWNER_SSO_ID],
+        }
+    }
+}
 
 impl Kind {
-    /// The query text for `index`, with the uid lookup when `uid_lookup` is
-    /// given.
-    pub fn query(&self, index: &str, uid_lookup: Option<&str>) -> String {
+    /// The query text for `index`, with the given lookups.
+    pub fn query<'a>(&self, index: &str, lookups: impl Into<Lookups<'a>>) -> String {
+        let lookups = lookups.into();
         let mut search = String::from("search");
         for term in self.head(index).iter().chain(self.predicate) {
             search.push(' ');
@@ -83,10 +133,11 @@ impl Kind {
         }
 
         let mut output = vec![self.eval()];
-        if let Some(lookup) = uid_lookup {
-            output.push(lookup_command(lookup));
-        }
-        output.push(self.fields(uid_lookup.is_some()));
+        output.extend(lookups.commands());
+        output.push(format!(
+            "fields {}",
+            self.columns(&lookups.fields()).join(",")
+        ));
         output.push("fields - _*".to_owned());
 
         format!("{}|{}", filter.join(" | "), output.join("|"))
@@ -189,21 +240,20 @@ impl Kind {
         cmd
     }
 
-    /// `fields …`: the names of [`Kind::output_fields`].
-    fn fields(&self, with_lookup: bool) -> String {
-        format!("fields {}", self.output_fields(with_lookup).join(","))
-    }
-
     /// The columns of a result row, in Splunk's order (the `fields`
     /// list's): what the kind computes, plus `userId` always (so that
     /// every query outputs the same columns; kinds that don't compute it
     /// leave it empty), plus `sso_id` with the uid lookup.
     pub fn output_fields(&self, with_lookup: bool) -> Vec<&'static str> {
+        self.columns(if with_lookup { &[SSO_ID] } else { &[] })
+    }
+
+    /// The columns of a result row with the fields `lookups` add, in
+    /// Splunk's order.
+    pub fn columns(&self, lookups: &[&'static str]) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self.top_level().iter().map(|(n, _)| *n).collect();
         names.extend(["userId", "properties", "context"]);
-        if with_lookup {
-            names.push(SSO_ID);
-        }
+        names.extend(lookups);
         names.sort_unstable();
         names.dedup();
         names
@@ -225,18 +275,21 @@ fn json_object(out: &mut String, fields: &[Field]) {
     out.push(')');
 }
 
-/// `lookup NAME username AS userId OUTPUT sso_id`: the lookup's `username`
-/// column matched against the event's `userId`, its `sso_id` column copied
-/// into the event. A name that is not a plain lookup name (which
-/// `Options::validate` rejects) is quoted rather than spliced in.
-fn lookup_command(lookup: &str) -> String {
+/// `lookup NAME <input> OUTPUT <output>`, e.g. `lookup NAME username AS
+/// userId OUTPUT sso_id`: the lookup's `username` column matched against
+/// the event's `userId`, its `sso_id` column copied into the event. A name
+/// that is not a plain lookup name (which `Options::validate` rejects) is
+/// quoted rather than spliced in.
+fn lookup_command(lookup: &str, input: &str, output: &str) -> String {
     let mut cmd = String::from("lookup ");
     if crate::is_lookup_name(lookup) {
         cmd.push_str(lookup);
     } else {
         push_quoted(&mut cmd, lookup);
     }
-    cmd.push_str(" username AS userId OUTPUT ");
-    cmd.push_str(SSO_ID);
+    cmd.push(' ');
+    cmd.push_str(input);
+    cmd.push_str(" OUTPUT ");
+    cmd.push_str(output);
     cmd
 }

@@ -4,8 +4,8 @@
 //! The queries are generated from a declarative table (`table.rs`: API group,
 //! resource, verbs, predicates, status-condition and task-result filters,
 //! output fields) so that a change to one kind is a change to one table
-//! entry. Without `--uid-lookup` the output is byte-identical to the original
-//! Go generator's.
+//! entry. Without `--uid-lookup` (and `--ws-lookup`) the output is
+//! byte-identical to the original Go generator's.
 //!
 //! Library use (fetch-uj-records calls this in-process):
 //!
@@ -34,8 +34,26 @@
 //! `sso_id` holds that user's SSO id from the KV store, or is absent when
 //! `userId` is not in the collection. The five kinds that don't compute
 //! `userId` (PipelineRuns, Clair scans, releases, pull requests) never get
-//! an `sso_id`: their events belong to the namespace's workspace owner, which
-//! only the workspace map knows, outside Splunk.
+//! an `sso_id`: their events belong to the namespace's workspace owner,
+//! which only the workspace map knows: outside Splunk, or inside it with
+//! `--ws-lookup`.
+//!
+//! # The `--ws-lookup NAME` variant (with `--uid-lookup`)
+//!
+//! For a workspace map kept in a Splunk KV store as well
+//! (`docs/tools/get-workspace-map.md`: `get-workspace-map --kvstore`, plus
+//! a lookup definition `NAME` with the columns `namespace` and `owner`),
+//! two more lookups follow the uid lookup:
+//!
+//! ```text
+//! |lookup NAME namespace OUTPUT owner
+//! |lookup UID username AS owner OUTPUT sso_id AS owner_sso_id
+//! ```
+//!
+//! and the `fields` list gains `owner` (the namespace's workspace owner)
+//! and `owner_sso_id` (the owner's SSO id). Each is absent when its lookup
+//! has no match, so splunk-to-segment tells "no owner" from "the owner has
+//! no SSO id" as it does with map files, and needs none.
 
 pub mod kind;
 pub mod spl;
@@ -44,7 +62,7 @@ pub mod table;
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
-pub use kind::SSO_ID;
+pub use kind::{Lookups, OWNER, OWNER_SSO_ID, SSO_ID};
 
 /// What the queries are generated for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +72,9 @@ pub struct Options {
     /// Name of a Splunk lookup mapping `username` → `sso_id`; when set, the
     /// queries add the row's `sso_id` (see the crate docs).
     pub uid_lookup: Option<String>,
+    /// Name of a Splunk lookup mapping `namespace` → `owner`; with
+    /// `uid_lookup`, the queries add the row's `owner` and `owner_sso_id`.
+    pub ws_lookup: Option<String>,
 }
 
 impl Default for Options {
@@ -61,6 +82,7 @@ impl Default for Options {
         Options {
             index: env::SPLUNK_INDEX_DEFAULT.to_owned(),
             uid_lookup: None,
+            ws_lookup: None,
         }
     }
 }
@@ -90,14 +112,25 @@ impl Options {
         if self.index.chars().any(char::is_control) {
             return Err(bad_index("it contains a control character"));
         }
-        if let Some(lookup) = &self.uid_lookup {
+        for lookup in self.uid_lookup.iter().chain(&self.ws_lookup) {
             if !is_lookup_name(lookup) {
                 return Err(Error::InvalidLookup {
                     name: lookup.escape_debug().to_string(),
                 });
             }
         }
+        if self.ws_lookup.is_some() && self.uid_lookup.is_none() {
+            return Err(Error::WsLookupAlone);
+        }
         Ok(())
+    }
+
+    /// The lookups the queries run.
+    pub fn lookups(&self) -> Lookups<'_> {
+        Lookups {
+            uid: self.uid_lookup.as_deref(),
+            ws: self.ws_lookup.as_deref(),
+        }
     }
 }
 
@@ -126,7 +159,7 @@ pub fn queries(opts: &Options) -> Vec<Query> {
         .map(|k| Query {
             name: k.name,
             title: k.title,
-            query: k.query(&opts.index, opts.uid_lookup.as_deref()),
+            query: k.query(&opts.index, opts.lookups()),
         })
         .collect()
 }
@@ -199,6 +232,9 @@ pub enum Error {
     #[error("invalid lookup name `{name}`: use letters, digits, `_`, `-` and `.`")]
     InvalidLookup { name: String },
 
+    #[error("--ws-lookup (SPLUNK_WS_LOOKUP) needs --uid-lookup (SPLUNK_UID_LOOKUP): the owner's SSO id is looked up in the uid lookup")]
+    WsLookupAlone,
+
     #[error("unknown query name `{name}` (valid names: {valid})")]
     UnknownName { name: String, valid: String },
 
@@ -238,6 +274,14 @@ such username) besides the usual fields, `userId` still being the cluster
 username. NAME is a Splunk lookup definition over the KV store collection
 that `get-uid-map --kvstore` fills (columns `username`, `sso_id`).
 
+With --ws-lookup NAME as well, each query then runs
+  |lookup NAME namespace OUTPUT owner
+  |lookup UID username AS owner OUTPUT sso_id AS owner_sso_id
+and also outputs `owner` (the namespace's workspace owner) and
+`owner_sso_id` (the owner's SSO id), each absent without a match. NAME is a
+lookup definition over the collection `get-workspace-map --kvstore` fills
+(columns `namespace`, `owner`). splunk-to-segment then needs no map files.
+
 The original binary's Go-style spellings work too: one or two dashes,
 a value after `=` or as the next argument, `-0=true`/`-0=false`, `-h`,
 `-help` (`querygen -index=test_index -0`).
@@ -245,7 +289,8 @@ a value after `=` or as the next argument, `-0=true`/`-0=false`, `-h`,
 Examples:
   querygen -0 | fetch-uj-records --queries - | splunk-to-segment
   querygen --name component --index=test_index
-  querygen --format json --uid-lookup uid_map";
+  querygen --format json --uid-lookup uid_map
+  querygen -0 --uid-lookup uid_map --ws-lookup ws_map";
 
 /// Prints the Splunk searches that extract user-journey events from the
 /// Kubernetes audit logs, one per event kind.
@@ -276,6 +321,12 @@ pub struct Args {
     /// (adds the `sso_id` field; see below). Empty: no lookup.
     #[arg(long, env = env::SPLUNK_UID_LOOKUP, value_name = "NAME")]
     pub uid_lookup: Option<String>,
+
+    /// With --uid-lookup: find each namespace's owner inside Splunk with
+    /// this lookup (adds `owner` and `owner_sso_id`; see below). Empty: no
+    /// lookup.
+    #[arg(long, env = env::SPLUNK_WS_LOOKUP, value_name = "NAME")]
+    pub ws_lookup: Option<String>,
 }
 
 /// Rewrites the Go flag package's spellings, which the original querygen
@@ -380,6 +431,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         index: args.index,
         // An empty value (a manifest's blank variable) means no lookup.
         uid_lookup: args.uid_lookup.filter(|name| !name.is_empty()),
+        ws_lookup: args.ws_lookup.filter(|name| !name.is_empty()),
     };
     opts.validate()?;
     if args.null && args.format == Format::Json {
@@ -405,6 +457,7 @@ mod tests {
         Options {
             index: index.to_owned(),
             uid_lookup: None,
+            ws_lookup: None,
         }
     }
 
@@ -480,6 +533,31 @@ mod tests {
                 "messageId,namespace,properties,sso_id,timestamp,type,userId|fields - _*"
             ));
         }
+    }
+
+    #[test]
+    fn ws_lookup_adds_the_owner_lookups_after_the_uid_lookup() {
+        let mut o = Options {
+            uid_lookup: Some("uids".into()),
+            ws_lookup: Some("ws".into()),
+            ..Options::default()
+        };
+        o.validate().unwrap();
+        for q in queries(&o) {
+            assert!(
+                q.query.contains("|lookup uids username AS userId OUTPUT sso_id|lookup ws namespace OUTPUT owner|lookup uids username AS owner OUTPUT sso_id AS owner_sso_id|fields "),
+                "{}",
+                q.name
+            );
+            assert!(q.query.contains(
+                "messageId,namespace,owner,owner_sso_id,properties,sso_id,timestamp,type,userId|fields - _*"
+            ));
+        }
+        o.uid_lookup = None;
+        assert!(matches!(o.validate(), Err(Error::WsLookupAlone)));
+        o.uid_lookup = Some("uids".into());
+        o.ws_lookup = Some("w s".into());
+        assert!(matches!(o.validate(), Err(Error::InvalidLookup { .. })));
     }
 
     #[test]

@@ -86,10 +86,16 @@ pub(crate) enum SpanField {
     Event,
     EventSubject,
     EventVerb,
+    /// What Splunk's lookups add (docs/tools/splunk-to-segment.md, "Ids
+    /// from the row"): the SSO id of `userId`, the namespace's owner, and
+    /// the owner's SSO id.
+    SsoId,
+    Owner,
+    OwnerSsoId,
 }
 
 impl SpanField {
-    const COUNT: usize = SpanField::EventVerb as usize + 1;
+    const COUNT: usize = SpanField::OwnerSsoId as usize + 1;
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -116,6 +122,9 @@ fn result_field(key: &[u8]) -> Field {
         b"event" => Field::Span(SpanField::Event),
         b"event_subject" => Field::Span(SpanField::EventSubject),
         b"event_verb" => Field::Span(SpanField::EventVerb),
+        b"sso_id" => Field::Span(SpanField::SsoId),
+        b"owner" => Field::Span(SpanField::Owner),
+        b"owner_sso_id" => Field::Span(SpanField::OwnerSsoId),
         b"properties" => Field::Properties,
         b"context" => Field::Context,
         _ => Field::Other,

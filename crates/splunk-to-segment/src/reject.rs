@@ -30,6 +30,10 @@ pub enum FieldName {
     EventVerb,
     Properties,
     Context,
+    /// The ids Splunk's lookups add (`querygen --uid-lookup --ws-lookup`).
+    SsoId,
+    Owner,
+    OwnerSsoId,
 }
 
 impl fmt::Display for FieldName {
@@ -41,6 +45,9 @@ impl fmt::Display for FieldName {
             FieldName::EventVerb => "event_verb",
             FieldName::Properties => "properties",
             FieldName::Context => "context",
+            FieldName::SsoId => "sso_id",
+            FieldName::Owner => "owner",
+            FieldName::OwnerSsoId => "owner_sso_id",
         })
     }
 }

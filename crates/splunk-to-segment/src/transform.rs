@@ -15,7 +15,9 @@
 //! ```
 //!
 //! with jq's truthiness (only `null` and `false` are false) and jq's errors
-//! turned into per-record [`Rejection`]s. [`record`](crate::record) reads
+//! turned into per-record [`Rejection`]s. Ids that Splunk's lookups put in
+//! the row (`owner_sso_id`, `owner`, `sso_id`) take the place of the map
+//! look-ups they answer (see [`Transformer::lookup`]). [`record`](crate::record) reads
 //! the line; this module looks the ids up and writes the event by hand,
 //! copying values as they were written.
 
@@ -56,10 +58,10 @@ impl From<Rejection> for Stop {
     }
 }
 
-/// The ids steps 2-4 found.
+/// The ids steps 2-4 found, as the JSON text to write.
 struct Ids<'m> {
-    owner_id: &'m MapValue,
-    id: &'m MapValue,
+    owner_id: &'m [u8],
+    id: &'m [u8],
 }
 
 /// The transform, with its two maps and the event-name tables.
@@ -173,7 +175,7 @@ impl Transformer {
         out.extend_from_slice(b",\"type\":");
         raw(line, f[SpanField::Type], &mut sc.buf, out)?;
         out.extend_from_slice(b",\"userId\":");
-        out.extend_from_slice(ids.id.raw.as_bytes());
+        out.extend_from_slice(ids.id);
         out.extend_from_slice(b",\"event\":");
         self.event(line, f, sc, out)?;
         out.extend_from_slice(b",\"properties\":");
@@ -185,44 +187,84 @@ impl Transformer {
     }
 
     /// Steps 2-4: the owner of the namespace, the owner's id, the user's id.
-    fn lookup(&self, line: &str, f: &Fields, key: &mut Vec<u8>) -> Result<Ids<'_>, Stop> {
-        let ws = self
-            .ws
-            .entries
-            .as_ref()
-            .ok_or(Stop::Dropped(Unmapped::NoWorkspace))?;
-        let ns = match f[SpanField::Namespace] {
-            None => return Err(Rejection::Absent(FieldName::Namespace).into()),
-            Some(sp) if sp.kind != Kind::String => {
-                return Err(Rejection::NotString(FieldName::Namespace, sp.kind).into())
+    ///
+    /// Each look-up is answered by the row when Splunk's lookups put its
+    /// answer there, else by the maps: step 2 by a truthy `owner`, steps
+    /// 2-3 by a truthy `owner_sso_id`, step 4 (for a truthy `userId`) by a
+    /// truthy `sso_id`. So rows without those fields take the original's
+    /// path, and rows with all of them need no map, with the same drops.
+    fn lookup<'a>(&'a self, line: &'a str, f: &Fields, key: &mut Vec<u8>) -> Result<Ids<'a>, Stop> {
+        let owner_id = match row_id(line, f[SpanField::OwnerSsoId], FieldName::OwnerSsoId)? {
+            Some(id) => {
+                namespace(line, f, key)?;
+                id
             }
-            Some(sp) => record::string_at(line, sp, key),
+            None => self.owner_id(line, f, key)?,
         };
-        let owner = truthy(ws.get(ns)).ok_or(Stop::Dropped(Unmapped::NoWorkspace))?;
-        let uid = self
-            .uid
-            .entries
-            .as_ref()
-            .ok_or(Stop::Dropped(Unmapped::NoOwnerId))?;
-        let Some(owner_name) = owner.text.as_deref() else {
-            return Err(Rejection::OwnerNotString {
-                namespace: ns.into(),
-                kind: owner.kind,
-            }
-            .into());
-        };
-        let owner_id = truthy(uid.get(owner_name)).ok_or(Stop::Dropped(Unmapped::NoOwnerId))?;
         let id = match f[SpanField::UserId] {
             Some(sp) if sp.kind.truthy() && sp.kind != Kind::String => {
                 return Err(Rejection::NotString(FieldName::UserId, sp.kind).into())
             }
             Some(sp) if sp.kind.truthy() => {
-                let user = record::string_at(line, sp, key);
-                truthy(uid.get(user)).ok_or(Stop::Dropped(Unmapped::NoUserId))?
+                match row_id(line, f[SpanField::SsoId], FieldName::SsoId)? {
+                    Some(id) => id,
+                    None => self.sso_id(record::string_at(line, sp, key), Unmapped::NoUserId)?,
+                }
             }
             _ => owner_id,
         };
         Ok(Ids { owner_id, id })
+    }
+
+    /// Steps 2-3 from the maps (the owner from the row's `owner`, if it
+    /// has one).
+    fn owner_id<'a>(
+        &'a self,
+        line: &'a str,
+        f: &Fields,
+        key: &mut Vec<u8>,
+    ) -> Result<&'a [u8], Stop> {
+        let owner_name = match f[SpanField::Owner] {
+            Some(sp) if sp.kind.truthy() => {
+                namespace(line, f, key)?;
+                if sp.kind != Kind::String {
+                    return Err(Rejection::NotString(FieldName::Owner, sp.kind).into());
+                }
+                record::string_at(line, sp, key)
+            }
+            _ => {
+                let ws = self
+                    .ws
+                    .entries
+                    .as_ref()
+                    .ok_or(Stop::Dropped(Unmapped::NoWorkspace))?;
+                let ns = namespace(line, f, key)?;
+                let owner = truthy(ws.get(ns)).ok_or(Stop::Dropped(Unmapped::NoWorkspace))?;
+                // jq indexes a missing uid map before it minds the key's type.
+                if self.uid.entries.is_none() {
+                    return Err(Stop::Dropped(Unmapped::NoOwnerId));
+                }
+                let Some(owner_name) = owner.text.as_deref() else {
+                    return Err(Rejection::OwnerNotString {
+                        namespace: ns.into(),
+                        kind: owner.kind,
+                    }
+                    .into());
+                };
+                owner_name
+            }
+        };
+        self.sso_id(owner_name, Unmapped::NoOwnerId)
+    }
+
+    /// `uid_map[user]`, as the JSON text to write; not truthy: dropped
+    /// with `why`.
+    fn sso_id(&self, user: &str, why: Unmapped) -> Result<&[u8], Stop> {
+        let uid = self.uid.entries.as_ref().ok_or(Stop::Dropped(why))?;
+        Ok(truthy(uid.get(user))
+            .ok_or(Stop::Dropped(why))?
+            .raw
+            .as_bytes())
     }
 
     /// `event` as it is when truthy, else built from subject and verb.
@@ -276,6 +318,38 @@ fn clamp(out: &mut Vec<u8>, start: usize, fixes: &mut Fixes) {
     }
 }
 
+/// `namespace`, which must be a string.
+fn namespace<'k>(line: &'k str, f: &Fields, key: &'k mut Vec<u8>) -> Result<&'k str, Stop> {
+    match f[SpanField::Namespace] {
+        None => Err(Rejection::Absent(FieldName::Namespace).into()),
+        Some(sp) if sp.kind != Kind::String => {
+            Err(Rejection::NotString(FieldName::Namespace, sp.kind).into())
+        }
+        Some(sp) => Ok(record::string_at(line, sp, key)),
+    }
+}
+
+/// An id from the row (a lookup's output), as the JSON text to write: a
+/// string of a plain decimal integer becomes that number, as get-uid-map
+/// writes such an id into its map (so both paths give the same event);
+/// any other string is kept as written. `None` when absent or falsy; not
+/// a string: rejected.
+fn row_id(line: &str, sp: Option<Span>, field: FieldName) -> Result<Option<&[u8]>, Stop> {
+    let Some(sp) = sp.filter(|sp| sp.kind.truthy()) else {
+        return Ok(None);
+    };
+    if sp.kind != Kind::String {
+        return Err(Rejection::NotString(field, sp.kind).into());
+    }
+    let text = &line.as_bytes()[sp.start..sp.end];
+    let inner = &text[1..text.len() - 1];
+    let plain = !sp.escaped
+        && !inner.is_empty()
+        && inner.iter().all(u8::is_ascii_digit)
+        && (inner == b"0" || inner[0] != b'0');
+    Ok(Some(if plain { inner } else { text }))
+}
+
 /// A map value, if truthy.
 fn truthy(v: Option<&MapValue>) -> Option<&MapValue> {
     v.filter(|v| v.kind.truthy())
@@ -321,13 +395,7 @@ fn name_part<'a>(
 }
 
 /// `properties`, decoded, with `workspaceID` set to the owner's id.
-fn properties(
-    p: Nested,
-    owner_id: &MapValue,
-    buf: &mut Buffers,
-    out: &mut Vec<u8>,
-) -> Result<(), Stop> {
-    let id = owner_id.raw.as_bytes();
+fn properties(p: Nested, id: &[u8], buf: &mut Buffers, out: &mut Vec<u8>) -> Result<(), Stop> {
     let n = match p {
         Nested::Absent => return Err(Rejection::Absent(FieldName::Properties).into()),
         Nested::NotString(k) => {
@@ -502,6 +570,82 @@ mod tests {
             t().record(b"{\"a\":\xff}", &mut Scratch::default(), &mut Vec::new()),
             Verdict::Rejected(Rejection::Utf8 { offset: 5 })
         ));
+    }
+
+    #[test]
+    fn ids_from_the_row_take_the_place_of_the_maps() {
+        let none = Transformer::new(Map::none(), Map::none());
+        let run_with = |t: &Transformer, extra: &str| {
+            let line = format!(
+                r#"{{"result":{{"namespace":"ns","properties":"{{}}","context":"null","event":"e"{extra}}}}}"#
+            );
+            let mut out = Vec::new();
+            let v = t.record(line.as_bytes(), &mut Scratch::default(), &mut out);
+            (v, String::from_utf8(out).unwrap())
+        };
+        let ids = |out: &str| {
+            let v: serde_json::Value = serde_json::from_str(out).unwrap();
+            (
+                v["userId"].to_string(),
+                v["properties"]["workspaceID"].to_string(),
+            )
+        };
+        let all = r#","userId":"alice","sso_id":"123","owner":"bob","owner_sso_id":"b-1""#;
+        let (v, out) = run_with(&none, all);
+        assert_eq!(v, Verdict::Emitted);
+        assert_eq!(ids(&out), ("123".into(), r#""b-1""#.into()));
+        // The maps' drops, with no map at all.
+        for (extra, why) in [
+            ("", Unmapped::NoWorkspace),
+            (r#","owner":"bob""#, Unmapped::NoOwnerId),
+            (
+                r#","owner_sso_id":"7","userId":"alice""#,
+                Unmapped::NoUserId,
+            ),
+            (
+                r#","owner_sso_id":"7","userId":"alice","sso_id":null"#,
+                Unmapped::NoUserId,
+            ),
+        ] {
+            assert_eq!(run_with(&none, extra).0, Verdict::Dropped(why), "{extra}");
+        }
+        // No userId: the owner's id; leading zeros and escapes kept as text.
+        let (_, out) = run_with(&none, r#","owner_sso_id":"007""#);
+        assert_eq!(ids(&out), (r#""007""#.into(), r#""007""#.into()));
+        let (_, out) = run_with(
+            &none,
+            r#","owner_sso_id":"\u0031","userId":"a","sso_id":"0""#,
+        );
+        assert_eq!(ids(&out), ("0".into(), r#""1""#.into()));
+        assert!(out.contains(r#""workspaceID":"\u0031""#), "{out}");
+        // The row wins over the maps; the maps fill what the row lacks.
+        let (_, out) = run_with(&t(), r#","owner_sso_id":"9""#);
+        assert_eq!(ids(&out), ("9".into(), "9".into()));
+        let (_, out) = run_with(&t(), r#","owner_sso_id":"9","userId":"alice""#);
+        assert_eq!(ids(&out), ("1".into(), "9".into()));
+        let (_, out) = run_with(&t(), r#","owner":"alice""#);
+        assert_eq!(ids(&out), ("1".into(), "1".into()));
+        // Wrong kinds are rejected, as a namespace that is not a string.
+        for extra in [
+            r#","owner_sso_id":7"#,
+            r#","owner":["bob"]"#,
+            r#","owner_sso_id":"7","userId":"a","sso_id":{}"#,
+        ] {
+            assert!(
+                matches!(run_with(&none, extra).0, Verdict::Rejected(_)),
+                "{extra}"
+            );
+        }
+        let mut out = Vec::new();
+        let v = none.record(
+            br#"{"result":{"owner_sso_id":"7","properties":"{}","context":"{}","event":"e"}}"#,
+            &mut Scratch::default(),
+            &mut out,
+        );
+        assert_eq!(
+            v,
+            Verdict::Rejected(Rejection::Absent(FieldName::Namespace))
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! [`export`] reads the export stream and decides whether a response was
 //! whole, [`auth`] finds the credentials and adds the one auth header,
 //! [`client`] sends with timeouts and the shared retry policy (a query is
-//! retried without emitting a row twice), [`kvstore`] replaces a KV store
-//! collection's documents. Tools configure all of it through
+//! retried without emitting a row twice), [`kvstore`] keeps a KV store
+//! collection equal to a map without ever emptying it. Tools configure all of it through
 //! [`ConnectionArgs`], so that every tool talking to Splunk takes the same
 //! flags and environment variables as the original scripts.
 
@@ -149,6 +149,10 @@ pub enum Error {
     /// size limit on its own.
     #[error("KV store document {index} cannot be sent: {reason}")]
     Document { index: usize, reason: String },
+
+    /// A KV store listing that is not a JSON array of documents.
+    #[error("Splunk's KV store listing is not a JSON array of documents: {reason}")]
+    Listing { reason: String },
 }
 
 impl ToolError for Error {

@@ -59,6 +59,14 @@ pub fn kv_batch_save_url(base: &Url, app: &str, collection: &str) -> Url {
     u
 }
 
+/// `url` with these query parameters (form-encoded) in place of its own.
+pub fn with_query(url: &Url, params: &[(&str, &str)]) -> Url {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.query_pairs_mut().extend_pairs(params);
+    u
+}
+
 /// Appends path segments (each percent-encoded as one segment) to `base`,
 /// keeping any path prefix `base` has (a Splunk behind a proxy path).
 fn with_segments(base: &Url, segments: &[&str]) -> Url {
@@ -120,6 +128,10 @@ mod tests {
         assert_eq!(
             kv_batch_save_url(&b, "rh_rhtap", "uids").as_str(),
             "https://splunk:8089/servicesNS/nobody/rh_rhtap/storage/collections/data/uids/batch_save"
+        );
+        assert_eq!(
+            with_query(&kv_collection_url(&b, "a", "c"), &[("query", r#"{"_key":"x y"}"#)]).as_str(),
+            "https://splunk:8089/servicesNS/nobody/a/storage/collections/data/c?query=%7B%22_key%22%3A%22x+y%22%7D"
         );
     }
 }

@@ -23,4 +23,5 @@ pub mod loki_query;
 pub mod proxy;
 pub mod segment;
 pub mod splunk;
+pub mod splunk_lookup;
 pub mod splunk_time;

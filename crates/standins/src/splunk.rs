@@ -11,10 +11,15 @@
 //! else gets 401 with Splunk's JSON body. A search that does not start with
 //! `search` or `|` gets 400 with a FATAL message.
 //!
-//! The KV store part takes `DELETE` and `batch_save` on
+//! The KV store part takes `DELETE` (everything, or what a `query` on
+//! `_key` selects) and `batch_save` on
 //! `/servicesNS/nobody/{app}/storage/collections/data/{collection}` with the
 //! per-call document limit enforced (400 beyond it), and `GET` to read a
-//! collection back.
+//! collection back (`fields`, `sort=_key`, `limit`, `skip`). Searches'
+//! `|lookup` commands are evaluated against the collections
+//! ([`crate::splunk_lookup`]), also while a map maker updates them; a
+//! [`KvHook`] runs after each KV store write, before it is answered, so a
+//! test can search between two batches.
 //!
 //! Every request is recorded (method, path, form fields, auth kind, never
 //! the secret) for tests to assert on what went over the wire.
@@ -201,6 +206,33 @@ pub struct Config {
     /// Serve only rows whose time lies in the search's window (and that
     /// have arrived by the clock): `crate::splunk_time`.
     pub time_aware: Option<crate::splunk_time::TimeAware>,
+    /// Lookup definitions (`transforms.conf`, `external_type=kvstore`):
+    /// name → KV store collection, for searches' `|lookup NAME …`.
+    pub lookups: BTreeMap<String, String>,
+    /// Runs after each KV store write is applied, before it is answered.
+    pub kv_hook: Option<KvHook>,
+}
+
+/// A KV store write, as a [`KvHook`] sees it.
+#[derive(Debug, Clone)]
+pub struct KvWrite {
+    /// `batch_save` or `delete`.
+    pub op: &'static str,
+    pub collection: String,
+    /// Documents saved or deleted by the call.
+    pub documents: usize,
+}
+
+/// Called (on a blocking thread) after each KV store write; the client gets
+/// its answer only when the hook returns, so whatever the hook does (run
+/// searches, look at the collection) happens between two of its calls.
+#[derive(Clone)]
+pub struct KvHook(pub Arc<dyn Fn(&KvWrite) + Send + Sync>);
+
+impl std::fmt::Debug for KvHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KvHook")
+    }
 }
 
 impl Default for Config {
@@ -218,6 +250,8 @@ impl Default for Config {
             kv_fail_first: 0,
             kv_fail_status: 503,
             time_aware: None,
+            lookups: BTreeMap::new(),
+            kv_hook: None,
         }
     }
 }
@@ -253,6 +287,19 @@ impl Collection {
         };
         self.upsert(key.clone(), doc);
         key
+    }
+
+    /// Removes the documents `keep` refuses; returns how many went.
+    fn retain(&mut self, keep: impl Fn(&Value) -> bool) -> usize {
+        let before = self.docs.len();
+        self.docs.retain(|d| keep(d));
+        self.index = self
+            .docs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some((d.get("_key")?.as_str()?.to_owned(), i)))
+            .collect();
+        before - self.docs.len()
     }
 
     fn upsert(&mut self, key: String, doc: Value) {
@@ -494,6 +541,24 @@ fn plan_export(h: &Handle, method: &Method, uri: &Uri, headers: &HeaderMap, body
     if let Some(t) = &g.cfg.time_aware {
         let rows = std::mem::take(&mut served.rows);
         served.rows = t.visible(rows, rec.param("earliest_time"), rec.param("latest_time"));
+    }
+    let search = rec.param("search").unwrap_or_default();
+    let looked_up =
+        crate::splunk_lookup::evaluate(search, std::mem::take(&mut served.rows), |def| {
+            let coll = g.cfg.lookups.get(def)?;
+            Some(g.collections.get(coll).map_or(&[][..], |c| &c.docs[..]))
+        });
+    match looked_up {
+        Ok(rows) => served.rows = rows,
+        Err(missing) => {
+            // Splunk's answer to a search naming a lookup it has not got.
+            tracing::warn!("splunk stand-in: no lookup definition `{}`", missing.0);
+            g.requests.push(rec);
+            return Plan {
+                delay: Duration::ZERO,
+                kind: PlanKind::Immediate((StatusCode::OK, Body::empty()).into_response()),
+            };
+        }
     }
     let delay = served.delay;
     let kind = match served.fault {
@@ -769,52 +834,184 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for KvCall {
     }
 }
 
-/// `GET` (read back) and `DELETE` (remove every document) of a collection.
+/// `GET` (read back: `fields`, `sort=_key`, `limit`, `skip`) and
+/// `DELETE` (every document, or those a `query` selects) of a collection.
 async fn kv_collection(State(h): State<Handle>, call: KvCall) -> Response {
-    let mut g = h.lock();
-    let rec = call.record(&g.cfg, b"");
-    if let Some(r) = kv_gate(&mut g, rec) {
-        return r;
+    let (resp, write) = {
+        let mut g = h.lock();
+        let rec = call.record(&g.cfg, b"");
+        let query = rec.query_param("query");
+        let params = ["fields", "sort", "limit", "skip"].map(|p| rec.query_param(p));
+        if let Some(r) = kv_gate(&mut g, rec) {
+            return r;
+        }
+        let coll = call.collection.clone();
+        if call.method == Method::DELETE {
+            let n = match query.map(|q| KeyFilter::parse(&q)) {
+                None => g.collections.remove(&coll).map_or(0, |c| c.docs.len()),
+                Some(Some(filter)) => g
+                    .collections
+                    .get_mut(&coll)
+                    .map_or(0, |c| c.retain(|d| !filter.matches(d))),
+                Some(None) => {
+                    return json_response(
+                        StatusCode::BAD_REQUEST,
+                        messages_body("ERROR", "the stand-in takes only queries on `_key`"),
+                    )
+                }
+            };
+            (StatusCode::OK.into_response(), Some(("delete", coll, n)))
+        } else {
+            let docs = g
+                .collections
+                .get(&coll)
+                .map(|c| c.docs.clone())
+                .unwrap_or_default();
+            let [fields, sort, limit, skip] = params;
+            (
+                json_response(
+                    StatusCode::OK,
+                    Value::Array(select(docs, fields, sort, limit, skip)).to_string(),
+                ),
+                None,
+            )
+        }
+    };
+    match write {
+        Some((op, coll, n)) => finish_write(&h, resp, op, coll, n).await,
+        None => resp,
     }
-    let coll = call.collection;
-    if call.method == Method::DELETE {
-        g.collections.remove(&coll);
-        return StatusCode::OK.into_response();
+}
+
+/// Runs the [`KvHook`], if any, before a write is answered.
+async fn finish_write(
+    h: &Handle,
+    resp: Response,
+    op: &'static str,
+    collection: String,
+    documents: usize,
+) -> Response {
+    let hook = h.lock().cfg.kv_hook.clone();
+    if let Some(KvHook(f)) = hook {
+        let w = KvWrite {
+            op,
+            collection,
+            documents,
+        };
+        let _ = tokio::task::spawn_blocking(move || f(&w)).await;
     }
-    let docs = g
-        .collections
-        .get(&coll)
-        .map(|c| c.docs.clone())
-        .unwrap_or_default();
-    json_response(StatusCode::OK, Value::Array(docs).to_string())
+    resp
+}
+
+/// A listing as Splunk's `GET` gives it: sorted by `_key` when asked,
+/// `skip` and `limit` applied, each document cut to `fields` (plus `_key`).
+fn select(
+    mut docs: Vec<Value>,
+    fields: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    skip: Option<String>,
+) -> Vec<Value> {
+    if sort.as_deref() == Some("_key") {
+        docs.sort_by(|a, b| {
+            let k = |d: &Value| {
+                d.get("_key")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            k(a).cmp(&k(b))
+        });
+    }
+    let skip = skip.and_then(|s| s.parse().ok()).unwrap_or(0);
+    let limit = limit
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(usize::MAX);
+    let fields: Option<Vec<String>> = fields.map(|f| f.split(',').map(str::to_owned).collect());
+    docs.into_iter()
+        .skip(skip)
+        .take(limit)
+        .map(|d| match (&fields, d) {
+            (Some(fs), Value::Object(m)) => Value::Object(
+                m.into_iter()
+                    .filter(|(k, _)| k == "_key" || fs.contains(k))
+                    .collect(),
+            ),
+            (_, d) => d,
+        })
+        .collect()
+}
+
+/// The KV store `query`s the stand-in understands: `{"_key":K}` and
+/// `{"$or":[{"_key":K},…]}`.
+struct KeyFilter(std::collections::HashSet<String>);
+
+impl KeyFilter {
+    fn parse(q: &str) -> Option<KeyFilter> {
+        let v: Value = serde_json::from_str(q).ok()?;
+        let clauses = match v.get("$or") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => return None,
+            None => vec![v],
+        };
+        clauses
+            .iter()
+            .map(|c| match c.as_object() {
+                Some(m) if m.len() == 1 => m.get("_key")?.as_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect::<Option<_>>()
+            .map(KeyFilter)
+    }
+
+    fn matches(&self, doc: &Value) -> bool {
+        doc.get("_key")
+            .and_then(Value::as_str)
+            .is_some_and(|k| self.0.contains(k))
+    }
 }
 
 async fn kv_batch_save(State(h): State<Handle>, call: KvCall, body: Bytes) -> Response {
-    let docs: Option<Vec<Value>> = serde_json::from_slice(&body).ok();
+    match save_batch(&h, call, &body) {
+        (resp, Some((coll, n))) => finish_write(&h, resp, "batch_save", coll, n).await,
+        (refused, None) => refused,
+    }
+}
+
+/// A `batch_save` applied under the lock (with the collection and the
+/// number of documents saved), or refused (`None`).
+fn save_batch(h: &Handle, call: KvCall, body: &[u8]) -> (Response, Option<(String, usize)>) {
+    let docs: Option<Vec<Value>> = serde_json::from_slice(body).ok();
     let mut g = h.lock();
     let rec = Recorded {
         documents: docs.as_ref().map(Vec::len),
-        ..call.record(&g.cfg, &body)
+        ..call.record(&g.cfg, body)
     };
     let coll = call.collection;
     if let Some(r) = kv_gate(&mut g, rec) {
-        return r;
+        return (r, None);
     }
     let Some(docs) = docs else {
         if let Some(r) = g.requests.last_mut() {
             r.status = 400;
         }
-        return json_response(
+        let r = json_response(
             StatusCode::BAD_REQUEST,
             messages_body("ERROR", "Request body must be a JSON array of documents"),
         );
+        return (r, None);
     };
-    let stored = g.collections.entry(coll).or_default();
+    let stored = g.collections.entry(coll.clone()).or_default();
     let keys: Vec<Value> = docs
         .into_iter()
         .map(|doc| Value::String(stored.save(doc)))
         .collect();
-    json_response(StatusCode::OK, Value::Array(keys).to_string())
+    let n = keys.len();
+    (
+        json_response(StatusCode::OK, Value::Array(keys).to_string()),
+        Some((coll, n)),
+    )
 }
 
 /// Lines of a JSON-lines file (blank lines skipped; a BOM is kept as data

@@ -2,6 +2,7 @@
 //! configuration on the wire, credentials.
 
 use crate::common::*;
+use serde_json::{json, Value};
 use standins::splunk::{AuthKind, Config, SplunkStandin, KINDS};
 
 #[test]
@@ -172,34 +173,84 @@ fn no_credentials_is_a_usage_error() {
 }
 
 #[test]
-fn uid_lookup_queries_are_served() {
-    let served = served();
-    // Only searches with the lookup get rows: the rule looks for it.
+fn lookup_queries_get_the_ids_from_the_kv_store() {
+    // Rows served only to searches with the lookup (the rule looks for it);
+    // the stand-in evaluates the lookups against its collections.
+    let rows = vec![
+        r#"{"preview":false,"offset":0,"result":{"userId":"alice","namespace":"ns1"}}"#.to_owned(),
+        r#"{"preview":false,"offset":1,"lastrow":true,"result":{"userId":"bob","namespace":"ns2"}}"#.to_owned(),
+    ];
     let cfg = Config {
         rules: vec![standins::splunk::Rule::new(
             "|lookup uid_lookup_kv username",
-            served[&3].clone(),
+            rows,
         )],
+        lookups: [("uid_lookup_kv", "uids"), ("ws_lookup_kv", "ws")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .into(),
         ..Config::default()
     };
     let s = SplunkStandin::start(cfg).unwrap();
-    let out = cmd(&s.url())
+    s.handle().set_collection(
+        "uids",
+        vec![
+            json!({"_key": "alice", "username": "alice", "sso_id": 7}),
+            json!({"_key": "carol", "username": "carol", "sso_id": "c-9"}),
+        ],
+    );
+    s.handle().set_collection(
+        "ws",
+        vec![json!({"_key": "ns1", "namespace": "ns1", "owner": "carol"})],
+    );
+    let results = |args: &[&str]| -> Vec<Value> {
+        let out = cmd(&s.url())
+            .args(args)
+            .args(["--name", "build-pipelinerun-started"])
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["result"].clone())
+            .collect()
+    };
+    let uid_only = results(&["--uid-lookup", "uid_lookup_kv"]);
+    assert_eq!(uid_only[0]["sso_id"], "7");
+    assert!(uid_only[1].get("sso_id").is_none());
+    assert!(uid_only[0].get("owner_sso_id").is_none());
+
+    let both = results(&[
+        "--uid-lookup",
+        "uid_lookup_kv",
+        "--ws-lookup",
+        "ws_lookup_kv",
+    ]);
+    assert_eq!(
+        (
+            &both[0]["owner"],
+            &both[0]["owner_sso_id"],
+            &both[0]["sso_id"]
+        ),
+        (&json!("carol"), &json!("c-9"), &json!("7"))
+    );
+    assert!(both[1].get("owner").is_none() && both[1].get("owner_sso_id").is_none());
+    let exports = s.exports();
+    assert_eq!(exports.len(), 2);
+    assert!(exports[1]
+        .param("search")
+        .unwrap()
+        .contains("|lookup ws_lookup_kv namespace OUTPUT owner|"));
+
+    // A lookup Splunk has no definition for fails the search (200, empty
+    // body): the query fails after its retries.
+    cmd(&s.url())
         .args([
             "--uid-lookup",
-            "uid_lookup_kv",
+            "nope",
             "--name",
             "build-pipelinerun-started",
         ])
         .assert()
-        .success();
-    assert_eq!(sorted_lines(&out.get_output().stdout), {
-        let mut v = served[&3].clone();
-        v.sort();
-        v
-    });
-    let exports = s.exports();
-    assert_eq!(exports.len(), 1);
-    assert!(exports[0].param("search").unwrap().contains("sso_id"));
+        .code(1);
 }
 
 #[test]

@@ -326,7 +326,7 @@ fn a_map_over_the_configmap_limit_is_refused_before_writing() {
 }
 
 #[test]
-fn kvstore_collection_is_replaced_with_the_map() {
+fn kvstore_collection_is_made_equal_to_the_map() {
     use standins::splunk::{Config, SplunkStandin};
     let dir = tempfile::tempdir().unwrap();
     let host = host();
@@ -351,7 +351,9 @@ fn kvstore_collection_is_replaced_with_the_map() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert!(
-        stderr(&out).contains("replaced KV store collection `uid_map` (8 documents in 3 batches)"),
+        stderr(&out).contains(
+            "KV store collection `uid_map`: 8 documents (8 saved in 3 batches, 0 unchanged, 1 deleted)"
+        ),
         "{}",
         stderr(&out)
     );
@@ -385,7 +387,7 @@ fn kvstore_failure_is_a_failure() {
         .args(["--kvstore", "uid_map"])
         .output()
         .unwrap();
-    let err = testkit::failed_with(&out, 1, &["cannot replace KV store collection `uid_map`"]);
+    let err = testkit::failed_with(&out, 1, &["cannot update KV store collection `uid_map`"]);
     assert!(!err.contains("wrong-token"));
 }
 

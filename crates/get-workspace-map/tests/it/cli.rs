@@ -249,3 +249,75 @@ fn context_flags_add_to_contexts() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), fixture("expected-rh01-m01.json"));
 }
+
+#[test]
+fn kvstore_collection_is_made_equal_to_the_map_and_a_dead_cluster_writes_nothing() {
+    use standins::splunk::{Config, SplunkStandin};
+    let dir = tempfile::tempdir().unwrap();
+    let c = Clusters::start();
+    let kc = c.kubeconfig(dir.path());
+    let splunk = SplunkStandin::start(Config {
+        kv_limit: 2,
+        ..Config::default()
+    })
+    .unwrap();
+    // One namespace that is gone, one whose owner is unchanged.
+    let expected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&fixture("expected-m01-rh01.json")).unwrap();
+    let (kept_ns, kept_owner) = expected.iter().next().unwrap();
+    splunk.handle().set_collection(
+        "ws_map",
+        vec![
+            json!({"_key": "gone", "namespace": "gone", "owner": "x"}),
+            json!({"_key": kept_ns, "namespace": kept_ns, "owner": kept_owner}),
+        ],
+    );
+    let kv = |token: &str| {
+        tool(dir.path())
+            .env("KUBECONFIG", &kc)
+            .env("CONTEXTS", "m01 rh01")
+            .env("SPLUNK_API_URL", splunk.url())
+            .env("SPLUNK_TOKEN", token)
+            .args(["--kvstore", "ws_map", "--kvstore-batch", "2"])
+            .output()
+            .unwrap()
+    };
+    let out = kv("standin-token");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "published, so not printed");
+    let n = expected.len();
+    assert!(
+        stderr(&out).contains(&format!(
+            "KV store collection `ws_map`: {n} documents ({} saved in 2 batches, 1 unchanged, 1 deleted)",
+            n - 1
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let got: serde_json::Map<String, serde_json::Value> = splunk
+        .collection("ws_map")
+        .iter()
+        .map(|d| {
+            assert_eq!(d["_key"], d["namespace"]);
+            (
+                d["namespace"].as_str().unwrap().to_owned(),
+                d["owner"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+
+    // Refused credentials: exit 1, the token never shown, nothing changed.
+    let before = splunk.collection("ws_map");
+    let out = kv("wr0ng");
+    let err = testkit::failed_with(&out, 1, &["cannot update KV store collection `ws_map`"]);
+    assert!(!err.contains("wr0ng"));
+    assert_eq!(splunk.collection("ws_map"), before);
+
+    // A dead cluster: nothing reaches the KV store.
+    let writes = splunk.requests().len();
+    c.rh01.standin.fail_all(Some(503));
+    let out = kv("standin-token");
+    testkit::failed_with(&out, 1, &["1 of 2 contexts failed; nothing written"]);
+    assert_eq!(splunk.requests().len(), writes);
+}

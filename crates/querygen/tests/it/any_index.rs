@@ -12,7 +12,7 @@ proptest! {
     fn any_valid_index_gives_the_fixture_with_that_index(
         index in "[a-zA-Z0-9_:*.-]{1,40}"
     ) {
-        let opts = querygen::Options { index: index.clone(), uid_lookup: None };
+        let opts = querygen::Options { index: index.clone(), ..querygen::Options::default() };
         prop_assert!(opts.validate().is_ok());
         let qs = querygen::queries(&opts);
         let quoted = format!("index=\"{index}\"");

@@ -14,6 +14,7 @@ fn querygen() -> Command {
     let mut cmd = Command::cargo_bin("querygen").unwrap();
     cmd.env_remove("SPLUNK_INDEX")
         .env_remove("SPLUNK_UID_LOOKUP")
+        .env_remove("SPLUNK_WS_LOOKUP")
         .env_remove("PUSHGATEWAY_URL")
         .env_remove("LOG_LEVEL");
     cmd
@@ -205,6 +206,31 @@ fn uid_lookup_comes_from_the_environment_and_works_with_nul_output() {
 }
 
 #[test]
+fn ws_lookup_from_the_environment_adds_the_owner_fields_and_needs_the_uid_lookup() {
+    let env = [("SPLUNK_UID_LOOKUP", "uids"), ("SPLUNK_WS_LOOKUP", "ws")];
+    let looked = String::from_utf8(stdout_with(&env, &["-0"])).unwrap();
+    let uid_only = String::from_utf8(stdout_with(&env[..1], &["-0"])).unwrap();
+    let owner = "|lookup ws namespace OUTPUT owner|lookup uids username AS owner OUTPUT sso_id AS owner_sso_id";
+    assert_eq!(looked.matches(owner).count(), 8);
+    // Without the owner lookups and fields, the uid-lookup queries.
+    let stripped = looked
+        .replace(owner, "")
+        .replace(",owner,owner_sso_id,", ",");
+    assert_eq!(stripped, uid_only);
+    // An empty variable means no lookup: the original's bytes.
+    assert_eq!(
+        stdout_with(&[("SPLUNK_WS_LOOKUP", "")], &["-0"]),
+        DEFAULT_NUL
+    );
+    usage_error(&env[1..], &["-0"], &["--ws-lookup", "needs --uid-lookup"]);
+    usage_error(
+        &[],
+        &["--uid-lookup", "u", "--ws-lookup", "w s"],
+        &["invalid lookup name"],
+    );
+}
+
+#[test]
 fn an_empty_index_variable_is_rejected_not_defaulted() {
     usage_error(&[("SPLUNK_INDEX", "")], &["-0"], &["it is empty"]);
 }
@@ -244,6 +270,7 @@ fn help_shows_env_vars_names_and_an_example_pipeline() {
     querygen().arg("--help").assert().success().stdout(
         predicate::str::contains("SPLUNK_INDEX")
             .and(predicate::str::contains("SPLUNK_UID_LOOKUP"))
+            .and(predicate::str::contains("SPLUNK_WS_LOOKUP"))
             .and(predicate::str::contains("build-pipelinerun-started"))
             .and(predicate::str::contains(
                 "querygen -0 | fetch-uj-records --queries - | splunk-to-segment",

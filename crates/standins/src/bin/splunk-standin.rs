@@ -89,6 +89,11 @@ struct Args {
     /// KV store `max_documents_per_batch_save`.
     #[arg(long, default_value_t = 1000)]
     kv_limit: usize,
+
+    /// A lookup definition over a KV store collection, `NAME=COLLECTION`
+    /// (repeatable): searches' `|lookup NAME …` read that collection.
+    #[arg(long = "lookup", value_name = "NAME=COLLECTION")]
+    lookups: Vec<String>,
 }
 
 fn parse_fault(spec: &str) -> anyhow::Result<(Fault, When)> {
@@ -178,6 +183,12 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     cfg.bom = args.bom;
     cfg.previews = args.previews;
     cfg.kv_limit = args.kv_limit;
+    for l in &args.lookups {
+        let Some((name, coll)) = l.split_once('=') else {
+            bail!("--lookup wants NAME=COLLECTION, got `{l}`");
+        };
+        cfg.lookups.insert(name.to_owned(), coll.to_owned());
+    }
     if args.time_aware || args.clock_file.is_some() {
         cfg.time_aware = Some(standins::splunk_time::TimeAware {
             clock_file: args.clock_file.clone(),
