@@ -51,8 +51,8 @@ impl From<Rejection> for Stop {
 
 /// The ids steps 2-4 found.
 struct Ids<'m> {
-    owner_id: &'m MapValue,
-    id: &'m MapValue,
+    owner_id: MapValue<'m>,
+    id: MapValue<'m>,
 }
 
 /// The transform, with its two maps and the event-name tables.
@@ -161,7 +161,7 @@ impl Transformer {
             .entries
             .as_ref()
             .ok_or(Stop::Dropped(Unmapped::NoOwnerId))?;
-        let Some(owner_name) = owner.text.as_deref() else {
+        let Some(owner_name) = owner.text else {
             return Err(Rejection::OwnerNotString {
                 namespace: ns.into(),
                 kind: owner.kind,
@@ -217,7 +217,7 @@ impl Transformer {
 }
 
 /// A map value, if truthy.
-fn truthy(v: Option<&MapValue>) -> Option<&MapValue> {
+fn truthy(v: Option<MapValue<'_>>) -> Option<MapValue<'_>> {
     v.filter(|v| v.kind.truthy())
 }
 
@@ -263,7 +263,7 @@ fn name_part<'a>(
 /// `properties`, decoded, with `workspaceID` set to the owner's id.
 fn properties(
     p: Nested,
-    owner_id: &MapValue,
+    owner_id: MapValue<'_>,
     buf: &mut Buffers,
     out: &mut Vec<u8>,
 ) -> Result<(), Stop> {
