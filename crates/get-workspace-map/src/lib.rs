@@ -24,7 +24,8 @@ pub const CONFIGMAP_KEY: &str = "ws-map.json";
 #[command(after_help = "Examples:
   get-workspace-map > ws-map.json                       # the staging member clusters' contexts
   CONTEXTS='m01 rh01' get-workspace-map | jq 'length'
-  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod")]
+  KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod
+  get-workspace-map --configmap ws-map --published > ws-map.json           # what was published")]
 pub struct Args {
     /// Contexts to read, space separated; later contexts win on the same
     /// namespace. Default: every kubeconfig context whose cluster is one of
@@ -42,6 +43,9 @@ pub struct Args {
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
     let job = MapJob::new(args.map)?;
+    if let Some(outcome) = job.print_published(CONFIGMAP_KEY, output)? {
+        return Ok(outcome);
+    }
     let mut contexts: Vec<String> = args
         .contexts
         .as_deref()
