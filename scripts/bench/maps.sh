@@ -75,7 +75,7 @@ measure() {
 
 # 2. Loading the maps: best wall time of RUNS, and its peak RSS.
 best() { # label args...
-  local label=$1 best_s= best_rss=
+  local label=$1 best_s='' best_rss=''
   shift
   for _ in $(seq "$RUNS"); do
     read -r s rss < <(measure "$@")

@@ -111,12 +111,14 @@ impl MapJob {
             connect: Duration::from_secs(args.timeout.clamp(1, 10)),
             read: Duration::from_secs(args.timeout.max(1)),
         };
-        let read = Source::load(
-            args.kubeconfig_src
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .or(args.kubeconfig.as_deref()),
-        )?;
+        // Reading what was published reads the publishing cluster only
+        // (KUBECONFIG_SRC may name files the bridge's pod does not have).
+        let src = args.kubeconfig_src.as_deref().filter(|p| !p.is_empty());
+        let read = Source::load(if args.published {
+            args.kubeconfig.as_deref()
+        } else {
+            src.or(args.kubeconfig.as_deref())
+        })?;
         let target = match &args.configmap {
             None => None,
             Some(_) => {
