@@ -248,15 +248,26 @@ fn map_maker_scripts_publish_configmaps_the_bridge_reads_them_and_a_dead_cluster
             .unwrap_or_else(|| panic!("{script} did not publish {cm}"));
         assert!(obj["data"]["manifest.json"].is_string(), "{obj}");
         // Read back as the bridge reads it: whole.
-        let tool = if cm == "uid-map" { "get-uid-map" } else { "get-workspace-map" };
+        let tool = if cm == "uid-map" {
+            "get-uid-map"
+        } else {
+            "get-workspace-map"
+        };
         let out = command(bin_dir().join(tool), dir.path())
             .env("KUBECONFIG", &kubeconfig)
             .args(["--configmap", cm, "--published"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let map: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(map.as_object().is_some_and(|m| !m.is_empty()), "{map} ({key})");
+        assert!(
+            map.as_object().is_some_and(|m| !m.is_empty()),
+            "{map} ({key})"
+        );
         if cm == "uid-map" {
             assert_eq!(map, expected_uid);
         }
@@ -277,13 +288,23 @@ fn map_maker_scripts_publish_configmaps_the_bridge_reads_them_and_a_dead_cluster
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(received_events(&seg), expected_events());
     // A map that was never published: splunk-to-segment's stage, exit 2.
-    let ran = Job::new(dir.path(), &splunk, &seg, &(dir.path().join("x"), dir.path().join("x")))
-        .env_remove("UID_MAP_FILE")
-        .env("UID_MAP_CONFIGMAP", "no-such-map")
-        .env("KUBECONFIG", &kubeconfig)
-        .run();
+    let ran = Job::new(
+        dir.path(),
+        &splunk,
+        &seg,
+        &(dir.path().join("x"), dir.path().join("x")),
+    )
+    .env_remove("UID_MAP_FILE")
+    .env("UID_MAP_CONFIGMAP", "no-such-map")
+    .env("KUBECONFIG", &kubeconfig)
+    .run();
     assert_eq!(ran.code, 21, "{}", ran.stderr);
-    assert!(ran.stderr.contains("ConfigMap `segment-bridge/no-such-map` does not exist"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("ConfigMap `segment-bridge/no-such-map` does not exist"),
+        "{}",
+        ran.stderr
+    );
 
     // A member cluster that answers 500: the workspace map fails, nothing is
     // written.

@@ -155,7 +155,9 @@ impl ConfigMapStore {
             ..ConfigMap::default()
         });
         cm.metadata.managed_fields = None;
-        cm.data.get_or_insert_with(Default::default).insert(KEY.to_owned(), text);
+        cm.data
+            .get_or_insert_with(Default::default)
+            .insert(KEY.to_owned(), text);
         let r = if fresh {
             self.rt.block_on(self.api.create(&pp, &cm))
         } else {

@@ -407,7 +407,11 @@ fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error>
             c.latest
         )));
     }
-    let ids = c.ledger.as_deref().map(ledger::read_ids).unwrap_or_default();
+    let ids = c
+        .ledger
+        .as_deref()
+        .map(ledger::read_ids)
+        .unwrap_or_default();
     let (mut added, mut pruned) = (0, 0);
     // Made on what is stored; made again on a fresh read if another run
     // committed meanwhile, so both runs' entries stay and the watermark

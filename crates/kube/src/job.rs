@@ -232,17 +232,19 @@ impl MapJob {
         &self,
         map: Option<&Prepared>,
     ) -> Result<Option<(String, Published, f64)>, Error> {
-        let (Some(map), Some(name), Some((cluster, ns))) = (map, &self.args.configmap, &self.target)
+        let (Some(map), Some(name), Some((cluster, ns))) =
+            (map, &self.args.configmap, &self.target)
         else {
             return Ok(None);
         };
-        let published = self.rt.block_on(published::publish(
-            cluster.client.clone(),
-            ns,
-            name,
-            map,
-        ))?;
-        Ok(Some((format!("{ns}/{name}"), published, map.ceiling_ratio())))
+        let published =
+            self.rt
+                .block_on(published::publish(cluster.client.clone(), ns, name, map))?;
+        Ok(Some((
+            format!("{ns}/{name}"),
+            published,
+            map.ceiling_ratio(),
+        )))
     }
 
     /// With `--published`: prints the map last published in the

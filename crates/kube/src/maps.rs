@@ -308,7 +308,8 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
 
 /// The map as printed and published: one compact JSON object and a newline.
 pub fn render(map: &Map<String, Value>) -> String {
-    let mut s = Value::Object(map.clone()).to_string();
+    // Serialised in place: a copy of a million-entry map is 100 MB.
+    let mut s = serde_json::to_string(map).unwrap_or_default();
     s.push('\n');
     s
 }

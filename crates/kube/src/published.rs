@@ -256,7 +256,10 @@ async fn delete_old(api: &Api<ConfigMap>, name: &str, current: u64) -> usize {
     let list = match api.list(&lp).await {
         Ok(l) => l,
         Err(e) => {
-            tracing::warn!("cannot list the old shards of ConfigMap `{name}`: {}", ApiError::from(e));
+            tracing::warn!(
+                "cannot list the old shards of ConfigMap `{name}`: {}",
+                ApiError::from(e)
+            );
             return 0;
         }
     };
@@ -433,7 +436,11 @@ mod tests {
             .map(|i| format!("\"user{i:07}-rh\":{},", 51_000_000 + i * 7))
             .collect();
         let map = Prepared::new("ns", "uid-map", "uid-map.json", &text).unwrap();
-        assert!(map.compressed.len() * 3 < text.len(), "{}", map.compressed.len());
+        assert!(
+            map.compressed.len() * 3 < text.len(),
+            "{}",
+            map.compressed.len()
+        );
         assert_eq!(map.shards(), map.compressed.len().div_ceil(SHARD_BYTES));
         // Random bytes don't compress: past the ceiling, refused.
         let mut rng = fastrand::Rng::with_seed(7);
@@ -445,6 +452,9 @@ mod tests {
             e.to_string().starts_with("the map is 32000010 bytes, "),
             "{e}"
         );
-        assert!(e.to_string().contains("ConfigMap `ns/uid-map` not written"), "{e}");
+        assert!(
+            e.to_string().contains("ConfigMap `ns/uid-map` not written"),
+            "{e}"
+        );
     }
 }

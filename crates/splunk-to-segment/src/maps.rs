@@ -238,7 +238,9 @@ impl Map {
             None => return Ok(Map::none()),
             Some(b'{') => {}
             Some(_) => {
-                let kind = s.skip_value(0).map_err(|e| ParseError::Json(e, bytes.clone()))?;
+                let kind = s
+                    .skip_value(0)
+                    .map_err(|e| ParseError::Json(e, bytes.clone()))?;
                 if kind == Kind::Null {
                     return Ok(Map::none());
                 }
@@ -414,7 +416,12 @@ enum ParseError {
 fn line_column(text: &[u8], offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
     (line, column)
 }
 
@@ -496,7 +503,9 @@ mod tests {
             "`-` is not valid JSON (line 2, column 7)",
             "{e:?}"
         );
-        let e = Map::parse(b"{\"a\":\"\xff\"}".to_vec()).unwrap_err().at(Path::new("m"));
+        let e = Map::parse(b"{\"a\":\"\xff\"}".to_vec())
+            .unwrap_err()
+            .at(Path::new("m"));
         assert_eq!(e.to_string(), "`m` is not UTF-8 (line 1, column 7)");
         // What follows the first value may be anything.
         assert_eq!(Map::parse(b"{\"a\":1}\xff".to_vec()).ok().unwrap().len(), 1);

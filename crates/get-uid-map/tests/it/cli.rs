@@ -366,7 +366,12 @@ fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
             .standin
             .list(CONFIGMAPS)
             .iter()
-            .filter(|cm| cm["metadata"]["labels"]["segment-bridge.io/generation"] == generation.to_string())
+            .filter(|cm| {
+                cm["metadata"]["labels"]["segment-bridge.io/generation"]
+                    .as_str()
+                    .and_then(|g| g.parse().ok())
+                    == Some(generation)
+            })
             .map(|cm| cm["metadata"]["name"].as_str().unwrap().to_owned())
             .collect();
         names.sort();

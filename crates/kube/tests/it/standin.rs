@@ -264,7 +264,10 @@ async fn request_body_limit_and_resource_version_preconditions() {
     let err = api.create(&PostParams::default(), &huge).await.unwrap_err();
     match err {
         kube::Error::Api(st) => {
-            assert_eq!((st.code, st.reason.as_str()), (413, "RequestEntityTooLarge"));
+            assert_eq!(
+                (st.code, st.reason.as_str()),
+                (413, "RequestEntityTooLarge")
+            );
             assert_eq!(st.message, "Request entity too large: limit is 3145728");
         }
         other => panic!("{other:?}"),
@@ -282,30 +285,52 @@ async fn request_body_limit_and_resource_version_preconditions() {
     let read_rv = created.metadata.resource_version.clone();
     // Someone else writes meanwhile (unconditionally).
     cm.data = Some([("k".to_owned(), "2".to_owned())].into());
-    api.replace("state", &PostParams::default(), &cm).await.unwrap();
+    api.replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap();
     // Our write, conditional on what we read: refused.
     cm.metadata.resource_version = read_rv;
     cm.data = Some([("k".to_owned(), "3".to_owned())].into());
-    let err = api.replace("state", &PostParams::default(), &cm).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref st) if st.code == 409 && st.reason == "Conflict"), "{err:?}");
+    let err = api
+        .replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 409 && st.reason == "Conflict"),
+        "{err:?}"
+    );
     // The same through server-side apply.
     let apply = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "state", "resourceVersion": cm.metadata.resource_version}, "data": {"k": "4"}});
     let err = api
-        .patch("state", &PatchParams::apply("t").force(), &Patch::Apply(&apply))
+        .patch(
+            "state",
+            &PatchParams::apply("t").force(),
+            &Patch::Apply(&apply),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref st) if st.code == 409), "{err:?}");
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 409),
+        "{err:?}"
+    );
     assert_eq!(s.get(CONFIGMAPS, "ns", "state").unwrap()["data"]["k"], "2");
     // With the current resourceVersion it goes through.
     let now = api.get("state").await.unwrap();
     cm.metadata.resource_version = now.metadata.resource_version;
-    api.replace("state", &PostParams::default(), &cm).await.unwrap();
+    api.replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap();
     assert_eq!(s.get(CONFIGMAPS, "ns", "state").unwrap()["data"]["k"], "3");
 }
 
 fn base64_of(bytes: &[u8]) -> String {
-    k8s_openapi::ByteString(bytes.to_vec()).serialize(serde_json::value::Serializer).unwrap().as_str().unwrap().to_owned()
+    k8s_openapi::ByteString(bytes.to_vec())
+        .serialize(serde_json::value::Serializer)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// kube runs the kubeconfig's exec credential plugin; the stand-in sees its
