@@ -65,65 +65,14 @@ echo "policy-check: refused.yaml refused on $refusals rules"
 # the Job at once on exit codes no rerun fixes, and its pods carry the
 # app.kubernetes.io labels, the version matching the crates' and the image
 # tag.
-python3 - "$out/deploy-base.yaml" <<'PY'
-import re, sys, yaml
-version = re.search(r'^version = "([^"]+)"', open("Cargo.toml").read(), re.M).group(1)
-cronjobs = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"] == "CronJob"]
-assert len(cronjobs) == 4, len(cronjobs)
-for cj in cronjobs:
-    name = cj["metadata"]["name"]
-    assert cj["spec"].get("timeZone") == "Etc/UTC", name
-    job = cj["spec"]["jobTemplate"]["spec"]
-    pod = job["template"]
-    assert pod["spec"]["restartPolicy"] == "Never", name
-    rules = job["podFailurePolicy"]["rules"]
-    fail = [r for r in rules if r["action"] == "FailJob"]
-    assert fail and {2, 12} & set(fail[0]["onExitCodes"]["values"]), name
-    labels = pod["metadata"]["labels"]
-    for k in ("name", "part-of", "component", "version"):
-        assert f"app.kubernetes.io/{k}" in labels, (name, k)
-    assert labels["app.kubernetes.io/name"] == "segment-bridge", name
-    assert labels["app.kubernetes.io/version"] == version, (name, labels, version)
-    image = pod["spec"]["containers"][0]["image"]
-    assert image.endswith(":" + version), (name, image, version)
-print(f"{len(cronjobs)} CronJobs: UTC, podFailurePolicy, pod labels, version {version}")
-PY
+python3 .ci/checks/cronjobs.py "$out/deploy-base.yaml"
 
 scripts/gen-prometheusrule.sh --check
-python3 - <<'PY'
-import yaml
-rule = yaml.safe_load(open("deploy/prometheus/prometheusrule.yaml"))
-plain = yaml.safe_load(open("deploy/prometheus/segment-bridge.rules.yaml"))
-assert rule["apiVersion"] == "monitoring.coreos.com/v1", rule["apiVersion"]
-assert rule["kind"] == "PrometheusRule", rule["kind"]
-assert rule["metadata"]["name"], "PrometheusRule without a name"
-assert set(rule) == {"apiVersion", "kind", "metadata", "spec"}, set(rule)
-assert rule["spec"] == plain, "PrometheusRule spec differs from the rules file"
-print("deploy/prometheus/prometheusrule.yaml: spec equals segment-bridge.rules.yaml")
-PY
-# Every alert links a runbook that exists in docs/runbooks/, and the promtool
-# tests see each alert both firing and not firing.
-python3 - <<'PY'
-import os, yaml
-rules = yaml.safe_load(open("deploy/prometheus/segment-bridge.rules.yaml"))
-tests = yaml.safe_load(open("deploy/prometheus/rules.test.yaml"))
-prefix = "https://github.com/segment-bridge/segment-bridge/blob/main/"
-seen = {}
-for t in tests["tests"]:
-    for a in t.get("alert_rule_test", []):
-        seen.setdefault(a["alertname"], set()).add(bool(a.get("exp_alerts")))
-for g in rules["groups"]:
-    for r in g["rules"]:
-        name = r.get("alert")
-        if not name:
-            continue
-        url = r["annotations"].get("runbook_url", "")
-        assert url.startswith(prefix), f"{name}: runbook_url {url!r}"
-        path = url[len(prefix):]
-        assert os.path.isfile(path), f"{name}: {path} missing"
-        assert seen.get(name) == {True, False}, f"{name}: tested firing/not firing: {seen.get(name)}"
-        print(f"{name}: runbook {path}; tested firing and not firing")
-PY
+python3 .ci/checks/prometheusrule.py
+# Every alert links a runbook that exists in docs/runbooks/, under the base
+# an overlay sets (deploy/overlays/alerts), and the promtool tests see each
+# alert both firing and not firing.
+python3 .ci/checks/runbooks.py
 promtool check rules deploy/prometheus/segment-bridge.rules.yaml
 (cd deploy/prometheus && promtool test rules rules.test.yaml)
 

@@ -431,9 +431,12 @@ fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error>
         new
     })?;
     match (old.watermark, new.watermark) {
-        (o, n) if o == n => tracing::info!("watermark stays at {o:?}"),
+        (None, None) => tracing::info!("no watermark yet (--ledger-only)"),
+        (Some(o), Some(n)) if o == n => tracing::info!("watermark stays at {o}"),
         (Some(o), Some(n)) => tracing::info!("watermark moved from {o} to {n}"),
-        (_, n) => tracing::info!("watermark set to {n:?}"),
+        (None, Some(n)) => tracing::info!("watermark set to {n}"),
+        // A watermark is never removed: `new` starts as a copy of `old`.
+        (Some(o), None) => tracing::info!("watermark stays at {o}"),
     }
     tracing::info!(
         "ledger: {added} messageIds recorded, {pruned} pruned, {} kept",

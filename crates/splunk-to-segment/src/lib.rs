@@ -82,10 +82,14 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Worker threads for JSON lines (0: one per core).
+    /// Worker threads for JSON lines (0: one per core, at most 8).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 }
+
+/// The most worker threads `--threads 0` picks: past this, more threads only
+/// wait on the one ordered writer (docs/tools/splunk-to-segment.md).
+const MAX_AUTO_THREADS: usize = 8;
 
 /// See [`Args::input_format`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -141,7 +145,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let rejects = Rejects::open(args.rejects.as_deref())?;
     let transformer = Transformer::new(uid, ws);
     let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_AUTO_THREADS))
     } else {
         args.threads
     };

@@ -130,13 +130,25 @@ fn a_nine_hour_outage_is_worked_through_in_chunks() {
 fn the_watermark_never_moves_back() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    commit(&state, T0, T0);
+    // The first commit sets it, and says the time as a number.
+    let out = on_state(crate::commit_args(T0, T0), &state)
+        .assert()
+        .success();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!("watermark set to {T0}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Some("), "{stderr}");
     // A late commit of an older window (a backfill, a slow run).
     let out = on_state(crate::commit_args(T0 - 5 * H, T0), &state)
         .assert()
         .success();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("watermark stays at"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("watermark stays at {T0}")),
+        "{stderr}"
+    );
     assert_eq!(watermark(&state), T0);
     commit(&state, T0 + H, T0 + H);
     assert_eq!(watermark(&state), T0 + H);
