@@ -3,8 +3,8 @@
 //!
 //! A ConfigMap holds at most 1 MiB and a request body at most 3 MiB
 //! (docs/apis/kubernetes.md), while a uid map of a million users is 35 MB.
-//! So the map is gzip-compressed (a map of names and numbers shrinks
-//! about fivefold) and the compressed bytes are cut into shards of
+//! So the map is gzip-compressed (a map of names and numbers shrinks 1.7
+//! to 5 times) and the compressed bytes are cut into shards of
 //! [`SHARD_BYTES`], each the `binaryData` of its own ConfigMap named after
 //! the map and a *generation*: `uid-map-g7-0`, `uid-map-g7-1`, … Then one
 //! small ConfigMap under the map's own name, the pointer, is switched to the
