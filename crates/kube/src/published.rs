@@ -2,7 +2,7 @@
 //! (docs/tools/get-uid-map.md, "Publishing in ConfigMaps").
 //!
 //! A ConfigMap holds at most 1 MiB and a request body at most 3 MiB
-//! (docs/apis/kubernetes.md), while a uid map of a million users is 35 MB.
+//! (docs/apis/kubernetes.md), while a uid map of a million users is 21-26 MB.
 //! So the map is gzip-compressed (a map of names and numbers shrinks 1.7
 //! to 5 times) and the compressed bytes are cut into shards of
 //! [`SHARD_BYTES`], each the `binaryData` of its own ConfigMap named after

@@ -86,7 +86,7 @@ pub enum MapError {
 }
 
 /// Spans are 32-bit offsets, and the top bit says which buffer: a map file
-/// may have at most 2 GiB (a million-user map is about 35 MB).
+/// may have at most 2 GiB (a million-user map is 21-26 MB).
 pub const MAX_BYTES: usize = (1 << 31) - 1;
 const SIDE: u32 = 1 << 31;
 
