@@ -95,15 +95,7 @@ impl Prepared {
             .and_then(|()| gz.try_finish())
             .map_err(Error::Compress)?;
         let compressed = gz.finish().map_err(Error::Compress)?;
-        if compressed.len() > MAX_COMPRESSED_BYTES {
-            return Err(Error::OverCeiling {
-                namespace: namespace.to_owned(),
-                name: name.to_owned(),
-                bytes: text.len(),
-                compressed: compressed.len(),
-                ceiling: MAX_COMPRESSED_BYTES,
-            });
-        }
+        check_ceiling(namespace, name, text.len(), compressed.len())?;
         Ok(Prepared {
             key: key.to_owned(),
             bytes: text.len() as u64,
@@ -121,6 +113,25 @@ impl Prepared {
     pub fn ceiling_ratio(&self) -> f64 {
         self.compressed.len() as f64 / MAX_COMPRESSED_BYTES as f64
     }
+}
+
+/// Fails when `compressed` bytes are past [`MAX_COMPRESSED_BYTES`].
+fn check_ceiling(
+    namespace: &str,
+    name: &str,
+    bytes: usize,
+    compressed: usize,
+) -> Result<(), Error> {
+    if compressed > MAX_COMPRESSED_BYTES {
+        return Err(Error::OverCeiling {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            bytes,
+            compressed,
+            ceiling: MAX_COMPRESSED_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// What [`publish`] wrote.
@@ -442,14 +453,13 @@ mod tests {
             map.compressed.len()
         );
         assert_eq!(map.shards(), map.compressed.len().div_ceil(SHARD_BYTES));
-        // Random bytes don't compress: past the ceiling, refused.
-        let mut rng = fastrand::Rng::with_seed(7);
-        let noise: String = (0..MAX_COMPRESSED_BYTES + 10)
-            .map(|_| char::from(rng.u8(b'!'..=b'~')))
-            .collect();
-        let e = Prepared::new("ns", "uid-map", "uid-map.json", &noise).unwrap_err();
+        // Past the ceiling (compressed), refused.
+        assert!(check_ceiling("ns", "uid-map", 90_000_000, MAX_COMPRESSED_BYTES).is_ok());
+        let e = check_ceiling("ns", "uid-map", 90_000_000, MAX_COMPRESSED_BYTES + 1).unwrap_err();
         assert!(
-            e.to_string().starts_with("the map is 32000010 bytes, "),
+            e.to_string().starts_with(
+                "the map is 90000000 bytes, 32000001 compressed, over the ceiling of 32000000"
+            ),
             "{e}"
         );
         assert!(
