@@ -10,6 +10,10 @@ use std::process::{Command, Output, Stdio};
 use e2e::{bin_dir, root, SCRIPT_TOOLS};
 use serde_json::Value;
 
+/// The tools that never speak HTTP (no metrics push either): they link no
+/// HTTP or TLS stack (docs/design.md).
+const OFFLINE: [&str; 2] = ["querygen", "mk-segment-batch-payload"];
+
 /// Every tool: querygen, those that replace a script, bridge-window.
 fn tools() -> impl Iterator<Item = &'static str> {
     std::iter::once("querygen")
@@ -76,11 +80,18 @@ fn every_tool_has_the_shared_help_footer() {
             "LOG_FORMAT",
             "LOG_LEVEL",
             "RUST_LOG",
-            "PUSHGATEWAY_URL",
-            "SSL_CERT_FILE",
-            "HTTPS_PROXY, NO_PROXY",
         ] {
             assert!(help.contains(needle), "{tool}: no `{needle}` in:\n{help}");
+        }
+        // The network variables: every tool that speaks HTTP (its API, or
+        // only the Pushgateway); the two that print text link no HTTP.
+        let networked = !OFFLINE.contains(&tool);
+        for needle in ["PUSHGATEWAY_URL", "SSL_CERT_FILE", "HTTPS_PROXY, NO_PROXY"] {
+            assert_eq!(
+                help.contains(needle),
+                networked,
+                "{tool}: `{needle}` in:\n{help}"
+            );
         }
     }
 }

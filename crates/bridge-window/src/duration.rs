@@ -1,5 +1,7 @@
 //! Durations as operators write them in a CronJob's env: `4h`, `15m`,
-//! `1h30m`, `2d`, `90s`, or a bare number of seconds.
+//! `1h30m`, `2d`, `90s`, or a bare number of seconds; read with the one
+//! duration syntax of every tool (`segment_bridge_core::duration`), which
+//! also takes `1.5h` and `500ms`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,49 +13,13 @@ pub struct Secs(pub i64);
 impl FromStr for Secs {
     type Err = String;
 
+    /// The one duration syntax of every tool
+    /// (`segment_bridge_core::duration`), in whole seconds (rounded up).
     fn from_str(s: &str) -> Result<Secs, String> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err("empty duration".into());
-        }
-        if let Ok(n) = s.parse::<i64>() {
-            return if n >= 0 {
-                Ok(Secs(n))
-            } else {
-                Err(format!("negative duration `{s}`"))
-            };
-        }
-        let mut total: i64 = 0;
-        let mut digits = String::new();
-        for c in s.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            let unit = match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                _ => {
-                    return Err(format!(
-                        "`{s}` is not a duration (use e.g. `4h`, `15m`, `1h30m`, `2d`, `90s`)"
-                    ))
-                }
-            };
-            let n: i64 = digits
-                .parse()
-                .map_err(|_| format!("`{s}` is not a duration (a number must precede `{c}`)"))?;
-            digits.clear();
-            total = n
-                .checked_mul(unit)
-                .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("duration `{s}` is too long"))?;
-        }
-        if !digits.is_empty() {
-            return Err(format!("`{s}`: a unit (s, m, h, d) must follow `{digits}`"));
-        }
-        Ok(Secs(total))
+        let secs = segment_bridge_core::duration::duration_secs(s)?;
+        i64::try_from(secs)
+            .map(Secs)
+            .map_err(|_| format!("duration `{}` is too long", s.trim()))
     }
 }
 
@@ -92,7 +58,9 @@ mod tests {
         assert_eq!(p("90s"), Ok(90));
         assert_eq!(p("3600"), Ok(3600));
         assert_eq!(p(" 0 "), Ok(0));
-        for bad in ["", "h", "4x", "4h3", "-5", "1.5h", "99999999999999999999d"] {
+        assert_eq!(p("1.5h"), Ok(5400));
+        assert_eq!(p("1500ms"), Ok(2));
+        for bad in ["", "h", "4x", "4h3", "-5", "99999999999999999999d"] {
             assert!(p(bad).is_err(), "{bad}");
         }
     }

@@ -44,7 +44,7 @@ pub fn read_ids(path: &Path) -> Vec<String> {
             return Vec::new();
         }
     };
-    segment_bridge_core::segment::ledger_ids(&text)
+    segment_bridge_segment::ledger_ids(&text)
         .filter(|l| l.chars().count() <= 100)
         .map(str::to_owned)
         .collect()

@@ -33,7 +33,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::{env, metrics, ExitStatus, Outcome, ToolError};
+use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
 
 pub use configmap::ConfigMapStore;
 pub use duration::Secs;
@@ -446,7 +446,7 @@ fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error>
         .count("ledger_ids", new.ids().count() as u64)
         .count("ledger_recorded", added as u64);
     if let (false, Some(wm)) = (c.ledger_only, new.watermark) {
-        metrics::push_last_success_if_configured(wm);
+        segment_bridge_net::push::push_last_success_if_configured(wm);
         outcome = outcome.count("watermark_timestamp_seconds", non_negative(wm));
     }
     Ok(outcome)

@@ -17,9 +17,10 @@ use std::io::{self, BufRead, Write};
 
 use clap::CommandFactory;
 
-use crate::error::{is_broken_pipe, ToolError};
+use crate::error::{chain_with_hints, is_broken_pipe, split_hints, ToolError};
 use crate::exit::{ExitStatus, Outcome};
 use crate::logging;
+use crate::metrics::Pusher;
 
 /// Standard input as handed to a tool.
 pub type Input<'a> = &'a mut dyn BufRead;
@@ -55,8 +56,12 @@ Environment (every tool):
   LOG_FORMAT       `json` for one JSON object per log line (default: text)
   LOG_LEVEL        trace, debug, info (default), warn, error, off, or a tracing
                    filter such as `info,segment_bridge_core=debug`
-  RUST_LOG         used when LOG_LEVEL is unset
-  PUSHGATEWAY_URL  push the run's metrics to this Prometheus Pushgateway
+  RUST_LOG         used when LOG_LEVEL is unset";
+
+/// The end of the help footer of a tool that speaks HTTP (its API, or only
+/// the Pushgateway): the network variables every such tool reads.
+pub const NETWORK_FOOTER: &str =
+    "  PUSHGATEWAY_URL  push the run's metrics to this Prometheus Pushgateway
   SSL_CERT_FILE    extra PEM CA certificates (SEGMENT_BRIDGE_CA_FILE too)
   HTTPS_PROXY, NO_PROXY
                    proxy for HTTPS requests, and the hosts that bypass it";
@@ -78,7 +83,19 @@ where
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
-    main_with_argv(tool, std::env::args_os().collect(), run)
+    main_with(tool, None, std::env::args_os().collect(), run)
+}
+
+/// [`main`] for a tool that pushes its run's metrics: `push` (the HTTP half,
+/// `segment_bridge_net::push::push_gauges_if_configured`) sends them when
+/// `PUSHGATEWAY_URL` is set, and `--help` names the network variables.
+pub fn main_pushing<A, E, F>(tool: &'static str, push: Pusher, run: F) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    E: ToolError,
+    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
+{
+    main_with(tool, Some(push), std::env::args_os().collect(), run)
 }
 
 /// [`main`] with the arguments given, for a tool that rewrites its command
@@ -93,12 +110,31 @@ where
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
+    main_with(tool, None, argv, run)
+}
+
+/// The entry helper itself: [`main`] with an optional metrics pusher and
+/// the arguments given.
+pub fn main_with<A, E, F>(
+    tool: &'static str,
+    push: Option<Pusher>,
+    argv: Vec<std::ffi::OsString>,
+    run: F,
+) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    E: ToolError,
+    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
+{
     if let Err(e) = logging::init(tool) {
         let err: &(dyn std::error::Error + 'static) = &e;
         report_error(err);
         return ExitStatus::Usage.into();
     }
     let mut cmd = command::<A>(tool);
+    if push.is_some() {
+        cmd = with_network_help(cmd);
+    }
     if let Some(status) = generate(&mut cmd) {
         return status.into();
     }
@@ -135,7 +171,10 @@ where
             logging::summary(message, outcome.summary_fields());
         }
     }
-    crate::metrics::push_run_if_configured(tool, status, result.as_ref().ok(), started.elapsed());
+    if let Some(push) = push {
+        let outcome = result.as_ref().ok();
+        crate::metrics::push_run_if_configured(tool, status, outcome, started.elapsed(), push);
+    }
     status.into()
 }
 
@@ -154,6 +193,15 @@ pub fn command<A: CommandFactory>(tool: &'static str) -> clap::Command {
     let footer = match cmd.get_after_help() {
         Some(own) => format!("{own}\n\n{FOOTER}"),
         None => FOOTER.to_owned(),
+    };
+    cmd.after_help(footer)
+}
+
+/// `cmd` with [`NETWORK_FOOTER`] after the shared footer.
+pub fn with_network_help(cmd: clap::Command) -> clap::Command {
+    let footer = match cmd.get_after_help() {
+        Some(own) => format!("{own}\n{NETWORK_FOOTER}"),
+        None => NETWORK_FOOTER.to_owned(),
     };
     cmd.after_help(footer)
 }
@@ -238,141 +286,9 @@ pub fn report_error(e: &(dyn std::error::Error + 'static)) {
     }
 }
 
-/// The error chain on one line (`top: cause: cause`, as
-/// [`chain`](crate::error::chain)) with the hints of every error in it
-/// taken out.
-pub fn chain_with_hints(err: &(dyn std::error::Error + 'static)) -> (String, Option<String>) {
-    let mut out = String::new();
-    let mut hints: Vec<String> = Vec::new();
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        let (message, hint) = split_hints(&e.to_string());
-        // Some libraries repeat their source in their own message; don't
-        // print the same text twice.
-        if out.is_empty() {
-            out = message;
-        } else if !out.ends_with(&message) {
-            out.push_str(": ");
-            out.push_str(&message);
-        }
-        hints.extend(hint);
-        cur = e.source();
-    }
-    (out, (!hints.is_empty()).then(|| hints.join("; ")))
-}
-
-/// Splits `text` into the message and its hints: lines starting with
-/// `hint:` (or clap's `tip:`), wherever they are, joined with `; `.
-pub fn split_hints(text: &str) -> (String, Option<String>) {
-    let mut message = Vec::new();
-    let mut hints = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if let Some(h) = trimmed
-            .strip_prefix("hint:")
-            .or_else(|| trimmed.strip_prefix("tip:"))
-        {
-            hints.push(h.trim().to_owned());
-        } else {
-            message.push(line);
-        }
-    }
-    let message = message.join("\n").trim_end().to_owned();
-    let hint = (!hints.is_empty()).then(|| hints.join("; "));
-    (message, hint)
-}
-
-/// A duration as every tool writes them, for timeouts and windows: a
-/// number of seconds (`90`, `2.5`), or numbers with units `ms`, `s`, `m`,
-/// `h`, `d`, one after another (`30s`, `2m`, `1h30m`, `500ms`).
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("`{s}` is not a duration (such as 30s, 2m, 1h30m, 500ms, or seconds)");
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
-    }
-    let mut total = 0.0_f64;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let (number, tail) = rest.split_at(digits);
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_len);
-        let scale = match unit {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            _ => return Err(bad()),
-        };
-        let n: f64 = number.parse().map_err(|_| bad())?;
-        total += n * scale;
-        rest = next;
-    }
-    if t.is_empty() {
-        return Err(bad());
-    }
-    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
-}
-
-/// [`parse_duration`] as whole seconds (rounded up, at least 1 for a
-/// non-zero duration), for arguments kept as `u64` seconds.
-pub fn duration_secs(s: &str) -> Result<u64, String> {
-    let d = parse_duration(s)?;
-    Ok(d.as_secs() + u64::from(d.subsec_nanos() > 0))
-}
-
-/// [`parse_duration`] as fractional seconds.
-pub fn duration_secs_f64(s: &str) -> Result<f64, String> {
-    parse_duration(s).map(|d| d.as_secs_f64())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hints_move_to_their_own_line() {
-        let (m, h) = split_hints("cannot read the map\nhint: set UID_MAP_FILE");
-        assert_eq!(m, "cannot read the map");
-        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
-        let (m, h) = split_hints("no hint here");
-        assert_eq!((m.as_str(), h), ("no hint here", None));
-    }
-
-    #[test]
-    fn hints_of_every_cause_go_last() {
-        let e = crate::Error::io(
-            "cannot read the map\nhint: set UID_MAP_FILE",
-            std::io::Error::other("no such file"),
-        );
-        let (m, h) = chain_with_hints(&e);
-        assert_eq!(m, "cannot read the map: no such file");
-        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
-    }
-
-    #[test]
-    fn durations_with_units_or_plain_seconds() {
-        use std::time::Duration;
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
-        assert_eq!(duration_secs("1500ms"), Ok(2));
-        assert_eq!(duration_secs_f64("1m"), Ok(60.0));
-        for bad in ["", "s", "3 days", "-1s", "-5", "1.2.3s", "2w", "m5"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn version_names_commit_and_target() {
@@ -391,7 +307,14 @@ mod tests {
         let example = help.find("Example:").unwrap();
         let footer = help.find("Exit codes:").unwrap();
         assert!(example < footer, "{help}");
-        assert!(help.contains("PUSHGATEWAY_URL"));
+        assert!(!help.contains("PUSHGATEWAY_URL"), "{help}");
         assert_eq!(cmd.get_version(), Some(VERSION));
+        let help = with_network_help(command::<T>("t"))
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("RUST_LOG         used when LOG_LEVEL is unset\n  PUSHGATEWAY_URL"),
+            "{help}"
+        );
     }
 }

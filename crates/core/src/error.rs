@@ -58,22 +58,21 @@ pub enum Error {
     #[error("the {0} thread stopped unexpectedly")]
     Thread(&'static str),
 
-    /// No Segment write key to be found (exit 2).
+    /// A setup problem found by a crate built on this one, shown as it is
+    /// (exit 2): no Segment write key, a batch size too small for any
+    /// event, an HTTP client that cannot be built (bad CA file, TLS).
     #[error(transparent)]
-    SegmentCredentials(#[from] crate::segment::CredentialsError),
-
-    /// `--batch-data-size` too small for any event (exit 2).
-    #[error(transparent)]
-    BatchSize(#[from] crate::segment::BadLimit),
-
-    /// Building the HTTP client failed (bad CA file, TLS setup; exit 2).
-    #[error("cannot set up the HTTP client")]
-    HttpSetup(#[source] reqwest::Error),
+    Setup(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
     pub fn config(what: impl Into<String>) -> Error {
         Error::Config { what: what.into() }
+    }
+
+    /// [`Error::Setup`]: `e`, exit 2.
+    pub fn setup(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Setup(Box::new(e))
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
@@ -90,9 +89,7 @@ impl ToolError for Error {
             Error::Config { .. }
             | Error::ReadConfigFile { .. }
             | Error::CreateFile { .. }
-            | Error::SegmentCredentials(_)
-            | Error::BatchSize(_)
-            | Error::HttpSetup(_) => ExitStatus::Usage,
+            | Error::Setup(_) => ExitStatus::Usage,
             Error::Io { .. } | Error::Stdin(_) | Error::Stdout(_) | Error::Thread(_) => {
                 ExitStatus::Failed
             }
@@ -100,21 +97,61 @@ impl ToolError for Error {
     }
 }
 
-/// The whole error chain on one line: `top: cause: cause`.
+/// The whole error chain on one line: `top: cause: cause` (hint lines kept
+/// where they are; [`chain_with_hints`] takes them out).
 pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
+    walk(err, |m| (m.to_owned(), None)).0
+}
+
+/// The error chain on one line (`top: cause: cause`, as [`chain`]) with the
+/// hints of every error in it taken out ([`split_hints`]).
+pub fn chain_with_hints(err: &(dyn std::error::Error + 'static)) -> (String, Option<String>) {
+    walk(err, split_hints)
+}
+
+/// The one walk down an error chain: each message split by `split` into
+/// text and hint; a cause whose text the line already ends with is not
+/// repeated (some libraries repeat their source in their own message).
+fn walk(
+    err: &(dyn std::error::Error + 'static),
+    split: impl Fn(&str) -> (String, Option<String>),
+) -> (String, Option<String>) {
+    let mut out = String::new();
+    let mut hints: Vec<String> = Vec::new();
+    let mut cur = Some(err);
     while let Some(e) = cur {
-        let s = e.to_string();
-        // Some libraries repeat their source in their own message; don't
-        // print the same text twice.
-        if !out.ends_with(&s) {
+        let (message, hint) = split(&e.to_string());
+        if out.is_empty() {
+            out = message;
+        } else if !out.ends_with(&message) {
             out.push_str(": ");
-            out.push_str(&s);
+            out.push_str(&message);
         }
+        hints.extend(hint);
         cur = e.source();
     }
-    out
+    (out, (!hints.is_empty()).then(|| hints.join("; ")))
+}
+
+/// Splits `text` into the message and its hints: lines starting with
+/// `hint:` (or clap's `tip:`), wherever they are, joined with `; `.
+pub fn split_hints(text: &str) -> (String, Option<String>) {
+    let mut message = Vec::new();
+    let mut hints = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(h) = trimmed
+            .strip_prefix("hint:")
+            .or_else(|| trimmed.strip_prefix("tip:"))
+        {
+            hints.push(h.trim().to_owned());
+        } else {
+            message.push(line);
+        }
+    }
+    let message = message.join("\n").trim_end().to_owned();
+    let hint = (!hints.is_empty()).then(|| hints.join("; "));
+    (message, hint)
 }
 
 /// True when the error, or any error in its chain, is a broken pipe: the
@@ -146,5 +183,25 @@ mod tests {
         assert!(is_broken_pipe(&e));
         assert_eq!(e.exit_status(), ExitStatus::Failed);
         assert_eq!(Error::config("x").exit_status(), ExitStatus::Usage);
+    }
+
+    #[test]
+    fn hints_move_to_their_own_line() {
+        let (m, h) = split_hints("cannot read the map\nhint: set UID_MAP_FILE");
+        assert_eq!(m, "cannot read the map");
+        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
+        let (m, h) = split_hints("no hint here");
+        assert_eq!((m.as_str(), h), ("no hint here", None));
+    }
+
+    #[test]
+    fn hints_of_every_cause_go_last() {
+        let e = crate::Error::io(
+            "cannot read the map\nhint: set UID_MAP_FILE",
+            std::io::Error::other("no such file"),
+        );
+        let (m, h) = chain_with_hints(&e);
+        assert_eq!(m, "cannot read the map: no such file");
+        assert_eq!(h.as_deref(), Some("set UID_MAP_FILE"));
     }
 }

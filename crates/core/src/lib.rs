@@ -1,30 +1,22 @@
-//! The shared core of segment-bridge.
+//! The shared core of segment-bridge: running a tool.
 //!
-//! Every tool is a small binary; what they have in common lives here so that
-//! it is written once: reading and writing JSON lines, the error type and the
-//! exit-code table (`docs/exit-codes.md`), the entry helper that every `main.rs` calls,
-//! the environment-variable names, secrets that never print, netrc
-//! credentials, and the HTTP client with its single retry policy. Clients of
-//! the outside APIs (Segment, Splunk) build on those and live in their own
-//! modules here too; Kubernetes lives in its own crate so that tools without
-//! it don't compile `kube`.
+//! What every tool has in common lives here so that it is written once: the
+//! entry helper that every `main.rs` calls (`cli`), logging to stderr, the
+//! error type and the exit-code table (`docs/exit-codes.md`), the
+//! environment-variable names, the one duration syntax, `--rejects` files
+//! and the run's metrics (named and rendered here; pushed by
+//! `segment-bridge-net`). It links no HTTP or TLS stack: networking, the
+//! Segment and Splunk clients and JSON input are crates of their own built
+//! on this one (crates/README.md), so that a tool links only what it uses.
 
 pub mod cli;
+pub mod duration;
 pub mod env;
 pub mod error;
 pub mod exit;
-pub mod http;
-pub mod jsonl;
 pub mod logging;
 pub mod metrics;
-pub mod netrc;
-pub mod proxy;
 pub mod rejects;
-pub mod retry;
-pub mod secret;
-pub mod segment;
-pub mod splunk;
 
 pub use error::{Error, ToolError};
 pub use exit::{ExitStatus, Outcome};
-pub use secret::Secret;

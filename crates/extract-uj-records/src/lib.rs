@@ -36,9 +36,9 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::{Framer, LineReader};
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_json::{Framer, LineReader};
 use serde_json::Value;
 
 use crate::eval::Regexes;
@@ -157,7 +157,7 @@ pub enum Reason {
     /// and where it went wrong).
     NotJsonValue {
         column: u64,
-        error: segment_bridge_core::jsonl::StreamError,
+        error: segment_bridge_json::StreamError,
     },
     /// JSON, but not an object.
     NotObject,
@@ -370,7 +370,7 @@ impl<'k, 'r> Run<'k, 'r> {
 
     /// One value of the stream reader: a bad one is rejected where it
     /// starts, a good one evaluated like a line.
-    fn value(&mut self, v: segment_bridge_core::jsonl::Value<'_>) -> Result<(), Error> {
+    fn value(&mut self, v: segment_bridge_json::Value<'_>) -> Result<(), Error> {
         match v.error {
             Some(e) => {
                 self.summary.events_read += 1;

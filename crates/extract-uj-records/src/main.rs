@@ -5,5 +5,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    segment_bridge_core::cli::main("extract-uj-records", extract_uj_records::run)
+    segment_bridge_net::main("extract-uj-records", extract_uj_records::run)
 }

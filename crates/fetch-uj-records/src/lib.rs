@@ -11,7 +11,7 @@
 //! them, the first unfinished query streaming and later ones waiting in a
 //! bounded buffer that spills to a temporary file (see [`order`]). When a query
 //! is retried after a failure half-way, the rows that already went out are
-//! recognised and not written again (see `segment_bridge_core::splunk::client`).
+//! recognised and not written again (see `segment_bridge_splunk::client`).
 //! A query that still fails after its retries does not stop the others:
 //! their rows go out, then every failed query is named and the exit status
 //! is 1.
@@ -25,8 +25,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::error::chain;
-use segment_bridge_core::splunk::{self, Client, ConnectionArgs, QueryReport, Search};
 use segment_bridge_core::{env, ExitStatus, Outcome, ToolError};
+use segment_bridge_splunk::{self as splunk, Client, ConnectionArgs, QueryReport, Search};
 
 /// Run the user-journey searches through Splunk's export API and stream the
 /// result rows (JSON lines) to stdout.
@@ -206,7 +206,7 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
         parallel,
         "running {} queries, {parallel} at a time, against `{}`",
         jobs.len(),
-        segment_bridge_core::http::redact_url(&client.config().api_url)
+        segment_bridge_net::http::redact_url(&client.config().api_url)
     );
 
     let next = AtomicUsize::new(0);

@@ -9,10 +9,10 @@
 //! empty.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::splunk::{self, kvstore};
 use segment_bridge_core::{ExitStatus, Outcome, ToolError};
 use segment_bridge_kube::resources::HOST_OPERATOR_NAMESPACE;
 use segment_bridge_kube::{MapArgs, MapJob, MapKind};
+use segment_bridge_splunk::{self as splunk, kvstore};
 
 /// ConfigMap data key of the map (the original job's file name).
 pub const CONFIGMAP_KEY: &str = "uid-map.json";

@@ -276,7 +276,7 @@ impl Source {
         };
         text.parse().map(Some).map_err(|e| Error::Proxy {
             context: label.to_owned(),
-            url: segment_bridge_core::http::redact_url_text(&text),
+            url: segment_bridge_net::http::redact_url_text(&text),
             source: Box::new(e),
         })
     }

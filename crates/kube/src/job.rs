@@ -15,7 +15,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use segment_bridge_core::env;
-use segment_bridge_core::retry::RetryPolicy;
+use segment_bridge_net::retry::RetryPolicy;
 
 use crate::config::{Cluster, Source, Timeouts};
 use crate::error::Error;
@@ -71,7 +71,7 @@ pub struct MapArgs {
 
     /// How long to wait for a response from an API server (`30s`, `2m`, or
     /// seconds).
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::cli::duration_secs)]
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = segment_bridge_core::duration::duration_secs)]
     pub timeout: u64,
 }
 
@@ -362,7 +362,7 @@ impl Report {
                 self.merged.map.len() as u64,
                 *ratio,
             ),
-            None => segment_bridge_core::metrics::push_map_success_if_configured(
+            None => segment_bridge_net::push::push_map_success_if_configured(
                 kind.metric_label(),
                 self.merged.map.len() as u64,
             ),

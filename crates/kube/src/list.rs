@@ -8,7 +8,7 @@
 use std::fmt::Debug;
 
 use kube::api::{Api, ListParams};
-use segment_bridge_core::retry::{classify_status, RetryPolicy, Verdict};
+use segment_bridge_net::retry::{classify_status, RetryPolicy, Verdict};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;

@@ -21,7 +21,7 @@
 
 use std::net::IpAddr;
 
-use segment_bridge_core::proxy::in_cidr;
+use segment_bridge_net::proxy::in_cidr;
 
 /// Where the decision reads variables from (the process environment, or a
 /// map in tests).

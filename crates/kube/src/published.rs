@@ -302,7 +302,7 @@ async fn delete_old(api: &Api<ConfigMap>, name: &str, current: u64) -> usize {
 pub const CEILING_RATIO_METRIC: &str = "segment_bridge_map_ceiling_ratio";
 
 /// Pushes a successful map run (as
-/// `segment_bridge_core::metrics::push_map_success_if_configured` does)
+/// `segment_bridge_net::push::push_map_success_if_configured` does)
 /// with the share of the ceiling the published map uses.
 pub fn push_success_if_configured(map: &str, entries: u64, ratio: f64) -> bool {
     use segment_bridge_core::metrics;
@@ -312,7 +312,10 @@ pub fn push_success_if_configured(map: &str, entries: u64, ratio: f64) -> bool {
         "Share of the ceiling of a map published in ConfigMaps that the last published map uses (compressed bytes).",
         ratio,
     ));
-    metrics::push_gauges_if_configured(&[("stage", metrics::MAP_STAGE), ("map", map)], &gauges)
+    segment_bridge_net::push::push_gauges_if_configured(
+        &[("stage", metrics::MAP_STAGE), ("map", map)],
+        &gauges,
+    )
 }
 
 /// What a reader found wrong in a published map.

@@ -8,9 +8,9 @@
 //! is printed: a half payload is worse than none.
 
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::jsonl::JsonStream;
-use segment_bridge_core::segment::payload;
 use segment_bridge_core::{Outcome, ToolError};
+use segment_bridge_json::JsonStream;
+use segment_bridge_segment::payload;
 
 /// Wraps the JSON values on stdin (any white space between them) into one Segment batch payload on stdout.
 #[derive(Debug, clap::Parser)]
@@ -42,7 +42,7 @@ impl ToolError for Error {}
 #[derive(Debug, thiserror::Error)]
 pub enum Reason {
     #[error(transparent)]
-    Syntax(#[from] segment_bridge_core::jsonl::StreamError),
+    Syntax(#[from] segment_bridge_json::StreamError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
 }

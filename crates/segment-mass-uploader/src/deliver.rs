@@ -9,8 +9,8 @@ use std::sync::mpsc::Receiver;
 
 use indicatif::ProgressBar;
 use segment_bridge_core::error::chain;
-use segment_bridge_core::retry::Retried;
-use segment_bridge_core::segment::{Batch, Client, SendError};
+use segment_bridge_net::retry::Retried;
+use segment_bridge_segment::{Batch, Client, SendError};
 
 use crate::ledger::Journal;
 use crate::{Letters, Stats};

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use segment_bridge_core::segment::{ledger_ids, message_id, Batch, Delivered};
+use segment_bridge_segment::{ledger_ids, message_id, Batch, Delivered};
 
 /// The ids delivered before this run.
 pub struct Known(HashSet<String>);

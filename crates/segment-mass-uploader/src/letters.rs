@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use segment_bridge_core::error::chain;
 use segment_bridge_core::rejects::Rejects;
-use segment_bridge_core::segment::{message_id, Batch};
+use segment_bridge_segment::{message_id, Batch};
 
 /// Where dead letters go.
 enum Dead {

@@ -2,7 +2,7 @@
 //! few Segment batch requests as the limits allow, and loses none silently.
 //!
 //! The calling thread reads, validates and packs (the front half shared with
-//! segment-uploader, `core::segment::intake`); full batches go through a
+//! segment-uploader, `segment-bridge-segment`'s `intake`); full batches go through a
 //! channel of one slot to a sender thread, so requests go out while input is
 //! still being read and memory stays at about three batches (one filling,
 //! one waiting, one in flight) however long the input is. The sender thread
@@ -22,10 +22,10 @@ use std::sync::mpsc::sync_channel;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_bridge_core::cli::{Input, Output};
-use segment_bridge_core::segment::{
+use segment_bridge_core::{env, ExitStatus, Outcome};
+use segment_bridge_segment::{
     read_batches, Client, Delivered, Intake, IntakeError, Limits, Step, UploadArgs,
 };
-use segment_bridge_core::{env, ExitStatus, Outcome};
 
 pub use deliver::{Deliverer, Failure};
 use deliver::{Sender, Work};

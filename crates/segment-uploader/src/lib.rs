@@ -2,16 +2,17 @@
 //! API as one request. Events Segment would drop silently are rejected and
 //! reported instead (stderr, `--rejects`); the rest go out in one body that
 //! is built and counted exactly as segment-mass-uploader's (the front half
-//! they share, `core::segment::intake`). Input that does
+//! they share, `segment-bridge-segment`'s `intake`). Input that does
 //! not fit in one request is refused before anything is sent (exit 2: the
 //! tool was handed a job that is segment-mass-uploader's).
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::rejects::Rejects;
-use segment_bridge_core::segment::{
-    self, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step, UploadArgs,
-};
 use segment_bridge_core::{Error as CoreError, ExitStatus, Outcome, ToolError};
+use segment_bridge_segment::{
+    self as segment, read_batches, Batch, Client, Intake, IntakeError, Limits, SendError, Step,
+    UploadArgs,
+};
 
 /// Sends JSON-lines events from stdin to Segment's batch API in one request.
 ///

@@ -13,7 +13,7 @@
 //! one. So this path only ever produces what the general one would (a
 //! property test in `paths` checks it).
 
-use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
+use segment_bridge_json::token::{self, Syntax, SyntaxError};
 
 use crate::json::{plain_run, Compactor, Frames, Kind};
 use crate::walk::{walk, Src, Visit};

@@ -9,8 +9,8 @@
 
 use std::io::{BufRead, Cursor, Read};
 
-use segment_bridge_core::jsonl::token::Syntax;
-use segment_bridge_core::jsonl::{Framer, Value};
+use segment_bridge_json::token::Syntax;
+use segment_bridge_json::{Framer, Value};
 use serde::de::IgnoredAny;
 
 use crate::json::{self, Scanner};

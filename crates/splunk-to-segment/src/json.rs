@@ -21,11 +21,11 @@
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
-use segment_bridge_core::jsonl::token::{self, Syntax, SyntaxError};
+use segment_bridge_json::token::{self, Syntax, SyntaxError};
 
 use crate::hash::{key_hash, IdHasher};
 use crate::walk::{walk, Copy, Slow, Validate, Visit};
-pub(crate) use segment_bridge_core::jsonl::token::plain_run;
+pub(crate) use segment_bridge_json::token::plain_run;
 
 /// The JSON type of a value, for truthiness and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -110,7 +110,7 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] segment_bridge_core::Error),
     #[error("the input is not a Splunk results document (`{{\"results\":[…]}}`)")]
-    Document(#[source] segment_bridge_core::jsonl::token::SyntaxError),
+    Document(#[source] segment_bridge_json::token::SyntaxError),
     #[error("the input document has no `results` array")]
     NoResults,
     #[error("cannot read the CSV input")]

@@ -26,7 +26,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use segment_bridge_core::jsonl::token::{Syntax, SyntaxError};
+use segment_bridge_json::token::{Syntax, SyntaxError};
 
 use crate::hash::{key_hash, Fast};
 use crate::json::{compact_slow, Kind, Scanner};

@@ -21,8 +21,8 @@ use std::fmt;
 use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
-use segment_bridge_core::jsonl::{Framer, LineReader, Value};
 use segment_bridge_core::rejects::Rejects;
+use segment_bridge_json::{Framer, LineReader, Value};
 
 use crate::reject::{Rejection, Unmapped, Verdict};
 use crate::transform::{Scratch, Transformer};

@@ -7,7 +7,7 @@
 //! ([`fused`](crate::fused)) or, when that fast path gives up, unescaped
 //! into a reusable buffer for the general one.
 
-use segment_bridge_core::jsonl::token::Syntax;
+use segment_bridge_json::token::Syntax;
 
 use crate::fused::{self, Fused};
 use crate::json::{Compactor, Kind, Scanner};

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use segment_bridge_core::jsonl::token::SyntaxError;
-use segment_bridge_core::jsonl::StreamError;
+use segment_bridge_json::token::SyntaxError;
+use segment_bridge_json::StreamError;
 
 use crate::json::Kind;
 

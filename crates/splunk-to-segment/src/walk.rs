@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use segment_bridge_core::jsonl::token::{Syntax, SyntaxError, MAX_DEPTH};
+use segment_bridge_json::token::{Syntax, SyntaxError, MAX_DEPTH};
 
 use crate::json::{push_member, Fail, Frames, Kind, Scanner, Special};
 
@@ -272,9 +272,7 @@ impl<'a> Visit<Scanner<'a>> for Copy<'_, '_, '_> {
 
     #[inline]
     fn ws(&mut self, s: &mut Scanner<'a>) {
-        if s.peek()
-            .is_some_and(segment_bridge_core::jsonl::token::is_ws)
-        {
+        if s.peek().is_some_and(segment_bridge_json::token::is_ws) {
             self.flush(s);
             s.skip_ws();
             self.run = s.pos;

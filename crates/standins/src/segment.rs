@@ -534,7 +534,7 @@ mod tests {
         content_type: &str,
         body: &str,
     ) -> Result<u16, String> {
-        let c = segment_bridge_core::http::client(&Default::default()).unwrap();
+        let c = segment_bridge_net::http::client(&Default::default()).unwrap();
         let mut req = c
             .post(s.url())
             .header("content-type", content_type)
@@ -623,7 +623,7 @@ mod tests {
             post(&s, OK, JSON, body).is_err(),
             "connection closed unanswered"
         );
-        let c = segment_bridge_core::http::client(&Default::default()).unwrap();
+        let c = segment_bridge_net::http::client(&Default::default()).unwrap();
         let r = c
             .post(s.url())
             .header("content-type", JSON)

@@ -27,6 +27,7 @@ use assert_cmd::Command;
 
 pub mod kube;
 pub mod pushgateway;
+pub mod recorder;
 pub mod segment;
 
 /// The repository root.

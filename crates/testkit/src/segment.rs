@@ -128,7 +128,7 @@ pub fn assert_streams_are_sent_as_lines(bin: &str) {
     assert_eq!(sent[2], sent[0], "{bin}: several per line");
 }
 
-/// Checks the options both uploaders share (`core::segment::UploadArgs`):
+/// Checks the options both uploaders share (`segment_bridge_segment::UploadArgs`):
 /// a `--batch-data-size` too small for any event, and a timeout of zero,
 /// are usage errors (exit 2) that send nothing; `--dry-run` needs no write
 /// key and sends nothing.

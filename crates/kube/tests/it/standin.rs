@@ -6,9 +6,9 @@ use std::path::Path;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use segment_bridge_core::retry::RetryPolicy;
 use segment_bridge_kube::list::{list_all, ListError, ListOptions};
 use segment_bridge_kube::{configmap, Cluster, Source, Timeouts};
+use segment_bridge_net::retry::RetryPolicy;
 use serde::Serialize as _;
 use serde_json::json;
 use standins::kube::{kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};

@@ -463,7 +463,7 @@ fn in_process_run_reports_outcome_counts() {
     let s = standin(&["503@first=1"]);
     std::env::set_var("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
     let mut args = segment_mass_uploader::Args::parse_from([BIN, "--api-url", &s.url()]);
-    args.upload.client.write_key = Some(segment_bridge_core::Secret::new(KEY));
+    args.upload.client.write_key = Some(segment_bridge_net::Secret::new(KEY));
     let mut text = input(&events(5, 200));
     text.push_str("{\"type\":\"track\"}\n");
     let mut out = Vec::new();
