@@ -341,28 +341,60 @@ fn add_big_users(s: &KubeStandin, n: usize, shift: usize) {
     }
 }
 
-#[test]
-fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = big_host(2000, 0);
-    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
-    let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
-    let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
-    let publish = || {
-        let out = tool(dir.path())
-            .env("KUBECONFIG_SRC", &src)
-            .env("KUBECONFIG", &dst)
-            .args(["--configmap", "uid-map", "--stdout"])
+/// A big host cluster (see [`big_host`]), a cluster to publish to, and
+/// their kubeconfigs.
+struct Big {
+    dir: tempfile::TempDir,
+    host: TlsCluster,
+    home: TlsCluster,
+    src: PathBuf,
+    dst: PathBuf,
+}
+
+impl Big {
+    fn new() -> Big {
+        let dir = tempfile::tempdir().unwrap();
+        let host = big_host(2000, 0);
+        let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
+        let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
+        let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
+        Big {
+            dir,
+            host,
+            home,
+            src,
+            dst,
+        }
+    }
+
+    /// Publishes the map (a new generation); returns it.
+    fn publish(&self) -> String {
+        self.run(&["--configmap", "uid-map", "--stdout"], true)
+    }
+
+    /// Reads back what was published.
+    fn published(&self) -> String {
+        self.run(&["--configmap", "uid-map", "--published"], false)
+    }
+
+    fn run(&self, args: &[&str], with_src: bool) -> String {
+        let mut cmd = tool(self.dir.path());
+        if with_src {
+            cmd.env("KUBECONFIG_SRC", &self.src);
+        }
+        let out = cmd
+            .env("KUBECONFIG", &self.dst)
+            .args(args)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         stdout(&out)
-    };
-    let map = publish();
-    assert!(map.len() > 2_000_000, "{}", map.len());
-    // Every shard went through the stand-in's 1 MiB and 3 MiB checks.
-    let shards = |generation: u32| {
-        let mut names: Vec<String> = home
+    }
+
+    /// The shard ConfigMaps of `generation`, sorted.
+    fn shards(&self, generation: u32) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .home
             .standin
             .list(CONFIGMAPS)
             .iter()
@@ -376,21 +408,23 @@ fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
             .collect();
         names.sort();
         names
-    };
-    assert_eq!(shards(1), ["uid-map-g1-0", "uid-map-g1-1"]);
-    publish();
-    publish();
+    }
+}
+
+#[test]
+fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
+    let big = Big::new();
+    let map = big.publish();
+    assert!(map.len() > 2_000_000, "{}", map.len());
+    // Every shard went through the stand-in's 1 MiB and 3 MiB checks.
+    assert_eq!(big.shards(1), ["uid-map-g1-0", "uid-map-g1-1"]);
+    big.publish();
+    big.publish();
     // Generation 3 is current, 2 kept for readers in flight, 1 deleted.
-    assert!(shards(1).is_empty());
-    assert_eq!(shards(2).len(), 2);
-    assert_eq!(shards(3).len(), 2);
-    let out = tool(dir.path())
-        .env("KUBECONFIG", &dst)
-        .args(["--configmap", "uid-map", "--published"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), map);
+    assert!(big.shards(1).is_empty());
+    assert_eq!(big.shards(2).len(), 2);
+    assert_eq!(big.shards(3).len(), 2);
+    assert_eq!(big.published(), map);
 }
 
 /// A reader never sees a mix of two generations: while the map changes
@@ -398,39 +432,21 @@ fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
 /// one whole map, all its ids shifted alike.
 #[test]
 fn readers_never_see_a_mix_of_generations() {
-    let dir = tempfile::tempdir().unwrap();
-    let host = big_host(2000, 0);
-    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
-    let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
-    let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
-    let publish = || {
-        let out = tool(dir.path())
-            .env("KUBECONFIG_SRC", &src)
-            .env("KUBECONFIG", &dst)
-            .args(["--configmap", "uid-map"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    };
-    publish();
+    let big = Big::new();
+    big.publish();
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for shift in 1..=4 {
-                add_big_users(&host.standin, 2000, shift * 100_000);
-                publish();
+                add_big_users(&big.host.standin, 2000, shift * 100_000);
+                big.publish();
             }
             done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         let mut reads = 0;
         while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 3 {
-            let out = tool(dir.path())
-                .env("KUBECONFIG", &dst)
-                .args(["--configmap", "uid-map", "--published"])
-                .output()
-                .unwrap();
-            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-            let map: serde_json::Map<String, Value> = serde_json::from_str(&stdout(&out)).unwrap();
+            let map: serde_json::Map<String, Value> =
+                serde_json::from_str(&big.published()).unwrap();
             assert_eq!(map.len(), 2000);
             let shifts: std::collections::BTreeSet<u64> = map
                 .iter()
