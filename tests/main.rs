@@ -3,6 +3,7 @@
 
 mod audit;
 mod cli;
+mod exit_docs;
 mod kill;
 mod monitoring;
 mod outage;

@@ -2,7 +2,8 @@
 //!
 //! It sets up logging to stderr (human text, or JSON lines with
 //! `LOG_FORMAT=json`; see [`crate::logging`]), parses the arguments (clap;
-//! `--help` carries the shared footer of [`FOOTER`], `--version` the commit
+//! `--help` carries the shared footer of [`footer`] (the tool's exit codes
+//! from the one table, then the shared environment variables), `--version` the commit
 //! and target the binary was built from; usage errors exit 2 and are logged
 //! in the chosen format), hands locked stdin and buffered stdout to the
 //! tool's `run`, flushes, prints the error chain of a failure (with any
@@ -43,20 +44,20 @@ pub const VERSION: &str = concat!(
 /// The git commit of the build (`unknown` when built outside a checkout).
 pub const GIT_COMMIT: &str = env!("SEGMENT_BRIDGE_GIT_COMMIT");
 
-/// The help footer of every tool: exit codes and the environment variables
-/// every tool reads.
-pub const FOOTER: &str = "\
-Exit codes:
-  0  done, nothing lost
-  1  failed (network, API, I/O)
-  2  usage or configuration error, nothing done
-  3  done, but some input records were rejected (see --rejects)
-
+/// The environment variables every tool reads: the end of every tool's
+/// help footer, after its exit codes ([`footer`]).
+pub const ENV_FOOTER: &str = "\
 Environment (every tool):
   LOG_FORMAT       `json` for one JSON object per log line (default: text)
   LOG_LEVEL        trace, debug, info (default), warn, error, off, or a tracing
                    filter such as `info,segment_bridge_core=debug`
   RUST_LOG         used when LOG_LEVEL is unset";
+
+/// The help footer of `tool`: its exit codes, rendered from the one table
+/// (`crate::exit_codes`), then the environment variables every tool reads.
+pub fn footer(tool: &str) -> String {
+    format!("{}\n\n{ENV_FOOTER}", crate::exit_codes::help_block(tool))
+}
 
 /// The end of the help footer of a tool that speaks HTTP (its API, or only
 /// the Pushgateway): the network variables every such tool reads.
@@ -191,8 +192,8 @@ pub fn init_logging(tool: &'static str) {
 pub fn command<A: CommandFactory>(tool: &'static str) -> clap::Command {
     let cmd = A::command().name(tool).bin_name(tool).version(VERSION);
     let footer = match cmd.get_after_help() {
-        Some(own) => format!("{own}\n\n{FOOTER}"),
-        None => FOOTER.to_owned(),
+        Some(own) => format!("{own}\n\n{}", footer(tool)),
+        None => footer(tool),
     };
     cmd.after_help(footer)
 }

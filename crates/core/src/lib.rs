@@ -14,6 +14,7 @@ pub mod duration;
 pub mod env;
 pub mod error;
 pub mod exit;
+pub mod exit_codes;
 pub mod logging;
 pub mod metrics;
 pub mod rejects;

@@ -42,7 +42,7 @@ use segment_bridge_splunk::{self as splunk, Client, ConnectionArgs, QueryReport,
 /// `~/.netrc`).
 #[derive(Debug, clap::Parser)]
 #[command(
-    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them.\n\nExit status: 0 every query delivered all its rows; 1 a query failed after its retries (the others' rows still went out; the failed ones are named on stderr); 2 configuration error, nothing sent."
+    after_help = "Examples:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader\n  querygen -0 --index my_index | fetch-uj-records --queries - > rows.jsonl\n\nEnvironment: SPLUNK_TOKEN (Bearer token; never pass it as a flag), the variables listed above, and https_proxy/HTTPS_PROXY/all_proxy/no_proxy/NO_PROXY as curl reads them."
 )]
 pub struct Args {
     #[command(flatten)]

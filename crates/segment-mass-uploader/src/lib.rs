@@ -39,10 +39,7 @@ pub use letters::Letters;
 #[derive(Debug, clap::Parser)]
 #[command(
     after_help = "Example:\n  fetch-uj-records | splunk-to-segment | segment-mass-uploader --rejects rejects.jsonl\n  \
-                  segment-mass-uploader --filter 'segment-uploader' < events.jsonl   # as split --filter did\n\n\
-                  Exit status: 0 all delivered, 1 some events could not be delivered (they are in\n\
-                  the dead-letter file), 2 usage/configuration error, 3 all delivered but some events\n\
-                  were rejected."
+                  segment-mass-uploader --filter 'segment-uploader' < events.jsonl   # as split --filter did"
 )]
 pub struct Args {
     #[command(flatten)]

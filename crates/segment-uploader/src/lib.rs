@@ -21,9 +21,7 @@ use segment_bridge_segment::{
 #[derive(Debug, clap::Parser)]
 #[command(
     after_help = "Example:\n  splunk-to-segment < rows.jsonl | segment-uploader --rejects rejected.jsonl\n  \
-                  segment-uploader --dry-run < events.jsonl   # print the payload, send nothing\n\n\
-                  Exit status: 0 sent, 1 failed, 2 usage/configuration error or input larger than one\n\
-                  batch (nothing sent), 3 sent but some events were rejected."
+                  segment-uploader --dry-run < events.jsonl   # print the payload, send nothing"
 )]
 pub struct Args {
     #[command(flatten)]

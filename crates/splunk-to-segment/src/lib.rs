@@ -41,10 +41,7 @@ Examples:
   splunk-to-segment --uid-map uid-map.json --ws-map ws-map.json \\
       --input-format csv < splunk-export.csv > events.jsonl
 
-Exit status: 0 done; 2 bad map file or usage (nothing read); 3 done, but some
-records were rejected (each reported on stderr with its line number, and the
-column where a bad JSON value starts, and, with --rejects, written to that
-file as read); 1 I/O failure. Rules: docs/tools/splunk-to-segment.md.";
+Rules: docs/tools/splunk-to-segment.md.";
 
 /// Turn Splunk export rows (`{"preview":…,"result":{…}}`, one per line or
 /// any JSON text stream jq reads) into Segment track events (JSON lines),
