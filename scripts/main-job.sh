@@ -36,13 +36,16 @@
 #       KV store collections the map makers keep), each row carries them,
 #       and splunk-to-segment needs no map files (UID_MAP_FILE / WS_MAP_FILE
 #       may be left unset; when set, they fill in what a row lacks).
+#   UID_MAP_CONFIGMAP / WS_MAP_CONFIGMAP  when UID_MAP_FILE / WS_MAP_FILE is
+#       unset: read the map published in that ConfigMap (see below).
 #
 # Exit codes:
 #   0    every stage succeeded
 #   3    every stage finished, some records were rejected (reported on stderr
 #        and in REJECTS_DIR); the watermark still moves on, see below
 #   1N   fetch-uj-records failed with exit N      (N = 1..9, 9 also for >9,
-#   2N   splunk-to-segment failed with exit N      e.g. a signal)
+#   2N   splunk-to-segment failed with exit N      e.g. a signal; also when
+#        its maps could not be read from their ConfigMaps)
 #   3N   segment-mass-uploader failed with exit N
 #   4N   bridge-window start failed with exit N (nothing more was run; chunks
 #        before it stay committed)
@@ -133,6 +136,39 @@ send_heartbeat() {
   fi
 }
 
+# The maps from the ConfigMaps the map makers publish, when no map file is
+# given: UID_MAP_CONFIGMAP / WS_MAP_CONFIGMAP (in MAP_CONFIGMAP_NAMESPACE, or
+# the pod's namespace) are read whole, one generation each (docs/tools/
+# get-uid-map.md, "Publishing in ConfigMaps"), into files for
+# splunk-to-segment. A failure there is splunk-to-segment's stage (2N).
+fetch_map() { # TOOL CONFIGMAP FILE
+  local ns_args=()
+  if [[ -n "${MAP_CONFIGMAP_NAMESPACE:-}" ]]; then
+    ns_args=(--configmap-namespace "$MAP_CONFIGMAP_NAMESPACE")
+  fi
+  "$1" --configmap "$2" "${ns_args[@]}" --published >"$3"
+}
+# In KV mode (SPLUNK_UID_LOOKUP and SPLUNK_WS_LOOKUP) the rows carry the ids
+# and the map makers write the KV store, not ConfigMaps: none is read.
+if [[ -n "${SPLUNK_UID_LOOKUP:-}" && -n "${SPLUNK_WS_LOOKUP:-}" ]]; then
+  :
+elif [[ -z "${UID_MAP_FILE:-}" && -n "${UID_MAP_CONFIGMAP:-}" ]] ||
+  [[ -z "${WS_MAP_FILE:-}" && -n "${WS_MAP_CONFIGMAP:-}" ]]; then
+  maps_dir=$(mktemp -d "${TMPDIR:-/tmp}/main-job-maps.XXXXXX") || exit "$(code_for 2 1)"
+  trap 'rm -rf "$maps_dir"' EXIT
+  for spec in "UID_MAP_FILE get-uid-map ${UID_MAP_CONFIGMAP:-}" "WS_MAP_FILE get-workspace-map ${WS_MAP_CONFIGMAP:-}"; do
+    read -r var tool cm <<<"$spec"
+    if [[ -z "${!var:-}" && -n "$cm" ]]; then
+      fetch_map "$tool" "$cm" "$maps_dir/$cm.json" || {
+        code=$?
+        log "error: cannot read the map published in ConfigMap \`$cm\` ($tool exited $code)"
+        exit "$(code_for 2 "$code")"
+      }
+      export "$var=$maps_dir/$cm.json"
+    fi
+  done
+fi
+
 # Where the rows come from (BRIDGE_SOURCE; docs/tools/extract-uj-records.md):
 #   splunk (default)  fetch-uj-records asks Splunk;
 #   audit             extract-uj-records evaluates the same queries on the
@@ -156,7 +192,7 @@ case ${BRIDGE_SOURCE:-splunk} in
       # A backfill runs one chunk after another, each reading the log
       # again: keep standard input in a file so every chunk sees all of it.
       audit_spool=$(mktemp "${TMPDIR:-/tmp}/main-job-audit.XXXXXX") || exit "$(code_for 1 1)"
-      trap 'rm -f "$audit_spool"' EXIT
+      trap 'rm -rf "$audit_spool" ${maps_dir:+"$maps_dir"}' EXIT
       cat >"$audit_spool" || exit "$(code_for 1 1)"
       audit_log=$audit_spool
     fi
@@ -268,7 +304,7 @@ fi
 # With a state: chunk after chunk until the window reaches now. The ledger
 # file lives only for this run; the ledger itself is in the state.
 work=$(mktemp -d "${TMPDIR:-/tmp}/main-job.XXXXXX") || exit "$(code_for 4 1)"
-trap 'rm -rf "$work" ${audit_spool:+"$audit_spool"}' EXIT
+trap 'rm -rf "$work" ${audit_spool:+"$audit_spool"} ${maps_dir:+"$maps_dir"}' EXIT
 ledger=$work/ledger
 figures=$work/figures
 for ((chunk = 1; ; chunk++)); do

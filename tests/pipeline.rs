@@ -206,7 +206,7 @@ fn without_a_state_the_window_is_taken_as_given() {
 }
 
 #[test]
-fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
+fn map_maker_scripts_publish_configmaps_the_bridge_reads_them_and_a_dead_cluster_fails() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_clusters(dir.path());
     // The cluster the jobs run in, where the maps are published.
@@ -247,13 +247,65 @@ fn map_maker_scripts_publish_configmaps_and_fail_on_a_dead_cluster() {
             .standin
             .get(standins::kube::CONFIGMAPS, "segment-bridge", cm)
             .unwrap_or_else(|| panic!("{script} did not publish {cm}"));
-        let map: serde_json::Value =
-            serde_json::from_str(obj["data"][key].as_str().unwrap()).unwrap();
-        assert!(map.as_object().is_some_and(|m| !m.is_empty()), "{map}");
+        assert!(obj["data"]["manifest.json"].is_string(), "{obj}");
+        // Read back as the bridge reads it: whole.
+        let tool = if cm == "uid-map" {
+            "get-uid-map"
+        } else {
+            "get-workspace-map"
+        };
+        let out = command(bin_dir().join(tool), dir.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .args(["--configmap", cm, "--published"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let map: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            map.as_object().is_some_and(|m| !m.is_empty()),
+            "{map} ({key})"
+        );
         if cm == "uid-map" {
             assert_eq!(map, expected_uid);
         }
     }
+
+    // The bridge job without map files reads them from the ConfigMaps (its
+    // pod has no KUBECONFIG_SRC files) and delivers every event.
+    let (splunk, seg) = (sample_splunk(), segment(segment_config()));
+    let none = dir.path().join("none");
+    let ran = Job::new(dir.path(), &splunk, &seg, &(none.clone(), none))
+        .env_remove("UID_MAP_FILE")
+        .env_remove("WS_MAP_FILE")
+        .env("UID_MAP_CONFIGMAP", "uid-map")
+        .env("WS_MAP_CONFIGMAP", "ws-map")
+        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG_SRC", dir.path().join("not-in-this-pod"))
+        .run();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(received_events(&seg), expected_events());
+    // A map that was never published: splunk-to-segment's stage, exit 2.
+    let ran = Job::new(
+        dir.path(),
+        &splunk,
+        &seg,
+        &(dir.path().join("x"), dir.path().join("x")),
+    )
+    .env_remove("UID_MAP_FILE")
+    .env("UID_MAP_CONFIGMAP", "no-such-map")
+    .env("KUBECONFIG", &kubeconfig)
+    .run();
+    assert_eq!(ran.code, 21, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("ConfigMap `segment-bridge/no-such-map` does not exist"),
+        "{}",
+        ran.stderr
+    );
 
     // A member cluster that answers 500: the workspace map fails, nothing is
     // written.

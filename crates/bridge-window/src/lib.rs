@@ -124,9 +124,25 @@ impl Store {
     }
 
     pub fn save(&self, state: &State) -> Result<(), Error> {
+        self.update(|_| state.clone()).map(drop)
+    }
+
+    /// Changes the stored state with `change` (given what is stored, the new
+    /// state). In a ConfigMap the write is conditional on what was read, and
+    /// redone on a fresh read when another run wrote meanwhile, so `change`
+    /// may run more than once. Returns the state `change` last started
+    /// from and what it made of it.
+    pub fn update(&self, mut change: impl FnMut(&State) -> State) -> Result<(State, State), Error> {
         match self {
-            Store::File(f) => f.save(state),
-            Store::ConfigMap(c) => c.save(state),
+            Store::File(f) => {
+                let old = f.load()?.unwrap_or_default();
+                let new = change(&old);
+                if new != old {
+                    f.save(&new)?;
+                }
+                Ok((old, new))
+            }
+            Store::ConfigMap(c) => c.update(change),
         }
     }
 }
@@ -391,24 +407,29 @@ fn run_commit(store: &Store, now: i64, c: &CommitArgs) -> Result<Outcome, Error>
             c.latest
         )));
     }
-    let old = store.load()?.unwrap_or_default();
-    let mut new = old.clone();
-    if !c.ledger_only {
-        new.watermark = Some(old.watermark.map_or(c.latest, |o| o.max(c.latest)));
-    }
-    let added = match &c.ledger {
-        Some(path) => ledger::record(&mut new.ledger, c.latest, &ledger::read_ids(path)),
-        None => 0,
-    };
-    // No later window starts before this (see docs/delivery.md, "Ledger").
-    let reachable = (c.latest - c.window.window.0)
-        .min(new.watermark.unwrap_or(c.latest) - c.window.reach())
-        - c.window.overlap.0;
-    let pruned = ledger::prune(&mut new.ledger, reachable);
-    ledger::cap(&mut new.ledger, c.ledger_max_bytes);
-    if new != old {
-        store.save(&new)?;
-    }
+    let ids = c
+        .ledger
+        .as_deref()
+        .map(ledger::read_ids)
+        .unwrap_or_default();
+    let (mut added, mut pruned) = (0, 0);
+    // Made on what is stored; made again on a fresh read if another run
+    // committed meanwhile, so both runs' entries stay and the watermark
+    // only moves forward.
+    let (old, new) = store.update(|old| {
+        let mut new = old.clone();
+        if !c.ledger_only {
+            new.watermark = Some(old.watermark.map_or(c.latest, |o| o.max(c.latest)));
+        }
+        added = ledger::record(&mut new.ledger, c.latest, &ids);
+        // No later window starts before this (see docs/delivery.md, "Ledger").
+        let reachable = (c.latest - c.window.window.0)
+            .min(new.watermark.unwrap_or(c.latest) - c.window.reach())
+            - c.window.overlap.0;
+        pruned = ledger::prune(&mut new.ledger, reachable);
+        ledger::cap(&mut new.ledger, c.ledger_max_bytes);
+        new
+    })?;
     match (old.watermark, new.watermark) {
         (None, None) => tracing::info!("no watermark yet (--ledger-only)"),
         (Some(o), Some(n)) if o == n => tracing::info!("watermark stays at {o}"),

@@ -27,6 +27,7 @@ pub const KV_VALUE_FIELD: &str = "sso_id";
   get-uid-map > uid-map.json
   get-uid-map --context host | jq 'length'
   KUBECONFIG_SRC=host.kubeconfig get-uid-map --configmap uid-map   # in a CronJob pod
+  get-uid-map --configmap uid-map --published > uid-map.json       # what was published
   SPLUNK_TOKEN=… get-uid-map --kvstore uid_map")]
 pub struct Args {
     /// Context to read (repeatable; later contexts win on the same
@@ -52,6 +53,9 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     // Configuration problems first (exit 2), before any cluster is read.
     let kv = args.kv.publisher()?;
     let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
+    if let Some(outcome) = job.print_published(CONFIGMAP_KEY, output)? {
+        return Ok(outcome);
+    }
 
     let kind = MapKind::Uid {
         namespace: args.namespace,
@@ -63,18 +67,14 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     };
     let merged = job.collect(&kind, &contexts)?;
     let text = segment_bridge_kube::maps::render(&merged.map);
-    // Refuse an oversized map before writing anywhere.
-    job.check_configmap_size(CONFIGMAP_KEY, &text)?;
-    let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
+    // Refuse a map over the ceiling before writing anywhere.
+    let prepared = job.prepare_configmap(CONFIGMAP_KEY, &text)?;
+    let written = job.publish_configmap(prepared.as_ref())?;
     let mut extra = None;
     if let Some(kv) = &kv {
         extra = Some(kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?);
     }
     job.print(output, &text)?;
-    let report = segment_bridge_kube::Report {
-        merged,
-        text,
-        configmap,
-    };
+    let report = segment_bridge_kube::Report::new(merged, text, written);
     Ok(report.finish(&kind, extra.as_deref()))
 }

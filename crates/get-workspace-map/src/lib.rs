@@ -29,6 +29,7 @@ pub const KV_VALUE_FIELD: &str = "owner";
   get-workspace-map > ws-map.json                       # the staging member clusters' contexts
   CONTEXTS='m01 rh01' get-workspace-map | jq 'length'
   KUBECONFIG_SRC=members.kubeconfig get-workspace-map --configmap ws-map   # in a CronJob pod
+  get-workspace-map --configmap ws-map --published > ws-map.json           # what was published
   SPLUNK_TOKEN=… get-workspace-map --kvstore ws_map")]
 pub struct Args {
     /// Contexts to read, space separated; later contexts win on the same
@@ -55,6 +56,9 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     // Configuration problems first (exit 2), before any cluster is read.
     let kv = args.kv.publisher()?;
     let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
+    if let Some(outcome) = job.print_published(CONFIGMAP_KEY, output)? {
+        return Ok(outcome);
+    }
     let mut contexts: Vec<String> = args
         .contexts
         .as_deref()

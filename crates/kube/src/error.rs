@@ -148,6 +148,50 @@ pub enum Error {
         limit: usize,
     },
 
+    /// The map, compressed, is past what may be published in ConfigMaps.
+    #[error("the map is {bytes} bytes, {compressed} compressed, over the ceiling of {ceiling} compressed bytes for a published map; ConfigMap `{namespace}/{name}` not written\nhint: see docs/runbooks/map-near-ceiling.md")]
+    OverCeiling {
+        namespace: String,
+        name: String,
+        bytes: usize,
+        compressed: usize,
+        ceiling: usize,
+    },
+
+    /// Compressing the map failed.
+    #[error("cannot compress the map")]
+    Compress(#[source] std::io::Error),
+
+    /// A published map's ConfigMap (pointer or shard) can't be read.
+    #[error("cannot read ConfigMap `{namespace}/{name}`")]
+    ReadPublished {
+        namespace: String,
+        name: String,
+        #[source]
+        source: ApiError,
+    },
+
+    /// No map has been published under that name.
+    #[error("ConfigMap `{namespace}/{name}` does not exist: no map has been published there yet")]
+    NotPublished { namespace: String, name: String },
+
+    /// What was published can't be read back.
+    #[error("the map published in ConfigMap `{namespace}/{name}` is unusable")]
+    CorruptPublished {
+        namespace: String,
+        name: String,
+        #[source]
+        problem: crate::published::Corrupt,
+    },
+
+    /// The map kept changing generation while it was read.
+    #[error("the map in ConfigMap `{namespace}/{name}` changed generation {attempts} times while it was read; giving up")]
+    Unsettled {
+        namespace: String,
+        name: String,
+        attempts: u32,
+    },
+
     /// Server-side apply of the ConfigMap failed.
     #[error("cannot publish ConfigMap `{namespace}/{name}`")]
     Publish {
@@ -184,6 +228,12 @@ impl ToolError for Error {
             | Error::ContextsFailed { .. }
             | Error::Empty { .. }
             | Error::TooLarge { .. }
+            | Error::OverCeiling { .. }
+            | Error::Compress(_)
+            | Error::ReadPublished { .. }
+            | Error::NotPublished { .. }
+            | Error::CorruptPublished { .. }
+            | Error::Unsettled { .. }
             | Error::Publish { .. }
             | Error::Runtime(_)
             | Error::Output(_) => ExitStatus::Failed,

@@ -6,7 +6,9 @@
 //! (`--allow-empty`): a partial or empty map silently drops users' events
 //! downstream. The ConfigMap goes to the cluster of `KUBECONFIG` (in-cluster
 //! in a pod) while the maps are read from the clusters of `KUBECONFIG_SRC`,
-//! so a job on one cluster can publish what it read on others.
+//! so a job on one cluster can publish what it read on others. A map is
+//! published as compressed shards of one generation behind a pointer
+//! ConfigMap (`crate::published`), and `--published` reads it back.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -16,10 +18,10 @@ use segment_bridge_core::env;
 use segment_bridge_net::retry::RetryPolicy;
 
 use crate::config::{Cluster, Source, Timeouts};
-use crate::configmap;
 use crate::error::Error;
 use crate::list::ListOptions;
 use crate::maps::{self, MapKind, Merged};
+use crate::published::{self, Prepared, Published};
 
 /// Reading and publishing options common to both map makers.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,6 +46,11 @@ pub struct MapArgs {
     /// namespace (in a pod: the pod's).
     #[arg(long, value_name = "NS", requires = "configmap")]
     pub configmap_namespace: Option<String>,
+
+    /// Print the map last published in --configmap (whole, one generation)
+    /// instead of reading clusters: how the bridge job gets its maps.
+    #[arg(long, requires = "configmap")]
+    pub published: bool,
 
     /// Print the map on stdout even when publishing it.
     #[arg(long)]
@@ -88,6 +95,8 @@ pub struct Report {
     pub text: String,
     /// `namespace/name` of the ConfigMap written.
     pub configmap: Option<String>,
+    /// What was published there, and the share of the ceiling it uses.
+    pub published: Option<(Published, f64)>,
 }
 
 impl MapJob {
@@ -102,12 +111,14 @@ impl MapJob {
             connect: Duration::from_secs(args.timeout.clamp(1, 10)),
             read: Duration::from_secs(args.timeout.max(1)),
         };
-        let read = Source::load(
-            args.kubeconfig_src
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .or(args.kubeconfig.as_deref()),
-        )?;
+        // Reading what was published reads the publishing cluster only
+        // (KUBECONFIG_SRC may name files the bridge's pod does not have).
+        let src = args.kubeconfig_src.as_deref().filter(|p| !p.is_empty());
+        let read = Source::load(if args.published {
+            args.kubeconfig.as_deref()
+        } else {
+            src.or(args.kubeconfig.as_deref())
+        })?;
         let target = match &args.configmap {
             None => None,
             Some(_) => {
@@ -147,6 +158,11 @@ impl MapJob {
     /// with `--stdout`.
     pub fn prints(&self) -> bool {
         self.args.stdout || (self.args.configmap.is_none() && !self.elsewhere)
+    }
+
+    /// Whether the run only reads the published map back (`--published`).
+    pub fn reads_published(&self) -> bool {
+        self.args.published
     }
 
     /// Reads `contexts` concurrently and merges them (later contexts win).
@@ -201,31 +217,61 @@ impl MapJob {
         Ok(merged)
     }
 
-    /// Publishes `text` under `key` into the `--configmap`, if one was
-    /// given; refuses (before writing) a map over the ConfigMap limit.
-    /// Returns `namespace/name` when written.
-    pub fn publish_configmap(&self, key: &str, text: &str) -> Result<Option<String>, Error> {
-        let (Some(name), Some((cluster, ns))) = (&self.args.configmap, &self.target) else {
-            return Ok(None);
-        };
-        configmap::check_size(ns, name, key, text)?;
-        self.rt.block_on(configmap::apply(
-            cluster.client.clone(),
-            ns,
-            name,
-            key,
-            text,
-        ))?;
-        Ok(Some(format!("{ns}/{name}")))
+    /// Compresses the map for the `--configmap`, if one was given: refuses
+    /// (before anything is written anywhere) a map over the ceiling.
+    pub fn prepare_configmap(&self, key: &str, text: &str) -> Result<Option<Prepared>, Error> {
+        match (&self.args.configmap, &self.target) {
+            (Some(name), Some((_, ns))) => Prepared::new(ns, name, key, text).map(Some),
+            _ => Ok(None),
+        }
     }
 
-    /// Checks the ConfigMap size limit alone (to refuse before writing
-    /// anywhere else first).
-    pub fn check_configmap_size(&self, key: &str, text: &str) -> Result<(), Error> {
-        match (&self.args.configmap, &self.target) {
-            (Some(name), Some((_, ns))) => configmap::check_size(ns, name, key, text),
-            _ => Ok(()),
-        }
+    /// Publishes a prepared map into the `--configmap` (a new generation).
+    /// Returns `namespace/name` and what was written.
+    pub fn publish_configmap(
+        &self,
+        map: Option<&Prepared>,
+    ) -> Result<Option<(String, Published, f64)>, Error> {
+        let (Some(map), Some(name), Some((cluster, ns))) =
+            (map, &self.args.configmap, &self.target)
+        else {
+            return Ok(None);
+        };
+        let published =
+            self.rt
+                .block_on(published::publish(cluster.client.clone(), ns, name, map))?;
+        Ok(Some((
+            format!("{ns}/{name}"),
+            published,
+            map.ceiling_ratio(),
+        )))
+    }
+
+    /// With `--published`: prints the map last published in the
+    /// `--configmap` (`key`: where an earlier version kept it inline) and
+    /// returns the run's outcome; `None` without `--published`.
+    pub fn print_published(
+        &self,
+        key: &str,
+        output: &mut dyn Write,
+    ) -> Result<Option<segment_bridge_core::Outcome>, Error> {
+        let (true, Some(name), Some((cluster, ns))) =
+            (self.args.published, &self.args.configmap, &self.target)
+        else {
+            return Ok(None);
+        };
+        let text = self
+            .rt
+            .block_on(published::read(cluster.client.clone(), ns, name, key))?;
+        output.write_all(text.as_bytes()).map_err(Error::Output)?;
+        Ok(Some(
+            segment_bridge_core::Outcome::ok()
+                .count("map_bytes", text.len() as u64)
+                .summary(format!(
+                    "read the map published in ConfigMap `{ns}/{name}` ({} bytes)",
+                    text.len()
+                )),
+        ))
     }
 
     /// Writes `text` to `output` when the map is to be printed.
@@ -247,17 +293,29 @@ impl MapJob {
     ) -> Result<Report, Error> {
         let merged = self.collect(kind, contexts)?;
         let text = maps::render(&merged.map);
-        let configmap = self.publish_configmap(key, &text)?;
+        let prepared = self.prepare_configmap(key, &text)?;
+        let written = self.publish_configmap(prepared.as_ref())?;
         self.print(output, &text)?;
-        Ok(Report {
-            merged,
-            text,
-            configmap,
-        })
+        Ok(Report::new(merged, text, written))
     }
 }
 
 impl Report {
+    /// The report of a run that built `merged` and published it as
+    /// `written` says.
+    pub fn new(merged: Merged, text: String, written: Option<(String, Published, f64)>) -> Report {
+        let (configmap, published) = match written {
+            Some((cm, p, ratio)) => (Some(cm), Some((p, ratio))),
+            None => (None, None),
+        };
+        Report {
+            merged,
+            text,
+            configmap,
+            published,
+        }
+    }
+
     /// The summary line's text.
     pub fn summary(&self, extra: Option<&str>) -> String {
         let m = &self.merged;
@@ -276,6 +334,17 @@ impl Report {
         if let Some(cm) = &self.configmap {
             s.push_str(&format!("; published ConfigMap `{cm}`"));
         }
+        if let Some((p, ratio)) = &self.published {
+            s.push_str(&format!(
+                " (generation {}, {} shard{}, {} bytes compressed, {:.1}% of the ceiling; {} old shards deleted)",
+                p.generation,
+                p.shards,
+                if p.shards == 1 { "" } else { "s" },
+                p.compressed_bytes,
+                ratio * 100.0,
+                p.deleted
+            ));
+        }
         if let Some(x) = extra {
             s.push_str("; ");
             s.push_str(x);
@@ -287,10 +356,17 @@ impl Report {
     /// `segment_bridge_core::metrics`) and returns the outcome, whose
     /// summary line the entry helper logs with the figures as fields.
     pub fn finish(&self, kind: &MapKind, extra: Option<&str>) -> segment_bridge_core::Outcome {
-        segment_bridge_net::push::push_map_success_if_configured(
-            kind.metric_label(),
-            self.merged.map.len() as u64,
-        );
+        match &self.published {
+            Some((_, ratio)) => published::push_success_if_configured(
+                kind.metric_label(),
+                self.merged.map.len() as u64,
+                *ratio,
+            ),
+            None => segment_bridge_net::push::push_map_success_if_configured(
+                kind.metric_label(),
+                self.merged.map.len() as u64,
+            ),
+        };
         self.outcome()
             .field("map", kind.metric_label())
             .field("configmap", self.configmap.as_deref())

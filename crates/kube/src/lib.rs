@@ -12,6 +12,8 @@
 //!   plural, and tenant namespaces.
 //! - [`configmap`]: publishing by server-side apply, refusing data over the
 //!   1 MiB ConfigMap limit before writing.
+//! - [`published`]: a map of any size in ConfigMaps: compressed shards of
+//!   one generation and a pointer switched atomically; read back whole.
 //! - [`maps`] and [`job`]: the uid and workspace maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and the
 //!   run both map makers share (concurrent contexts, later contexts win,
 //!   nothing written on any failure or an empty map); [`maker_error`]: what
@@ -25,6 +27,7 @@ pub mod list;
 pub mod maker_error;
 pub mod maps;
 pub mod proxy;
+pub mod published;
 pub mod resources;
 
 pub use config::{Cluster, Source, Timeouts, STAGING_MEMBER_CLUSTERS};

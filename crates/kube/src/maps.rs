@@ -8,6 +8,7 @@
 //! given, so later contexts win.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 use futures_util::future::join_all;
 use k8s_openapi::api::core::v1::Namespace;
@@ -141,8 +142,14 @@ pub fn ws_entry(ns: &Namespace) -> Result<(String, Value), String> {
 struct Builder<'a> {
     cm: ContextMap,
     kind: &'a MapKind,
-    /// Which object gave each key (to name both sides of a duplicate).
-    owner: HashMap<String, String>,
+    /// Which object gave each key, to name both sides of a duplicate: by
+    /// the key's 64-bit hash, a span of `names` (a second map of a million
+    /// strings would be as large as the map). Duplicates are detected by
+    /// the map itself; a hash collision could only misname the previous
+    /// object in the warning.
+    owner: HashMap<u64, (u32, u32)>,
+    names: String,
+    hasher: RandomState,
 }
 
 impl<'a> Builder<'a> {
@@ -154,6 +161,8 @@ impl<'a> Builder<'a> {
             },
             kind,
             owner: HashMap::new(),
+            names: String::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -162,7 +171,16 @@ impl<'a> Builder<'a> {
         cm.objects += 1;
         match r {
             Ok((key, value)) => {
-                if let Some(prev) = self.owner.insert(key.clone(), object.clone()) {
+                let at = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                self.names.push_str(&object);
+                let span = (at, u32::try_from(object.len()).unwrap_or(0));
+                let prev = self.owner.insert(self.hasher.hash_one(&key), span);
+                if cm.entries.contains_key(&key) {
+                    let prev = prev
+                        .and_then(|(at, len)| {
+                            self.names.get(at as usize..at as usize + len as usize)
+                        })
+                        .unwrap_or("?");
                     cm.duplicates += 1;
                     tracing::warn!(
                         context = %cm.context, key = %key, object = %object, previous = %prev,
@@ -299,8 +317,13 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
         m.pages += u64::from(cm.pages);
         m.restarts += u64::from(cm.restarts);
         m.retries += u64::from(cm.retries);
-        for (k, v) in cm.entries {
-            m.map.insert(k, v);
+        if m.map.is_empty() {
+            // Moved, not copied entry by entry (which holds both at once).
+            m.map = cm.entries;
+        } else {
+            for (k, v) in cm.entries {
+                m.map.insert(k, v);
+            }
         }
     }
     m
@@ -308,7 +331,8 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
 
 /// The map as printed and published: one compact JSON object and a newline.
 pub fn render(map: &Map<String, Value>) -> String {
-    let mut s = Value::Object(map.clone()).to_string();
+    // Serialised in place: a copy of a million-entry map is 100 MB.
+    let mut s = serde_json::to_string(map).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -128,8 +128,16 @@ impl ToolError for Error {
 /// Runs the tool: maps and the rejects file first (a problem there exits 2
 /// before stdin is touched), then the records.
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    let uid = Map::load(&args.uid_map).map_err(Error::UidMap)?;
-    let ws = Map::load(&args.ws_map).map_err(Error::WsMap)?;
+    // The two maps are independent: read them side by side.
+    let (uid, ws) = std::thread::scope(|s| {
+        let ws = s.spawn(|| Map::load(&args.ws_map));
+        let uid = Map::load(&args.uid_map);
+        (uid, ws.join())
+    });
+    let uid = uid.map_err(Error::UidMap)?;
+    let ws = ws
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(Error::WsMap)?;
     let rejects = Rejects::open(args.rejects.as_deref())?;
     let transformer = Transformer::new(uid, ws);
     let threads = if args.threads == 0 {

@@ -244,7 +244,7 @@ impl Transformer {
                 if self.uid.entries.is_none() {
                     return Err(Stop::Dropped(Unmapped::NoOwnerId));
                 }
-                let Some(owner_name) = owner.text.as_deref() else {
+                let Some(owner_name) = owner.text else {
                     return Err(Rejection::OwnerNotString {
                         namespace: ns.into(),
                         kind: owner.kind,
@@ -351,7 +351,7 @@ fn row_id(line: &str, sp: Option<Span>, field: FieldName) -> Result<Option<&[u8]
 }
 
 /// A map value, if truthy.
-fn truthy(v: Option<&MapValue>) -> Option<&MapValue> {
+fn truthy(v: Option<MapValue<'_>>) -> Option<MapValue<'_>> {
     v.filter(|v| v.kind.truthy())
 }
 

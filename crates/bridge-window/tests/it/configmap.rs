@@ -2,6 +2,7 @@
 //! with its own CA and a bearer token, as a real cluster).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::str::contains;
@@ -83,17 +84,18 @@ fn a_nine_hour_outage_with_the_watermark_in_a_configmap() {
         stored(&c, NS).as_deref(),
         Some("{\"watermark\":1700000000}")
     );
-    // It was written by server-side apply, with our field manager.
-    let applies: Vec<_> = c
+    // It was created (nothing to be conditional on yet), with our field
+    // manager.
+    let creates: Vec<_> = c
         .tls
         .standin
-        .requests_to(&format!("/api/v1/namespaces/{NS}/configmaps/{CM}"))
+        .requests_to(&format!("/api/v1/namespaces/{NS}/configmaps"))
         .into_iter()
-        .filter(|r| r.method == "PATCH")
+        .filter(|r| r.method == "POST")
         .collect();
-    assert_eq!(applies.len(), 1);
+    assert_eq!(creates.len(), 1);
     assert_eq!(
-        applies[0].query_param("fieldManager").as_deref(),
+        creates[0].query_param("fieldManager").as_deref(),
         Some("segment-bridge")
     );
 
@@ -212,4 +214,67 @@ fn an_empty_configmap_name_means_no_state() {
             "QUERY_EARLIEST_TIME={}\nQUERY_LATEST_TIME={T0}\nBRIDGE_MORE=0\n",
             T0 - 4 * H
         ));
+}
+
+/// Two runs commit at once (a backfill Job beside the CronJob), each with
+/// its own ledger entries, against a slow API server so that both read the
+/// state before either writes: the later write is refused (409 Conflict),
+/// read again and merged. Neither run's entries are lost, and the watermark
+/// is the later of the two, whichever run wrote last.
+#[test]
+fn two_runs_committing_at_once_lose_nothing() {
+    let c = cluster();
+    let k = &c.kubeconfig;
+    commit(k, T0, T0).assert().success();
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |name: &str, prefix: &str| {
+        let p = dir.path().join(name);
+        let text: String = (0..50).map(|i| format!("{prefix}-{i}\n")).collect();
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let (cron, backfill) = (ids("cron", "cron"), ids("backfill", "backfill"));
+    c.tls.standin.set_delay(Duration::from_millis(400));
+    let run = |latest: i64, ledger: &Path| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bridge-window"));
+        cmd.env_clear()
+            .env("HOME", dir.path())
+            .env("KUBECONFIG", k)
+            .env("BRIDGE_STATE_CONFIGMAP", CM)
+            .args(crate::commit_args(latest, T0 + 2 * H))
+            .arg("--ledger")
+            .arg(ledger);
+        cmd.spawn().unwrap()
+    };
+    // The hourly run moves the watermark; the backfill commits an older
+    // window (its watermark must not win).
+    let a = run(T0 + 2 * H, &cron);
+    let b = run(T0 + H, &backfill);
+    for mut child in [a, b] {
+        assert!(child.wait().unwrap().success());
+    }
+    c.tls.standin.set_delay(Duration::ZERO);
+    let conflicts = c
+        .tls
+        .standin
+        .requests()
+        .iter()
+        .filter(|r| r.status == 409)
+        .count();
+    assert!(conflicts >= 1, "the two writes did not race");
+    let state: serde_json::Value = serde_json::from_str(&stored(&c, NS).unwrap()).unwrap();
+    assert_eq!(state["watermark"], T0 + 2 * H);
+    let ledger = state["ledger"].as_object().unwrap();
+    let all: Vec<&str> = ledger
+        .values()
+        .flat_map(|ids| ids.as_array().unwrap())
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    for prefix in ["cron", "backfill"] {
+        assert_eq!(
+            all.iter().filter(|id| id.starts_with(prefix)).count(),
+            50,
+            "{prefix}: {state}"
+        );
+    }
 }

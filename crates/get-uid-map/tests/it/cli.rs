@@ -239,31 +239,61 @@ fn configmap_is_published_on_the_kubeconfig_cluster_while_reading_the_src_cluste
             stderr(&out)
         );
     }
-    let cms = home.standin.list(CONFIGMAPS);
-    assert_eq!(cms.len(), 1, "exactly one ConfigMap: {cms:?}");
-    let cm = &cms[0];
-    assert_eq!(cm["metadata"]["namespace"], "segment-bridge");
-    assert_eq!(cm["metadata"]["name"], "uid-map");
-    assert_eq!(cm["data"], json!({"uid-map.json": expected()}));
+    // Each run wrote a generation: its shard, then the pointer to it.
+    let names: Vec<String> = home
+        .standin
+        .list(CONFIGMAPS)
+        .iter()
+        .map(|cm| {
+            assert_eq!(cm["metadata"]["namespace"], "segment-bridge");
+            cm["metadata"]["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["uid-map", "uid-map-g1-0", "uid-map-g2-0"]);
+    let pointer = home
+        .standin
+        .get(CONFIGMAPS, "segment-bridge", "uid-map")
+        .unwrap();
+    let manifest: Value =
+        serde_json::from_str(pointer["data"]["manifest.json"].as_str().unwrap()).unwrap();
+    assert_eq!(manifest["generation"], 2);
+    assert_eq!(manifest["shards"], json!(["uid-map-g2-0"]));
+    assert_eq!(manifest["bytes"], expected().len());
     let patches: Vec<_> = home
         .standin
         .requests()
         .into_iter()
         .filter(|r| r.method == "PATCH")
         .collect();
-    assert_eq!(patches.len(), 2);
+    let paths: Vec<&str> = patches.iter().map(|r| r.path.as_str()).collect();
+    let base = "/api/v1/namespaces/segment-bridge/configmaps";
     assert_eq!(
-        patches[0].path,
-        "/api/v1/namespaces/segment-bridge/configmaps/uid-map"
+        paths,
+        [
+            format!("{base}/uid-map-g1-0"),
+            format!("{base}/uid-map"),
+            format!("{base}/uid-map-g2-0"),
+            format!("{base}/uid-map"),
+        ]
     );
-    assert_eq!(
-        patches[0].content_type.as_deref(),
-        Some("application/apply-patch+yaml")
-    );
-    assert_eq!(
-        patches[0].query_param("fieldManager").as_deref(),
-        Some("segment-bridge")
-    );
+    for p in &patches {
+        assert_eq!(
+            p.content_type.as_deref(),
+            Some("application/apply-patch+yaml")
+        );
+        assert_eq!(
+            p.query_param("fieldManager").as_deref(),
+            Some("segment-bridge")
+        );
+    }
+    // What the bridge job reads: the map, whole.
+    let out = tool(dir.path())
+        .env("KUBECONFIG", &dst)
+        .args(["--configmap", "uid-map", "--published"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected());
     // Nothing was read from the publishing cluster, nothing written to the
     // read one.
     assert!(home.standin.requests_to(USERSIGNUPS_PATH).is_empty());
@@ -287,42 +317,148 @@ fn configmap_is_published_on_the_kubeconfig_cluster_while_reading_the_src_cluste
     assert!(home.standin.get(CONFIGMAPS, "other", "uid-map").is_some());
 }
 
-#[test]
-fn a_map_over_the_configmap_limit_is_refused_before_writing() {
-    let dir = tempfile::tempdir().unwrap();
+/// A host cluster of `n` users whose names are 1,000 random characters
+/// (incompressible enough that the map takes two shards past 1 MiB), ids
+/// `1000 + i + shift`.
+fn big_host(n: usize, shift: usize) -> TlsCluster {
     let s = KubeStandin::new();
-    // 1,100 users with 1,000-character names: a map of about 1.1 MB.
-    for i in 0..1100 {
-        let user = format!("{i:04}-{}", "x".repeat(995));
+    add_big_users(&s, n, shift);
+    TlsCluster::start(s, "t").unwrap()
+}
+
+fn add_big_users(s: &KubeStandin, n: usize, shift: usize) {
+    let mut rng = fastrand::Rng::with_seed(3);
+    for i in 0..n {
+        let user: String = (0..1000).map(|_| rng.alphanumeric()).collect();
         s.add(json!({
             "apiVersion": "toolchain.dev.openshift.com/v1alpha1",
             "kind": "UserSignup",
             "metadata": {"name": format!("u{i}"), "namespace": NS,
-                "annotations": {"toolchain.dev.openshift.com/sso-user-id": format!("{}", 1000 + i)}},
-            "status": {"compliantUsername": user},
+                "annotations": {"toolchain.dev.openshift.com/sso-user-id": format!("{}", 1000 + i + shift)}},
+            "status": {"compliantUsername": format!("{i:04}-{user}")},
         }))
         .unwrap();
     }
-    let host = TlsCluster::start(s, "t").unwrap();
-    let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
-    let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
-    let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
-    let out = tool(dir.path())
-        .env("KUBECONFIG_SRC", &src)
-        .env("KUBECONFIG", &dst)
-        .args(["--configmap", "uid-map", "--stdout"])
-        .output()
-        .unwrap();
-    testkit::failed_with(
-        &out,
-        1,
-        &["over the ConfigMap limit of 1048576 bytes; ConfigMap `default/uid-map` not written"],
-    );
-    assert!(
-        home.standin.requests().is_empty(),
-        "nothing sent to the publishing cluster"
-    );
-    assert!(home.standin.list(CONFIGMAPS).is_empty());
+}
+
+/// A big host cluster (see [`big_host`]), a cluster to publish to, and
+/// their kubeconfigs.
+struct Big {
+    dir: tempfile::TempDir,
+    host: TlsCluster,
+    home: TlsCluster,
+    src: PathBuf,
+    dst: PathBuf,
+}
+
+impl Big {
+    fn new() -> Big {
+        let dir = tempfile::tempdir().unwrap();
+        let host = big_host(2000, 0);
+        let home = TlsCluster::start(KubeStandin::new(), "home").unwrap();
+        let src = kubeconfig(dir.path(), "src", &[host.entry("host", "host-cluster")]);
+        let dst = kubeconfig(dir.path(), "dst", &[home.entry("home", "home-cluster")]);
+        Big {
+            dir,
+            host,
+            home,
+            src,
+            dst,
+        }
+    }
+
+    /// Publishes the map (a new generation); returns it.
+    fn publish(&self) -> String {
+        self.run(&["--configmap", "uid-map", "--stdout"], true)
+    }
+
+    /// Reads back what was published.
+    fn published(&self) -> String {
+        self.run(&["--configmap", "uid-map", "--published"], false)
+    }
+
+    fn run(&self, args: &[&str], with_src: bool) -> String {
+        let mut cmd = tool(self.dir.path());
+        if with_src {
+            cmd.env("KUBECONFIG_SRC", &self.src);
+        }
+        let out = cmd
+            .env("KUBECONFIG", &self.dst)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// The shard ConfigMaps of `generation`, sorted.
+    fn shards(&self, generation: u32) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .home
+            .standin
+            .list(CONFIGMAPS)
+            .iter()
+            .filter(|cm| {
+                cm["metadata"]["labels"]["segment-bridge.io/generation"]
+                    .as_str()
+                    .and_then(|g| g.parse().ok())
+                    == Some(generation)
+            })
+            .map(|cm| cm["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+#[test]
+fn a_map_past_one_mib_is_published_in_shards_and_read_back_whole() {
+    let big = Big::new();
+    let map = big.publish();
+    assert!(map.len() > 2_000_000, "{}", map.len());
+    // Every shard went through the stand-in's 1 MiB and 3 MiB checks.
+    assert_eq!(big.shards(1), ["uid-map-g1-0", "uid-map-g1-1"]);
+    big.publish();
+    big.publish();
+    // Generation 3 is current, 2 kept for readers in flight, 1 deleted.
+    assert!(big.shards(1).is_empty());
+    assert_eq!(big.shards(2).len(), 2);
+    assert_eq!(big.shards(3).len(), 2);
+    assert_eq!(big.published(), map);
+}
+
+/// A reader never sees a mix of two generations: while the map changes
+/// (every id shifted) and is published again and again, every read gives
+/// one whole map, all its ids shifted alike.
+#[test]
+fn readers_never_see_a_mix_of_generations() {
+    let big = Big::new();
+    big.publish();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for shift in 1..=4 {
+                add_big_users(&big.host.standin, 2000, shift * 100_000);
+                big.publish();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 3 {
+            let map: serde_json::Map<String, Value> =
+                serde_json::from_str(&big.published()).unwrap();
+            assert_eq!(map.len(), 2000);
+            let shifts: std::collections::BTreeSet<u64> = map
+                .iter()
+                .map(|(user, id)| {
+                    let i: u64 = user[..4].parse().unwrap();
+                    id.as_u64().unwrap() - 1000 - i
+                })
+                .collect();
+            assert_eq!(shifts.len(), 1, "a mix of generations: {shifts:?}");
+            reads += 1;
+        }
+    });
 }
 
 #[test]

@@ -168,6 +168,22 @@ fn configmap_holds_exactly_the_merged_map() {
         None,
     )
     .unwrap();
+    // What an earlier version published: the map inline, under its key.
+    home.standin
+        .add(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ws-map", "namespace": "segment-bridge"},
+            "data": {"ws-map.json": "{\"old\":\"x\"}\n"}}))
+        .unwrap();
+    let published = || {
+        let out = tool(dir.path())
+            .env("KUBECONFIG", &dst)
+            .args(["--configmap", "ws-map", "--published"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(published(), "{\"old\":\"x\"}\n");
     let out = tool(dir.path())
         .env("KUBECONFIG_SRC", &src)
         .env("KUBECONFIG", &dst)
@@ -178,13 +194,13 @@ fn configmap_holds_exactly_the_merged_map() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     let cms = home.standin.list(CONFIGMAPS);
-    assert_eq!(cms.len(), 1);
-    assert_eq!(cms[0]["metadata"]["namespace"], "segment-bridge");
-    assert_eq!(cms[0]["metadata"]["name"], "ws-map");
-    assert_eq!(
-        cms[0]["data"],
-        json!({"ws-map.json": fixture("expected-m01-rh01.json")})
-    );
+    let names: Vec<&str> = cms
+        .iter()
+        .map(|cm| cm["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ws-map", "ws-map-g1-0"]);
+    assert!(cms[0]["data"]["manifest.json"].is_string());
+    assert_eq!(published(), fixture("expected-m01-rh01.json"));
 }
 
 #[test]

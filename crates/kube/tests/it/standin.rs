@@ -9,6 +9,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use segment_bridge_kube::list::{list_all, ListError, ListOptions};
 use segment_bridge_kube::{configmap, Cluster, Source, Timeouts};
 use segment_bridge_net::retry::RetryPolicy;
+use serde::Serialize as _;
 use serde_json::json;
 use standins::kube::{kubeconfig, KubeStandin, KubeconfigEntry, TlsCluster, CONFIGMAPS};
 use standins::server::RunningServer;
@@ -244,6 +245,92 @@ async fn configmap_apply_create_get_and_size_limit() {
         "{err:?}"
     );
     assert!(s.get(CONFIGMAPS, "ns", "big").is_none());
+}
+
+/// The API server's other limits and preconditions, as the stand-in
+/// enforces them: a request body over 3 MiB is refused (413) before it is
+/// read as an object, and a write naming a stale resourceVersion is
+/// refused with 409 Conflict (a write naming none is unconditional).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_body_limit_and_resource_version_preconditions() {
+    let s = KubeStandin::new();
+    let (_server, c) = served(&s).await;
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), "ns");
+
+    // 3 MiB of body: binaryData of 2.4 MB is 3.2 MB of base64.
+    let huge: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "huge"},
+        "binaryData": {"b": base64_of(&vec![0u8; 2_400_000])}}))
+    .unwrap();
+    let err = api.create(&PostParams::default(), &huge).await.unwrap_err();
+    match err {
+        kube::Error::Api(st) => {
+            assert_eq!(
+                (st.code, st.reason.as_str()),
+                (413, "RequestEntityTooLarge")
+            );
+            assert_eq!(st.message, "Request entity too large: limit is 3145728");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Under both limits: 1,000,000 bytes of binaryData (1.33 MB of body).
+    let shard: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "shard"},
+        "binaryData": {"b": base64_of(&vec![1u8; 1_000_000])}}))
+    .unwrap();
+    api.create(&PostParams::default(), &shard).await.unwrap();
+
+    let mut cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "state"}, "data": {"k": "1"}}))
+    .unwrap();
+    let created = api.create(&PostParams::default(), &cm).await.unwrap();
+    let read_rv = created.metadata.resource_version.clone();
+    // Someone else writes meanwhile (unconditionally).
+    cm.data = Some([("k".to_owned(), "2".to_owned())].into());
+    api.replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap();
+    // Our write, conditional on what we read: refused.
+    cm.metadata.resource_version = read_rv;
+    cm.data = Some([("k".to_owned(), "3".to_owned())].into());
+    let err = api
+        .replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 409 && st.reason == "Conflict"),
+        "{err:?}"
+    );
+    // The same through server-side apply.
+    let apply = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "state", "resourceVersion": cm.metadata.resource_version}, "data": {"k": "4"}});
+    let err = api
+        .patch(
+            "state",
+            &PatchParams::apply("t").force(),
+            &Patch::Apply(&apply),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 409),
+        "{err:?}"
+    );
+    assert_eq!(s.get(CONFIGMAPS, "ns", "state").unwrap()["data"]["k"], "2");
+    // With the current resourceVersion it goes through.
+    let now = api.get("state").await.unwrap();
+    cm.metadata.resource_version = now.metadata.resource_version;
+    api.replace("state", &PostParams::default(), &cm)
+        .await
+        .unwrap();
+    assert_eq!(s.get(CONFIGMAPS, "ns", "state").unwrap()["data"]["k"], "3");
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    k8s_openapi::ByteString(bytes.to_vec())
+        .serialize(serde_json::value::Serializer)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// kube runs the kubeconfig's exec credential plugin; the stand-in sees its

@@ -20,6 +20,9 @@ impl State_ {
             Err(e) => return e,
         };
         let old = self.existing(t, name);
+        if let Err(e) = Self::precondition(t, name, &patch, old.as_ref()) {
+            return e;
+        }
         match ct {
             "application/apply-patch+yaml" => self.apply(t, name, req, &patch, old),
             "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
@@ -170,6 +173,9 @@ fn merge_applied(obj: &mut Value, applied: &Value, name: &str) {
     let Some(Value::Object(am)) = applied_meta else {
         return;
     };
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
+    }
     for field in ["labels", "annotations"] {
         let Some(Value::Object(src)) = am.get(field) else {
             continue;

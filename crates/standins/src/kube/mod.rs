@@ -61,6 +61,10 @@ pub const TOOLCHAIN_GROUP: &str = "toolchain.dev.openshift.com";
 pub const TOOLCHAIN_VERSION: &str = "v1alpha1";
 /// What the real validation allows in a ConfigMap's data (keys and values).
 pub const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
+/// The API server's limit on a request body (`MaxRequestBodyBytes`, 3 MiB):
+/// a larger one is refused with 413 `RequestEntityTooLarge` before it is
+/// decoded (docs/apis/kubernetes.md).
+pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// A resource type the stand-in serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -286,8 +290,11 @@ impl KubeStandin {
 
     /// The router, for serving it yourself.
     pub fn router(&self) -> axum::Router {
+        // The body limit is the API server's, checked in `request` so that
+        // the answer is its `Status`, not axum's default of 2 MB.
         axum::Router::new()
             .fallback(request::handle)
+            .layer(axum::extract::DefaultBodyLimit::disable())
             .with_state(self.clone())
     }
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{discovery, KubeStandin, ResourceDef, RESOURCES};
+use super::{discovery, KubeStandin, ResourceDef, MAX_REQUEST_BODY_BYTES, RESOURCES};
 use crate::recording::Recorded;
 
 /// A request as the verbs see it.
@@ -84,6 +84,7 @@ fn reason_of(code: u16) -> &'static str {
         403 => "Forbidden",
         404 => "NotFound",
         409 => "Conflict",
+        413 => "RequestEntityTooLarge",
         410 => "Expired",
         429 => "TooManyRequests",
         503 => "ServiceUnavailable",
@@ -112,6 +113,14 @@ impl KubeStandin {
             if authorization != Some(expected.as_str()) {
                 return status_body(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
             }
+        }
+        if req.body.len() > MAX_REQUEST_BODY_BYTES {
+            // As the API server's `limitedReadBody` answers.
+            return status_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                format!("Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}"),
+            );
         }
         if let Some(doc) = discovery::document(&req.path) {
             return if req.method == Method::GET {

@@ -220,6 +220,39 @@ impl State_ {
         Ok(())
     }
 
+    /// Optimistic concurrency: a write that names a
+    /// `metadata.resourceVersion` goes through only when it is the stored
+    /// object's; otherwise 409 `Conflict`, as the API server answers (a
+    /// write without one is unconditional).
+    pub(super) fn precondition(
+        t: &Target,
+        name: &str,
+        sent: &Value,
+        old: Option<&Value>,
+    ) -> Result<(), (StatusCode, Value)> {
+        let rv = |v: &Value| {
+            v.pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let Some(wanted) = rv(sent).filter(|s| !s.is_empty()) else {
+            return Ok(());
+        };
+        if old.and_then(rv).as_deref() == Some(wanted.as_str()) {
+            return Ok(());
+        }
+        let (code, mut v) = status_body(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                t.res.plural
+            ),
+        );
+        v["details"] = json!({"name": name, "kind": t.res.plural});
+        Err((code, v))
+    }
+
     pub(super) fn store(
         &mut self,
         t: &Target,
@@ -283,6 +316,9 @@ impl State_ {
         let Some(old) = self.existing(t, name) else {
             return Self::not_found(t, name);
         };
+        if let Err(e) = Self::precondition(t, name, &obj, Some(&old)) {
+            return e;
+        }
         if let Err(e) = Self::validate(t, name, &obj) {
             return e;
         }
