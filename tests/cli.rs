@@ -374,7 +374,9 @@ fn every_reader_reports_a_rejected_record_the_same_way() {
     let key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key.path(), "a key of at least sixteen bytes").unwrap();
     let key_file = key.path().to_str().unwrap();
-    let cases: [(&str, &[&str], &[(&str, &str)]); 5] = [
+    /// A tool, its arguments, and environment variables of its own.
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 5] = [
         ("splunk-to-segment", &[], &[]),
         ("segment-uploader", &["--dry-run"], &[]),
         ("segment-mass-uploader", &["--dry-run"], &[]),
