@@ -365,12 +365,14 @@ fn timeouts_take_duration_strings_and_value_names_agree() {
 
 #[test]
 fn every_reader_reports_a_rejected_record_the_same_way() {
-    // 150 lines that are not JSON: every tool that rejects records reports
+    // 150 lines that are not JSON, each its own bad value (a first line
+    // that starts with `[` would make splunk-to-segment read one broken
+    // document): every tool that rejects records reports
     // them through core's one reporter: a warning per record with `line`
     // and `reason` fields and a message that starts with where it was, the
     // first LISTED (100) of them one by one, then one line saying the rest
     // are counted, not listed.
-    let input = "[oops\n".repeat(150);
+    let input = "{oops\n".repeat(150);
     let key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key.path(), "a key of at least sixteen bytes").unwrap();
     let key_file = key.path().to_str().unwrap();

@@ -15,7 +15,11 @@ use segment_bridge_splunk::export::ExportReader;
 fn evaluate(input: &[u8], window: Window, prefilter: bool) -> (Summary, Vec<u8>) {
     let mut rejects = Rejects::open(None).unwrap();
     let mut out = Vec::new();
-    let settings = Settings { window, prefilter };
+    let settings = Settings {
+        window,
+        prefilter,
+        ..Settings::default()
+    };
     let summary = extract(
         querygen::table::KINDS,
         settings,

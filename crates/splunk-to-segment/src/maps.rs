@@ -226,8 +226,8 @@ impl Map {
     }
 
     fn parse(mut bytes: Vec<u8>) -> Result<Map, ParseError> {
-        if bytes.starts_with(b"\xEF\xBB\xBF") {
-            bytes.drain(..3);
+        if bytes.starts_with(segment_bridge_json::BOM) {
+            bytes.drain(..segment_bridge_json::BOM.len());
         }
         if bytes.len() > MAX_BYTES {
             return Err(ParseError::TooLarge(bytes.len() as u64));
