@@ -60,7 +60,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// non-zero duration), for arguments kept as `u64` seconds.
 pub fn duration_secs(s: &str) -> Result<u64, String> {
     let d = parse_duration(s)?;
-    Ok(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    Ok(d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0)))
 }
 
 /// [`parse_duration`] as fractional seconds.
@@ -99,6 +99,8 @@ mod tests {
             parse_duration("213503982334602d").is_err(),
             "past u64 seconds"
         );
+        // The last second, with a fraction: rounded up, it stays the last.
+        assert_eq!(duration_secs("18446744073709551615s1ms"), Ok(u64::MAX));
         for bad in ["", "s", "3 days", "-1s", "-5", "1.2.3s", "2w", "m5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

@@ -127,6 +127,33 @@ fn the_pre_filter_never_changes_the_rows() {
 }
 
 #[test]
+fn values_that_are_not_objects_count_the_same_with_and_without_the_pre_filter() {
+    // Found by the extract fuzz harness (fuzz/regressions/extract): the
+    // lines of a pretty-printed event cut from its start are values of
+    // their own, some of them valid JSON strings (`"auditID"` before the
+    // `:`). No string, number or array is an audit event: the full parse
+    // rejects them as in no known form, and the pre-filter must not call
+    // them noise instead.
+    let input =
+        "\"auditID\": \"id-2\",\n\"verb\"\n42\n[1]\n{\"kind\":\"Event\",\"verb\":\"get\"}\n";
+    let settings = |prefilter| extract_uj_records::Settings {
+        window: Window::default(),
+        prefilter,
+        ..Default::default()
+    };
+    let (with, s1) = crate::audit::run_with(KINDS, input, settings(true));
+    let (without, s2) = crate::audit::run_with(KINDS, input, settings(false));
+    assert_eq!(with, without);
+    assert_eq!(s1, s2);
+    assert_eq!(
+        s1.noise_skipped + s1.outside_window + s1.rejected + s1.selected,
+        s1.events_read,
+        "{s1:?}"
+    );
+    assert!(s1.rejected >= 4, "{s1:?}");
+}
+
+#[test]
 fn the_window_selects_by_request_time() {
     let at = |id: &str, t: &str| set(application(id), &["requestReceivedTimestamp"], json!(t));
     let events = [
