@@ -88,14 +88,11 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     };
     let merged = job.collect(&MapKind::Workspace, &contexts)?;
     let text = segment_bridge_kube::maps::render(&merged.map);
-    job.check_configmap_size(CONFIGMAP_KEY, &text)?;
-    let configmap = job.publish_configmap(CONFIGMAP_KEY, &text)?;
-    let extra = kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?;
+    // Refuse a map over the ceiling before writing anywhere.
+    let prepared = job.prepare_configmap(CONFIGMAP_KEY, &text)?;
+    let written = job.publish_configmap(prepared.as_ref())?;
+    let extra = kv.publish(merged.map.values(), KV_KEY_FIELD, KV_VALUE_FIELD)?;
     job.print(output, &text)?;
-    let report = segment_bridge_kube::Report {
-        merged,
-        text,
-        configmap,
-    };
+    let report = segment_bridge_kube::Report::new(merged, text, written);
     Ok(report.finish(&MapKind::Workspace, Some(&extra)))
 }

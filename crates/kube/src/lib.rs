@@ -21,6 +21,7 @@
 
 pub mod config;
 pub mod configmap;
+pub mod entries;
 pub mod error;
 pub mod job;
 pub mod list;
