@@ -95,7 +95,10 @@ mod tests {
             duration_secs("9223372036854775078s"),
             Ok(9_223_372_036_854_775_078)
         );
-        assert!(parse_duration("213503982334601d").is_err(), "past u64 seconds");
+        assert!(
+            parse_duration("213503982334601d").is_err(),
+            "past u64 seconds"
+        );
         for bad in ["", "s", "3 days", "-1s", "-5", "1.2.3s", "2w", "m5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
