@@ -189,7 +189,7 @@ mod tests {
         for (k, v) in inserts {
             let had = m.insert((*k).to_owned(), v.clone()).is_some();
             assert_eq!(e.insert(k, v).map(|(_, known)| known), Ok(had));
-            if inserts.len() % 2 == 0 {
+            if inserts.len().is_multiple_of(2) {
                 e.seal();
             }
         }
