@@ -61,9 +61,6 @@ pub const BRIDGE_NOW: &str = "BRIDGE_NOW";
 /// Forces the input form (as `--input-form`).
 pub const BRIDGE_AUDIT_FORM: &str = "BRIDGE_AUDIT_FORM";
 
-/// A byte-order mark, skipped at the start of any line (`cat` of files
-/// that each start with one).
-
 /// Bytes of row text kept in memory; the rest waits in a temporary file.
 const ROW_MEMORY: usize = 4 << 20;
 
