@@ -72,7 +72,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     let written = job.publish_configmap(prepared.as_ref())?;
     let mut extra = None;
     if let Some(kv) = &kv {
-        extra = Some(kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?);
+        extra = Some(kv.publish(merged.map.values(), KV_KEY_FIELD, KV_VALUE_FIELD)?);
     }
     job.print(output, &text)?;
     let report = segment_bridge_kube::Report::new(merged, text, written);

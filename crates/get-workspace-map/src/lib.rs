@@ -91,7 +91,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     // Refuse a map over the ceiling before writing anywhere.
     let prepared = job.prepare_configmap(CONFIGMAP_KEY, &text)?;
     let written = job.publish_configmap(prepared.as_ref())?;
-    let extra = kv.publish(&merged.map, KV_KEY_FIELD, KV_VALUE_FIELD)?;
+    let extra = kv.publish(merged.map.values(), KV_KEY_FIELD, KV_VALUE_FIELD)?;
     job.print(output, &text)?;
     let report = segment_bridge_kube::Report::new(merged, text, written);
     Ok(report.finish(&MapKind::Workspace, Some(&extra)))

@@ -17,10 +17,12 @@
 //! - [`maps`] and [`job`]: the uid and workspace maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and the
 //!   run both map makers share (concurrent contexts, later contexts win,
 //!   nothing written on any failure or an empty map); [`maker_error`]: what
-//!   stops either of them.
+//!   stops either of them. [`entries`]: the compact map they build (key and
+//!   value text in one string, a table of entry numbers).
 
 pub mod config;
 pub mod configmap;
+pub mod entries;
 pub mod error;
 pub mod job;
 pub mod list;

@@ -7,15 +7,13 @@
 //! placeholder values). Contexts are read concurrently; merged in the order
 //! given, so later contexts win.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-
 use futures_util::future::join_all;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::DynamicObject;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::config::{Cluster, Source, Timeouts};
+use crate::entries::EntryMap;
 use crate::error::Error;
 use crate::list::{list_fold, ListError, ListOptions};
 use crate::resources::{self, SPACE_LABEL, SSO_USER_ID_ANNOTATION, TENANT_SELECTOR};
@@ -66,7 +64,7 @@ pub struct Skipped {
 pub struct ContextMap {
     pub context: String,
     /// Entries in list order, duplicates resolved (the later object wins).
-    pub entries: Map<String, Value>,
+    pub entries: EntryMap,
     pub skipped: Vec<Skipped>,
     /// Keys that more than one object of this context mapped.
     pub duplicates: u64,
@@ -79,7 +77,7 @@ pub struct ContextMap {
 /// The merged map and the run's figures.
 #[derive(Debug, Clone, Default)]
 pub struct Merged {
-    pub map: Map<String, Value>,
+    pub map: EntryMap,
     pub contexts: usize,
     pub objects: u64,
     pub skipped: u64,
@@ -142,14 +140,11 @@ pub fn ws_entry(ns: &Namespace) -> Result<(String, Value), String> {
 struct Builder<'a> {
     cm: ContextMap,
     kind: &'a MapKind,
-    /// Which object gave each key, to name both sides of a duplicate: by
-    /// the key's 64-bit hash, a span of `names` (a second map of a million
-    /// strings would be as large as the map). Duplicates are detected by
-    /// the map itself; a hash collision could only misname the previous
-    /// object in the warning.
-    owner: HashMap<u64, (u32, u32)>,
+    /// Which object gave each entry (by the entry's number), to name both
+    /// sides of a duplicate: a span of `names` (a second map of a million
+    /// strings would be as large as the map).
+    owner: Vec<(u32, u32)>,
     names: String,
-    hasher: RandomState,
 }
 
 impl<'a> Builder<'a> {
@@ -160,9 +155,8 @@ impl<'a> Builder<'a> {
                 ..ContextMap::default()
             },
             kind,
-            owner: HashMap::new(),
+            owner: Vec::new(),
             names: String::new(),
-            hasher: RandomState::new(),
         }
     }
 
@@ -171,11 +165,27 @@ impl<'a> Builder<'a> {
         cm.objects += 1;
         match r {
             Ok((key, value)) => {
+                let (place, known) = match cm.entries.insert(&key, &value) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        cm.skipped.push(Skipped {
+                            object,
+                            reason: e.to_string(),
+                        });
+                        return;
+                    }
+                };
                 let at = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
                 self.names.push_str(&object);
                 let span = (at, u32::try_from(object.len()).unwrap_or(0));
-                let prev = self.owner.insert(self.hasher.hash_one(&key), span);
-                if cm.entries.contains_key(&key) {
+                let prev = match self.owner.get_mut(place) {
+                    Some(o) => Some(std::mem::replace(o, span)),
+                    None => {
+                        self.owner.push(span);
+                        None
+                    }
+                };
+                if known {
                     let prev = prev
                         .and_then(|(at, len)| {
                             self.names.get(at as usize..at as usize + len as usize)
@@ -189,7 +199,6 @@ impl<'a> Builder<'a> {
                         self.kind.what()
                     );
                 }
-                cm.entries.insert(key, value);
             }
             Err(reason) => cm.skipped.push(Skipped { object, reason }),
         }
@@ -321,20 +330,25 @@ pub fn merge(kind: &MapKind, parts: Vec<ContextMap>) -> Merged {
             // Moved, not copied entry by entry (which holds both at once).
             m.map = cm.entries;
         } else {
-            for (k, v) in cm.entries {
-                m.map.insert(k, v);
+            for (k, v) in cm.entries.iter() {
+                if m.map.insert_json(k, v).is_err() {
+                    m.skipped += 1;
+                    tracing::warn!(context = %cm.context, key = %k, "context `{}`: the map is larger than 4 GiB; `{k}` left out", cm.context);
+                }
             }
         }
     }
+    m.map.seal();
     m
 }
 
 /// The map as printed and published: one compact JSON object and a newline.
-pub fn render(map: &Map<String, Value>) -> String {
-    // Serialised in place: a copy of a million-entry map is 100 MB.
-    let mut s = serde_json::to_string(map).unwrap_or_default();
-    s.push('\n');
-    s
+pub fn render(map: &EntryMap) -> String {
+    let mut out = Vec::new();
+    map.write_json(&mut out);
+    out.push(b'\n');
+    // Made of `str`s and serde_json's escapes: always UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

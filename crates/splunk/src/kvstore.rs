@@ -259,19 +259,19 @@ fn delete_queries(keys: &[&str]) -> Vec<String> {
     out
 }
 
-/// Documents `{"_key": name, key_field: name, value_field: value}` from a
-/// JSON object such as the uid map (username → SSO id).
-pub fn docs_from_map(
-    map: &serde_json::Map<String, Value>,
+/// Documents `{"_key": name, key_field: name, value_field: value}` from the
+/// entries of a JSON object such as the uid map (username → SSO id).
+pub fn docs_from_map<'a>(
+    map: impl IntoIterator<Item = (&'a str, Value)>,
     key_field: &str,
     value_field: &str,
 ) -> Vec<Value> {
-    map.iter()
+    map.into_iter()
         .map(|(k, v)| {
             let mut d = serde_json::Map::new();
-            d.insert("_key".to_owned(), Value::String(k.clone()));
-            d.insert(key_field.to_owned(), Value::String(k.clone()));
-            d.insert(value_field.to_owned(), v.clone());
+            d.insert("_key".to_owned(), Value::String(k.to_owned()));
+            d.insert(key_field.to_owned(), Value::String(k.to_owned()));
+            d.insert(value_field.to_owned(), v);
             Value::Object(d)
         })
         .collect()
@@ -339,9 +339,9 @@ impl segment_bridge_core::error::ToolError for PublishError {
 impl Publisher {
     /// Makes the collection hold `map` as documents `{"_key": name,
     /// key_field: name, value_field: value}`; returns the summary text.
-    pub fn publish(
+    pub fn publish<'a>(
         &self,
-        map: &serde_json::Map<String, Value>,
+        map: impl IntoIterator<Item = (&'a str, Value)>,
         key_field: &str,
         value_field: &str,
     ) -> Result<String, PublishError> {
@@ -470,7 +470,12 @@ mod tests {
     #[test]
     fn docs_from_a_map() {
         let m = json!({"alice": 123, "bob": "x9"});
-        let docs = docs_from_map(m.as_object().unwrap(), "username", "sso_id");
+        let m = m.as_object().unwrap();
+        let docs = docs_from_map(
+            m.iter().map(|(k, v)| (k.as_str(), v.clone())),
+            "username",
+            "sso_id",
+        );
         assert_eq!(
             docs,
             vec![

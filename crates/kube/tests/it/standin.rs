@@ -64,6 +64,27 @@ async fn pages_carry_remaining_item_count_only_without_selector() {
     assert_eq!(page.items.len(), 4);
     assert_eq!(page.metadata.remaining_item_count, Some(6));
     assert!(page.metadata.continue_.is_some());
+    // The following pages count down from the token (not by going over
+    // every object again), to the last page, which has neither.
+    let mut token = page.metadata.continue_.clone();
+    let mut seen = names(&page.items);
+    for left in [2, 0] {
+        let page = api
+            .list(
+                &ListParams::default()
+                    .limit(4)
+                    .continue_token(token.as_deref().unwrap()),
+            )
+            .await
+            .unwrap();
+        seen.extend(names(&page.items));
+        let expected = (left > 0).then_some(left);
+        assert_eq!(page.metadata.remaining_item_count, expected);
+        token = page.metadata.continue_.clone();
+        assert_eq!(token.is_some(), left > 0);
+    }
+    let all = names(&api.list(&ListParams::default()).await.unwrap().items);
+    assert_eq!(seen, all);
     let page = api
         .list(
             &ListParams::default()

@@ -23,7 +23,11 @@ fn client(s: &SplunkStandin, token: &str) -> Client {
 
 fn docs_of(pairs: impl IntoIterator<Item = (String, Value)>) -> Vec<Value> {
     let map: serde_json::Map<String, Value> = pairs.into_iter().collect();
-    kvstore::docs_from_map(&map, "username", "sso_id")
+    kvstore::docs_from_map(
+        map.iter().map(|(k, v)| (k.as_str(), v.clone())),
+        "username",
+        "sso_id",
+    )
 }
 
 fn docs(n: usize) -> Vec<Value> {
