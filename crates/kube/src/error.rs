@@ -181,7 +181,7 @@ pub enum Error {
         namespace: String,
         name: String,
         #[source]
-        problem: crate::published::Corrupt,
+        problem: crate::format::Corrupt,
     },
 
     /// The map kept changing generation while it was read.

@@ -13,7 +13,8 @@
 //! - [`configmap`]: publishing by server-side apply, refusing data over the
 //!   1 MiB ConfigMap limit before writing.
 //! - [`published`]: a map of any size in ConfigMaps: compressed shards of
-//!   one generation and a pointer switched atomically; read back whole.
+//!   one generation and a pointer switched atomically; read back whole
+//!   ([`format`]: its data keys and what a reader can find wrong).
 //! - [`maps`] and [`job`]: the uid and workspace maps (`docs/tools/get-uid-map.md`, `get-workspace-map.md`) and the
 //!   run both map makers share (concurrent contexts, later contexts win,
 //!   nothing written on any failure or an empty map); [`maker_error`]: what
@@ -24,6 +25,7 @@ pub mod config;
 pub mod configmap;
 pub mod entries;
 pub mod error;
+pub mod format;
 pub mod job;
 pub mod list;
 pub mod maker_error;

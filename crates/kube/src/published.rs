@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::configmap::FIELD_MANAGER;
 use crate::error::{ApiError, Error};
+pub use crate::format::{Corrupt, MANIFEST_KEY, SHARD_KEY};
 
 /// Compressed bytes per shard: with the key, under the 1 MiB ConfigMap
 /// limit, and base64-encoded (4/3) in a JSON body, under the 3 MiB
@@ -48,10 +49,6 @@ pub const SHARD_BYTES: usize = 1_000_000;
 pub const MAX_SHARDS: usize = 32;
 /// The ceiling of a published map, compressed.
 pub const MAX_COMPRESSED_BYTES: usize = SHARD_BYTES * MAX_SHARDS;
-/// Pointer key holding the [`Manifest`].
-pub const MANIFEST_KEY: &str = "manifest.json";
-/// Shard key holding its part of the compressed map.
-pub const SHARD_KEY: &str = "part.gz";
 /// Label of every shard: the pointer's name.
 pub const MAP_LABEL: &str = "segment-bridge.io/map";
 /// Label of every shard: its generation.
@@ -316,23 +313,6 @@ pub fn push_success_if_configured(map: &str, entries: u64, ratio: f64) -> bool {
         &[("stage", metrics::MAP_STAGE), ("map", map)],
         &gauges,
     )
-}
-
-/// What a reader found wrong in a published map.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Corrupt {
-    #[error("it holds neither `{MANIFEST_KEY}` nor `{0}`")]
-    Empty(String),
-    #[error("its `{MANIFEST_KEY}` can't be read: {0}")]
-    Manifest(String),
-    #[error("encoding `{0}` is not gzip")]
-    Encoding(String),
-    #[error("shard `{0}` has no `{SHARD_KEY}`")]
-    Shard(String),
-    #[error("the shards don't decompress: {0}")]
-    Decompress(String),
-    #[error("the map is {got} bytes, the manifest says {want}")]
-    Size { got: u64, want: u64 },
 }
 
 /// Reads the map published as ConfigMap `namespace/name` (`key`: the key
