@@ -7,11 +7,20 @@
 #![no_main]
 
 use extract_uj_records::window::Window;
-use extract_uj_records::{extract, Settings, Summary};
+use std::sync::OnceLock;
+
+use extract_uj_records::{extract_with, Settings, Summary, Table};
 use libfuzzer_sys::fuzz_target;
 use segment_bridge_core::rejects::Rejects;
 use segment_bridge_fuzz::{assert_json, lines, selector};
 use segment_bridge_splunk::export::ExportReader;
+
+/// Every query of the table, compiled once for all executions (compiling
+/// its regular expressions and the pre-filter is most of a small run).
+fn table() -> &'static Table<'static> {
+    static TABLE: OnceLock<Table<'static>> = OnceLock::new();
+    TABLE.get_or_init(|| Table::new(querygen::table::KINDS).expect("the table compiles"))
+}
 
 fn evaluate(input: &[u8], window: Window, prefilter: bool) -> (Summary, Vec<u8>) {
     let mut rejects = Rejects::open(None).unwrap();
@@ -21,14 +30,8 @@ fn evaluate(input: &[u8], window: Window, prefilter: bool) -> (Summary, Vec<u8>)
         prefilter,
         ..Settings::default()
     };
-    let summary = extract(
-        querygen::table::KINDS,
-        settings,
-        &mut rejects,
-        &mut &input[..],
-        &mut out,
-    )
-    .unwrap_or_else(|e| panic!("extract failed on a slice: {e}"));
+    let summary = extract_with(table(), settings, &mut rejects, &mut &input[..], &mut out)
+        .unwrap_or_else(|e| panic!("extract failed on a slice: {e}"));
     (summary, out)
 }
 

@@ -5,12 +5,12 @@
 //! rejections.
 #![no_main]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use segment_bridge_fuzz::{assert_json, count, is_compact, lines, selector, temp_path};
-use splunk_to_segment::{Args, InputFormat};
+use splunk_to_segment::{Args, InputFormat, Transformer};
 
 /// The maps of the reference fixture, so that its rows come out as events.
 const SAMPLE_UID: &str = include_str!("../../fixtures/s2s/sample/uid-map.json");
@@ -31,14 +31,16 @@ const KEYS: [&str; 8] = [
 ];
 
 struct Files {
-    /// (uid map, ws map): the sample's, and the odd ones.
-    maps: [(PathBuf, PathBuf); 2],
+    /// The transform of each pair of maps (the sample's, the odd ones),
+    /// loaded once for all executions, with the map files' paths.
+    maps: [(Transformer, PathBuf, PathBuf); 2],
     rejects: PathBuf,
 }
 
 fn files() -> &'static Files {
     static FILES: OnceLock<Files> = OnceLock::new();
     FILES.get_or_init(|| {
+        let rejects = temp_path("rejects");
         let mut maps = Vec::new();
         for (name, uid, ws) in [("sample", SAMPLE_UID, SAMPLE_WS), ("odd", UID, WS)] {
             let (u, w) = (
@@ -47,13 +49,28 @@ fn files() -> &'static Files {
             );
             std::fs::write(&u, uid).unwrap();
             std::fs::write(&w, ws).unwrap();
-            maps.push((u, w));
+            let t = splunk_to_segment::load_maps(&args(&u, &w, &rejects, InputFormat::Auto))
+                .expect("the harness's maps load");
+            maps.push((t, u, w));
         }
         Files {
-            maps: maps.try_into().unwrap(),
-            rejects: temp_path("rejects"),
+            maps: maps
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("two pairs of maps")),
+            rejects,
         }
     })
+}
+
+fn args(uid: &Path, ws: &Path, rejects: &Path, input_format: InputFormat) -> Args {
+    Args {
+        uid_map: uid.to_owned(),
+        ws_map: ws.to_owned(),
+        rejects: Some(rejects.to_owned()),
+        input_format,
+        quiet: true,
+        threads: 1,
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -65,17 +82,10 @@ fuzz_target!(|data: &[u8]| {
         _ => InputFormat::Csv,
     };
     let f = files();
-    let (uid, ws) = &f.maps[usize::from(sel & 4 != 0)];
-    let args = Args {
-        uid_map: uid.clone(),
-        ws_map: ws.clone(),
-        rejects: Some(f.rejects.clone()),
-        input_format: format,
-        quiet: true,
-        threads: 1,
-    };
+    let (transformer, uid, ws) = &f.maps[usize::from(sel & 4 != 0)];
+    let args = args(uid, ws, &f.rejects, format);
     let mut out = Vec::new();
-    let outcome = match splunk_to_segment::run(args, &mut &input[..], &mut out) {
+    let outcome = match splunk_to_segment::run_with(transformer, &args, &mut &input[..], &mut out) {
         Ok(o) => o,
         // A document or CSV file can be unreadable as a whole: an error of
         // the run (exit 1), not a panic. JSON text streams never are.

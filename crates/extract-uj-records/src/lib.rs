@@ -240,7 +240,8 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             .collect()
     };
     let mut rejects = Rejects::open(args.rejects.as_deref())?;
-    let mut run = Run::new(&kinds, settings, &mut rejects)?;
+    let table = Table::new(&kinds)?;
+    let mut run = Run::new(&table, settings, &mut rejects);
     for source in input::order(&args.files) {
         let label = source.label();
         if before_window(&source, &settings.window) {
@@ -363,14 +364,46 @@ impl Default for Settings {
     }
 }
 
-/// The evaluation state of one run.
-struct Run<'k, 'r> {
-    rejects: &'r mut Rejects,
+/// The queries of a set of kinds made ready to run: their regular
+/// expressions compiled and the pre-filter built, once. A run borrows it,
+/// so many runs (the fuzz harness's) share one.
+pub struct Table<'k> {
     queries: Vec<Query<'k>>,
+    re: Regexes,
+    prefilter: PreFilter,
+}
+
+impl<'k> Table<'k> {
+    /// Compiles `kinds`; an error is a bug of the table, not of the input.
+    pub fn new(kinds: &'k [querygen::kind::Kind]) -> Result<Table<'k>, Error> {
+        let queries: Vec<Query<'k>> = kinds
+            .iter()
+            .map(|k| Query::new(k, env::SPLUNK_INDEX_DEFAULT))
+            .collect();
+        let mut re = Regexes::default();
+        let mut patterns = Vec::new();
+        queries.iter().for_each(|q| q.regexes(&mut patterns));
+        for p in patterns {
+            re.add(&p)
+                .map_err(|source| Error::Table { pattern: p, source })?;
+        }
+        let prefilter = PreFilter::new(kinds).map_err(Error::PreFilter)?;
+        Ok(Table {
+            queries,
+            re,
+            prefilter,
+        })
+    }
+}
+
+/// The evaluation state of one run.
+struct Run<'t, 'k, 'r> {
+    rejects: &'r mut Rejects,
+    table: &'t Table<'k>,
     rows: Vec<Vec<Row>>,
     fixed: Vec<(&'static str, String)>,
-    re: Regexes,
-    prefilter: Option<PreFilter>,
+    /// Skip noise with the table's pre-filter.
+    prefilter: bool,
     window: Window,
     form: Form,
     store: Store,
@@ -392,44 +425,35 @@ pub fn extract(
     input: &mut dyn BufRead,
     output: Output<'_>,
 ) -> Result<Summary, Error> {
-    let mut run = Run::new(kinds, settings, rejects)?;
+    extract_with(&Table::new(kinds)?, settings, rejects, input, output)
+}
+
+/// [`extract`] with a table compiled before.
+pub fn extract_with(
+    table: &Table<'_>,
+    settings: Settings,
+    rejects: &mut Rejects,
+    input: &mut dyn BufRead,
+    output: Output<'_>,
+) -> Result<Summary, Error> {
+    let mut run = Run::new(table, settings, rejects);
     let mut input = input::decompress(input).map_err(Error::Read)?;
     run.stream(None, &mut input)?;
     run.finish(output)
 }
 
-impl<'k, 'r> Run<'k, 'r> {
-    fn new(
-        kinds: &'k [querygen::kind::Kind],
-        settings: Settings,
-        rejects: &'r mut Rejects,
-    ) -> Result<Run<'k, 'r>, Error> {
-        let queries: Vec<Query<'k>> = kinds
-            .iter()
-            .map(|k| Query::new(k, env::SPLUNK_INDEX_DEFAULT))
-            .collect();
-        let mut re = Regexes::default();
-        let mut patterns = Vec::new();
-        queries.iter().for_each(|q| q.regexes(&mut patterns));
-        for p in patterns {
-            re.add(&p)
-                .map_err(|source| Error::Table { pattern: p, source })?;
-        }
-        Ok(Run {
-            rows: queries.iter().map(|_| Vec::new()).collect(),
-            queries,
+impl<'t, 'k, 'r> Run<'t, 'k, 'r> {
+    fn new(table: &'t Table<'k>, settings: Settings, rejects: &'r mut Rejects) -> Run<'t, 'k, 'r> {
+        Run {
+            rows: table.queries.iter().map(|_| Vec::new()).collect(),
+            table,
             // Every event of the log is in the searched index, as an audit
             // record (the two terms each query starts with).
             fixed: vec![
                 ("index", env::SPLUNK_INDEX_DEFAULT.to_owned()),
                 ("log_type", "audit".to_owned()),
             ],
-            re,
-            prefilter: if settings.prefilter {
-                Some(PreFilter::new(kinds).map_err(Error::PreFilter)?)
-            } else {
-                None
-            },
+            prefilter: settings.prefilter,
             window: settings.window,
             form: settings.form,
             store: Store::new(ROW_MEMORY),
@@ -438,7 +462,7 @@ impl<'k, 'r> Run<'k, 'r> {
             label: None,
             reporter: Reporter::default(),
             events: Vec::new(),
-        })
+        }
     }
 
     /// Reads one input stream to its end. Every value goes through the
@@ -482,10 +506,8 @@ impl<'k, 'r> Run<'k, 'r> {
         // parse rejects it as in no known form, and with the pre-filter it
         // must be counted the same (fuzz/regressions/extract).
         if v.bytes.first() == Some(&b'{')
-            && self
-                .prefilter
-                .as_ref()
-                .is_some_and(|f| !f.may_match(v.bytes))
+            && self.prefilter
+            && !self.table.prefilter.may_match(v.bytes)
         {
             self.summary.events_read += 1;
             self.summary.noise_skipped += 1;
@@ -539,8 +561,8 @@ impl<'k, 'r> Run<'k, 'r> {
         let time = event_time::read_and_normalise(&mut json);
         let event = Event::new(json);
         let mut selected = Vec::new();
-        for (i, q) in self.queries.iter().enumerate() {
-            if let Some(s) = q.select(&event, &self.fixed, &self.re) {
+        for (i, q) in self.table.queries.iter().enumerate() {
+            if let Some(s) = q.select(&event, &self.fixed, &self.table.re) {
                 selected.push((i, s));
             }
         }
@@ -588,7 +610,12 @@ impl<'k, 'r> Run<'k, 'r> {
     }
 
     fn finish(mut self, output: Output<'_>) -> Result<Summary, Error> {
-        for (q, rows) in self.queries.iter().zip(std::mem::take(&mut self.rows)) {
+        for (q, rows) in self
+            .table
+            .queries
+            .iter()
+            .zip(std::mem::take(&mut self.rows))
+        {
             let rows = q.finish(rows);
             query::write_rows(output, &rows, &mut self.store)
                 .map_err(segment_bridge_core::Error::Stdout)?;

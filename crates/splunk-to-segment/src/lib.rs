@@ -128,7 +128,13 @@ impl ToolError for Error {
 /// Runs the tool: maps and the rejects file first (a problem there exits 2
 /// before stdin is touched), then the records.
 pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    // The two maps are independent: read them side by side.
+    let transformer = load_maps(&args)?;
+    run_with(&transformer, &args, input, output)
+}
+
+/// The transform of `args`' two maps, read side by side (they are
+/// independent).
+pub fn load_maps(args: &Args) -> Result<Transformer, Error> {
     let (uid, ws) = std::thread::scope(|s| {
         let ws = s.spawn(|| Map::load(&args.ws_map));
         let uid = Map::load(&args.uid_map);
@@ -138,15 +144,25 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     let ws = ws
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         .map_err(Error::WsMap)?;
+    Ok(Transformer::new(uid, ws))
+}
+
+/// [`run`] with the maps loaded before (`args`' map paths are not read):
+/// many runs can share one transform, as the fuzz harness's do.
+pub fn run_with(
+    transformer: &Transformer,
+    args: &Args,
+    input: Input<'_>,
+    output: Output<'_>,
+) -> Result<Outcome, Error> {
     let rejects = Rejects::open(args.rejects.as_deref())?;
-    let transformer = Transformer::new(uid, ws);
     let threads = if args.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_AUTO_THREADS))
     } else {
         args.threads
     };
     let mut sink = process::Sink::new(output, rejects);
-    input::dispatch(args.input_format, &transformer, input, &mut sink, threads)?;
+    input::dispatch(args.input_format, transformer, input, &mut sink, threads)?;
     let counts = sink.finish()?;
     let outcome = Outcome::from_rejects(counts.rejected)
         .count_fields(&counts)
