@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the release binaries of every tool (not the test stand-ins) and
-# copies them to an output directory, with a link under each original
-# script's name (segment-uploader.sh -> segment-uploader, see
-# scripts/script-names.sh). Used by deploy/Containerfile.
+# Builds the release of every tool (not the test stand-ins) as one multicall
+# binary, `segment-bridge` (crates/segment-bridge), in the `dist` profile
+# (fat LTO, one codegen unit), and installs it in an output directory with a
+# link under each tool's name (segment-uploader -> segment-bridge) and each
+# original script's name (segment-uploader.sh -> segment-uploader), made by
+# scripts/script-names.sh. Used by deploy/Containerfile; docs/design.md
+# says why one binary ("Binary and image size").
 #   scripts/build-release.sh [--target TRIPLE] [--out DIR]
-# --target x86_64-unknown-linux-musl gives static binaries (needs the target
+# --target x86_64-unknown-linux-musl gives a static binary (needs the target
 # added with rustup and musl-gcc from Debian's musl-tools); without it, the
 # host's (glibc) target.
 set -o errexit -o nounset -o pipefail
@@ -19,24 +22,15 @@ while (($#)); do
   esac
 done
 
-args=(build --release --locked --workspace --exclude standins --bins)
-dir=target/release
+args=(build --profile dist --locked -p segment-bridge --bin segment-bridge)
+dir=target/dist
 if [[ -n "$target" ]]; then
   args+=(--target "$target")
-  dir=target/$target/release
+  dir=target/$target/dist
 fi
 cargo "${args[@]}"
 
 mkdir -p "$out"
-# The tools: every [[bin]] of the workspace's crates but the stand-ins'.
-mapfile -t bins < <(for toml in crates/*/Cargo.toml; do
-  [[ $toml == crates/standins/* ]] && continue
-  awk '/^\[\[bin\]\]/ { inbin = 1; next }
-       /^\[/ { inbin = 0 }
-       inbin && $1 == "name" { gsub(/"/, "", $3); print $3 }' "$toml"
-done)
-for b in "${bins[@]}"; do
-  install -m 0755 "$dir/$b" "$out/$b"
-done
-echo "build-release: ${#bins[@]} binaries in $out: ${bins[*]}" >&2
+install -m 0755 "$dir/segment-bridge" "$out/segment-bridge"
+echo "build-release: segment-bridge in $out, $(wc -c <"$out/segment-bridge") bytes" >&2
 scripts/script-names.sh "$out"

@@ -1,20 +1,22 @@
-//! The original script names (`segment-uploader.sh`, …) as links to the
-//! tools, as `scripts/build-release.sh` lays them out: with that directory
-//! first in PATH, the original mass uploader's own call,
-//! `split --line-bytes=490K --filter=segment-uploader.sh`, reaches our
-//! uploader, and every event arrives at the Segment stand-in.
+//! The release layout `scripts/build-release.sh` makes: the multicall
+//! binary `segment-bridge`, a link to it under every tool's name, and the
+//! original script names (`segment-uploader.sh`, …) as links to the tools.
+//! Every tool answers under each of its names exactly as its own binary
+//! does; with that directory first in PATH, the original mass uploader's
+//! own call, `split --line-bytes=490K --filter=segment-uploader.sh`,
+//! reaches our uploader, and every event arrives at the Segment stand-in.
 
 use std::path::Path;
 
 use e2e::*;
 
-/// A release-like directory: the tools, then scripts/script-names.sh.
+/// A release-like directory: the multicall binary, then
+/// scripts/script-names.sh (as scripts/build-release.sh does).
 fn release_dir(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("dist");
     std::fs::create_dir(&out).unwrap();
-    for t in SCRIPT_TOOLS {
-        std::os::unix::fs::symlink(bin_dir().join(t), out.join(t)).unwrap();
-    }
+    std::os::unix::fs::symlink(bin_dir().join("segment-bridge"), out.join("segment-bridge"))
+        .unwrap();
     let status = std::process::Command::new(root().join("scripts/script-names.sh"))
         .arg(&out)
         .status()
@@ -49,6 +51,85 @@ fn every_tool_answers_under_its_script_name() {
         assert!(out.status.success(), "{t}.sh: {out:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains(t), "{out:?}");
     }
+}
+
+/// Every tool `segment-bridge --list` names, under its name in the release
+/// directory: a link to the multicall binary, whose `--help` and
+/// `--version` are byte for byte its own binary's, and whose bad usage
+/// exits as its own binary's does.
+#[test]
+fn every_tool_of_the_multicall_binary_is_its_own_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let links = release_dir(dir.path());
+    let list = command(links.join("segment-bridge"), dir.path())
+        .arg("--list")
+        .output()
+        .unwrap();
+    testkit::succeeded(&list, "segment-bridge --list");
+    let tools: Vec<String> = String::from_utf8(list.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // Every tool crate of the workspace with a binary (not the stand-ins),
+    // so that a new tool cannot be left out of the multicall binary.
+    let mut crates: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("src/main.rs").exists() && !p.ends_with("segment-bridge"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    let mut listed = tools.clone();
+    listed.sort();
+    assert_eq!(listed, crates);
+    for t in &tools {
+        assert_eq!(
+            std::fs::read_link(links.join(t)).unwrap(),
+            Path::new("segment-bridge")
+        );
+        for args in [&["--help"][..], &["--version"], &["--no-such-option"]] {
+            let ours = command(links.join(t), dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            let own = command(bin_dir().join(t), dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(ours.status.code(), own.status.code(), "{t} {args:?}");
+            assert_eq!(ours.stdout, own.stdout, "{t} {args:?}");
+            assert_eq!(ours.stderr, own.stderr, "{t} {args:?}");
+        }
+    }
+}
+
+/// `segment-bridge TOOL ARGS…` runs the tool its first argument names: the
+/// same output as the tool's own binary (querygen, with the Go flag
+/// package's spelling of its flags); an unknown name is a usage error.
+#[test]
+fn segment_bridge_runs_the_tool_its_first_argument_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = command(bin_dir().join("segment-bridge"), dir.path())
+        .args(["querygen", "-0"])
+        .output()
+        .unwrap();
+    let own = command(bin_dir().join("querygen"), dir.path())
+        .arg("-0")
+        .output()
+        .unwrap();
+    testkit::succeeded(&ours, "segment-bridge querygen -0");
+    assert!(!ours.stdout.is_empty());
+    assert_eq!(ours.stdout, own.stdout);
+
+    let bad = command(bin_dir().join("segment-bridge"), dir.path())
+        .arg("no-such-tool")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("no tool `no-such-tool`"), "{err}");
 }
 
 #[test]

@@ -219,6 +219,13 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     Ok(Outcome::ok())
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

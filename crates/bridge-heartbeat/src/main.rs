@@ -2,5 +2,5 @@
 //! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), bridge_heartbeat::run)
+    bridge_heartbeat::main(std::env::args_os().collect())
 }

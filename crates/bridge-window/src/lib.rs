@@ -345,6 +345,13 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     }
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 fn load(store: Option<&Store>) -> Result<State, Error> {
     match store {
         Some(s) => Ok(s.load()?.unwrap_or_default()),

@@ -67,41 +67,21 @@ pub const NETWORK_FOOTER: &str =
   HTTPS_PROXY, NO_PROXY
                    proxy for HTTPS requests, and the hosts that bypass it";
 
-/// Parses `A`, runs `run(args, stdin, stdout)` and returns the exit code.
-/// `tool` is the binary's name: pass `env!("CARGO_BIN_NAME")`.
+/// Parses `argv` (the command line, program name first) as `A`, runs
+/// `run(args, stdin, stdout)` and returns the exit code. `tool` is the
+/// tool's name, whatever name it was started under (its own binary, or a
+/// link to the multicall binary `segment-bridge`).
 ///
 /// ```no_run
 /// # use segment_bridge_core::{cli, Outcome, Error};
 /// #[derive(clap::Parser)]
 /// struct Args {}
 /// fn main() -> std::process::ExitCode {
-///     cli::main("my-tool", |_args: Args, _input, _output| Ok::<_, Error>(Outcome::ok()))
+///     let argv = std::env::args_os().collect();
+///     cli::main("my-tool", argv, |_args: Args, _input, _output| Ok::<_, Error>(Outcome::ok()))
 /// }
 /// ```
-pub fn main<A, E, F>(tool: &'static str, run: F) -> std::process::ExitCode
-where
-    A: clap::Parser,
-    E: ToolError,
-    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
-{
-    main_with(tool, None, std::env::args_os().collect(), run)
-}
-
-/// [`main`] for a tool that pushes its run's metrics: `push` (the HTTP half,
-/// `segment_bridge_net::push::push_gauges_if_configured`) sends them when
-/// `PUSHGATEWAY_URL` is set, and `--help` names the network variables.
-pub fn main_pushing<A, E, F>(tool: &'static str, push: Pusher, run: F) -> std::process::ExitCode
-where
-    A: clap::Parser,
-    E: ToolError,
-    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
-{
-    main_with(tool, Some(push), std::env::args_os().collect(), run)
-}
-
-/// [`main`] with the arguments given, for a tool that rewrites its command
-/// line first (querygen takes the Go flag package's spellings).
-pub fn main_with_argv<A, E, F>(
+pub fn main<A, E, F>(
     tool: &'static str,
     argv: Vec<std::ffi::OsString>,
     run: F,
@@ -112,6 +92,23 @@ where
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
     main_with(tool, None, argv, run)
+}
+
+/// [`main`] for a tool that pushes its run's metrics: `push` (the HTTP half,
+/// `segment_bridge_net::push::push_gauges_if_configured`) sends them when
+/// `PUSHGATEWAY_URL` is set, and `--help` names the network variables.
+pub fn main_pushing<A, E, F>(
+    tool: &'static str,
+    push: Pusher,
+    argv: Vec<std::ffi::OsString>,
+    run: F,
+) -> std::process::ExitCode
+where
+    A: clap::Parser,
+    E: ToolError,
+    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
+{
+    main_with(tool, Some(push), argv, run)
 }
 
 /// The entry helper itself: [`main`] with an optional metrics pusher and

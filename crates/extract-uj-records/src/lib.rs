@@ -288,6 +288,13 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     })
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 fn summary_line(s: &Summary) -> String {
     let rows: Vec<String> = s.rows.iter().map(|(n, c)| format!("{n} {c}")).collect();
     let mut line = format!(

@@ -2,8 +2,6 @@
 //! Splunk's export would return them. Everything is in the library; see
 //! `extract_uj_records::run`.
 
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    segment_bridge_net::main("extract-uj-records", extract_uj_records::run)
+fn main() -> std::process::ExitCode {
+    extract_uj_records::main(std::env::args_os().collect())
 }

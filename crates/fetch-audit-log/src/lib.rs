@@ -260,6 +260,13 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     Ok(summarise(&spans, reports, ordered.stats()))
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 /// What the workers share.
 struct Shared<'a> {
     client: &'a Client,

@@ -231,6 +231,13 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     Ok(summarise(&jobs, reports, stats))
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 /// Takes queries off the shared list until none is left.
 fn worker(
     client: &Client,

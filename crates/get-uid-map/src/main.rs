@@ -2,5 +2,5 @@
 //! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_net::main(env!("CARGO_BIN_NAME"), get_uid_map::run)
+    get_uid_map::main(std::env::args_os().collect())
 }

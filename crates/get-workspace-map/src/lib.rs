@@ -96,3 +96,10 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
     let report = segment_bridge_kube::Report::new(merged, text, written);
     Ok(report.finish(&MapKind::Workspace, Some(&extra)))
 }
+
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}

@@ -95,3 +95,10 @@ pub fn run(_args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         .count("bytes", bytes as u64)
         .count_all(fixes.fields()))
 }
+
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_core::cli::main(env!("CARGO_PKG_NAME"), argv, run)
+}

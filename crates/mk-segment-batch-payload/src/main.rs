@@ -2,5 +2,5 @@
 //! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main(env!("CARGO_BIN_NAME"), mk_segment_batch_payload::run)
+    mk_segment_batch_payload::main(std::env::args_os().collect())
 }

@@ -23,11 +23,16 @@ use segment_bridge_core::{Outcome, ToolError};
 /// The entry helper (`segment_bridge_core::cli::main`) for a tool that
 /// pushes its run's metrics to the Pushgateway when `PUSHGATEWAY_URL` is
 /// set: every tool that speaks HTTP, and the stages of the main job.
-pub fn main<A, E, F>(tool: &'static str, run: F) -> std::process::ExitCode
+/// `argv` is the command line, program name first.
+pub fn main<A, E, F>(
+    tool: &'static str,
+    argv: Vec<std::ffi::OsString>,
+    run: F,
+) -> std::process::ExitCode
 where
     A: clap::Parser,
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
-    segment_bridge_core::cli::main_pushing(tool, push::push_gauges_if_configured, run)
+    segment_bridge_core::cli::main_pushing(tool, push::push_gauges_if_configured, argv, run)
 }

@@ -3,9 +3,5 @@
 //! the Go flag package reads it (`querygen::go_flags`).
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_core::cli::main_with_argv(
-        env!("CARGO_BIN_NAME"),
-        querygen::go_flags(std::env::args_os()),
-        querygen::run,
-    )
+    querygen::main(std::env::args_os().collect())
 }

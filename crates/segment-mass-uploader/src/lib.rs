@@ -125,6 +125,13 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     Ok(summary(&intake, &stats, upload.dry_run))
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 /// What a run did: the read result (an error after what was read was
 /// handed on), the sending figures, and the files to flush.
 type Ran = (Result<Intake, Error>, Stats, Letters);

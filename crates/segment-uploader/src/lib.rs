@@ -138,3 +138,10 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
             "{read} events read, {events} {verb} ({bytes} bytes), {retries} retries, {rejected} rejected"
         )))
 }
+
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}

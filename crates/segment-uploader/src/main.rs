@@ -2,5 +2,5 @@
 //! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_net::main(env!("CARGO_BIN_NAME"), segment_uploader::run)
+    segment_uploader::main(std::env::args_os().collect())
 }

@@ -132,6 +132,13 @@ pub fn run(args: Args, input: Input<'_>, output: Output<'_>) -> Result<Outcome, 
     run_with(&transformer, &args, input, output)
 }
 
+/// The tool's entry, as its own `main.rs` and the multicall binary
+/// (`segment-bridge`, crates/segment-bridge) start it: `argv` is the command
+/// line, program name first.
+pub fn main(argv: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    segment_bridge_net::main(env!("CARGO_PKG_NAME"), argv, run)
+}
+
 /// The transform of `args`' two maps, read side by side (they are
 /// independent).
 pub fn load_maps(args: &Args) -> Result<Transformer, Error> {

@@ -2,5 +2,5 @@
 //! call it in-process; the entry helper does the rest.
 
 fn main() -> std::process::ExitCode {
-    segment_bridge_net::main(env!("CARGO_BIN_NAME"), splunk_to_segment::run)
+    splunk_to_segment::main(std::env::args_os().collect())
 }
