@@ -94,25 +94,11 @@ where
     main_with(tool, None, argv, run)
 }
 
-/// [`main`] for a tool that pushes its run's metrics: `push` (the HTTP half,
-/// `segment_bridge_net::push::push_gauges_if_configured`) sends them when
-/// `PUSHGATEWAY_URL` is set, and `--help` names the network variables.
-pub fn main_pushing<A, E, F>(
-    tool: &'static str,
-    push: Pusher,
-    argv: Vec<std::ffi::OsString>,
-    run: F,
-) -> std::process::ExitCode
-where
-    A: clap::Parser,
-    E: ToolError,
-    F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
-{
-    main_with(tool, Some(push), argv, run)
-}
-
-/// The entry helper itself: [`main`] with an optional metrics pusher and
-/// the arguments given.
+/// The entry helper itself: [`main`] with an optional metrics pusher. A
+/// tool that pushes its run's metrics hands it `push` (the HTTP half,
+/// `segment_bridge_net::push::push_gauges_if_configured`, through
+/// `segment_bridge_net::main`): it sends them when `PUSHGATEWAY_URL` is
+/// set, and `--help` names the network variables.
 pub fn main_with<A, E, F>(
     tool: &'static str,
     push: Option<Pusher>,

@@ -34,5 +34,5 @@ where
     E: ToolError,
     F: FnOnce(A, Input<'_>, Output<'_>) -> Result<Outcome, E>,
 {
-    segment_bridge_core::cli::main_pushing(tool, push::push_gauges_if_configured, argv, run)
+    segment_bridge_core::cli::main_with(tool, Some(push::push_gauges_if_configured), argv, run)
 }
