@@ -244,6 +244,17 @@ pub trait Visit<S: Src> {
     #[inline]
     fn replaced(&mut self, _s: &S, _start: usize) {}
 
+    /// Reads an element of the array at `depth - 1` (source at the value):
+    /// by default walks it. A visitor that takes whole elements (the
+    /// results of a document, each a row) does it here.
+    #[inline(always)]
+    fn element(&mut self, s: &mut S, depth: usize) -> Result<(), Self::Err>
+    where
+        Self: Sized,
+    {
+        walk(s, self, depth).map(drop)
+    }
+
     /// Reads the value of a member whose [`key`](Visit::key) said so
     /// (source at the value): by default validates it and calls
     /// [`replaced`](Visit::replaced). A visitor that reads some members
@@ -350,7 +361,7 @@ fn array<S: Src, V: Visit<S>>(s: &mut S, v: &mut V, depth: usize) -> Result<Kind
     if enter(s, v, b'[', depth)? {
         loop {
             v.ws(s);
-            walk(s, v, depth + 1)?;
+            v.element(s, depth + 1)?;
             if !separator(s, v, b'[')? {
                 break;
             }

@@ -203,47 +203,86 @@ fn one_document(
         b => b,
     };
     let end = s.pos;
+    let mut rows = Rows {
+        t,
+        sink,
+        body,
+        number: *number,
+        row: None,
+        part: Part::default(),
+        result: Vec::new(),
+    };
     let mut a = Scanner::new(body);
-    a.pos = results + 1;
-    a.skip_ws();
-    if a.peek() == Some(b']') {
-        return match broken {
-            Some(e) => stop(broken_at(sink, body, a.pos + 1, 0, e)),
+    a.pos = results;
+    let walked = walk(&mut a, &mut rows, 0);
+    *number = rows.number;
+    match walked {
+        Ok(_) => match broken {
+            // After the results (`number` 0), from the end of the array on.
+            Some(e) => stop(broken_at(sink, body, a.pos, 0, e)),
             None => Ok(Some(end)),
-        };
-    }
-    let mut part = Part::default();
-    let mut result = Vec::new();
-    loop {
-        a.skip_ws();
-        let row = a.pos;
-        if let Err(e) = a.skip_value(1) {
-            return stop(broken_at(sink, body, row, *number, e));
+        },
+        Err(Stop::Sink(e)) => Err(e),
+        // In a row: that row is the break; between rows (a bad separator),
+        // the break is where the next row would be.
+        Err(Stop::Syntax(e)) => {
+            let from = rows.row.unwrap_or(e.offset);
+            stop(broken_at(sink, body, from, *number, e))
         }
-        result.clear();
+    }
+}
+
+/// The walk of a document's `results` array: each element is a result,
+/// validated, compacted the slow way and handed to the sink as the export
+/// row it would have been (`row_of`), numbered on from `number`.
+struct Rows<'a, 'o, 'k> {
+    t: &'a Transformer,
+    sink: &'a mut Sink<'o>,
+    body: &'k [u8],
+    number: u64,
+    /// Where the row being read starts (`None` between rows).
+    row: Option<usize>,
+    part: Part,
+    result: Vec<u8>,
+}
+
+/// Why the walk of the results stopped: the document broke, or the sink
+/// failed (an output error, which ends the run).
+enum Stop {
+    Syntax(SyntaxError),
+    Sink(Error),
+}
+
+impl From<SyntaxError> for Stop {
+    fn from(e: SyntaxError) -> Stop {
+        Stop::Syntax(e)
+    }
+}
+
+impl<'k> Visit<Scanner<'k>> for Rows<'_, '_, 'k> {
+    type Err = Stop;
+
+    fn element(&mut self, s: &mut Scanner<'k>, depth: usize) -> Result<(), Stop> {
+        let row = s.pos;
+        self.row = Some(row);
+        walk(s, &mut Validate, depth)?;
+        self.result.clear();
         let mut dups = 0;
-        if let Err(e) = json::compact_slow_counting(&body[row..a.pos], &mut result, &mut dups) {
-            let e = e.syntax.at(e.offset + row);
-            return stop(broken_at(sink, body, row, *number, e));
-        }
-        sink.record(t, At::Record(*number), &row_of(&result), &mut part)?;
-        sink.fixed(
-            At::Record(*number),
-            Fixes {
-                duplicate_keys: dups,
-                ..Fixes::default()
-            },
-        );
-        *number += 1;
-        match a.comma_or(b']') {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return stop(broken_at(sink, body, a.pos, *number, e)),
-        }
-    }
-    match broken {
-        Some(e) => stop(broken_at(sink, body, a.pos, 0, e)),
-        None => Ok(Some(end)),
+        json::compact_slow_counting(&self.body[row..s.pos], &mut self.result, &mut dups)
+            .map_err(|e| e.syntax.at(e.offset + row))?;
+        let at = At::Record(self.number);
+        let line = row_of(&self.result);
+        self.sink
+            .record(self.t, at, &line, &mut self.part)
+            .map_err(Stop::Sink)?;
+        let fixes = Fixes {
+            duplicate_keys: dups,
+            ..Fixes::default()
+        };
+        self.sink.fixed(at, fixes);
+        self.number += 1;
+        self.row = None;
+        Ok(())
     }
 }
 
