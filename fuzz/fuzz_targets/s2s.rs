@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_fuzz::{assert_json, count, is_compact, lines, selector, temp_path};
+use segment_bridge_fuzz::{assert_json, count, lines, selector, temp_path};
+use segment_bridge_json::token::is_compact;
 use splunk_to_segment::{Args, InputFormat, Transformer};
 
 /// The maps of the reference fixture, so that its rows come out as events.

@@ -7,8 +7,9 @@
 //! `PROPTEST_CASES` sets the number of cases (256 by default); CI runs a
 //! larger number in `.ci/steps/20-s2s-fuzz.sh`.
 
-use crate::common::{gen, is_compact, KEYS};
+use crate::common::{gen, KEYS};
 use proptest::prelude::*;
+use segment_bridge_json::token::is_compact;
 use serde_json::Value;
 use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};
 

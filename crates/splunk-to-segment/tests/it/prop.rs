@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
 
-use crate::common::{canonical, event_names, gen, is_compact, reference, Ref};
+use crate::common::{canonical, event_names, gen, reference, Ref};
 use proptest::prelude::*;
+use segment_bridge_json::token::is_compact;
 use serde_json::Value;
 use splunk_to_segment::{Args, InputFormat};
 
