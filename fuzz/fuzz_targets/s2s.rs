@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use segment_bridge_fuzz::{assert_json, count, lines, selector, temp_path};
 use segment_bridge_json::token::is_compact;
-use splunk_to_segment::{Args, InputFormat, Transformer};
+use splunk_to_segment::{Args, InputFormat, Transformer, EVENT_KEYS};
 
 /// The maps of the reference fixture, so that its rows come out as events.
 const SAMPLE_UID: &str = include_str!("../../fixtures/s2s/sample/uid-map.json");
@@ -20,16 +20,6 @@ const SAMPLE_WS: &str = include_str!("../../fixtures/s2s/sample/ws-map.json");
 const UID: &str = r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890,"u1":"sso-1","admin":"sso-admin"}"#;
 const WS: &str =
     r#"{"ns":"owner","ns-num":5,"ns-false":false,"alice-tenant":"alice","u1-tenant":"u1"}"#;
-const KEYS: [&str; 8] = [
-    "messageId",
-    "timestamp",
-    "namespace",
-    "type",
-    "userId",
-    "event",
-    "properties",
-    "context",
-];
 
 struct Files {
     /// The transform of each pair of maps (the sample's, the odd ones),
@@ -120,7 +110,7 @@ fuzz_target!(|data: &[u8]| {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, KEYS);
+        assert_eq!(keys, EVENT_KEYS);
         assert!(is_compact(line), "white space outside strings");
     }
     let rejected = std::fs::read(&f.rejects).unwrap();

@@ -7,11 +7,11 @@
 //! `PROPTEST_CASES` sets the number of cases (256 by default); CI runs a
 //! larger number in `.ci/steps/20-s2s-fuzz.sh`.
 
-use crate::common::{gen, KEYS};
+use crate::common::gen;
 use proptest::prelude::*;
 use segment_bridge_json::token::is_compact;
 use serde_json::Value;
-use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};
+use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict, EVENT_KEYS};
 
 const UID: &str =
     r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890}"#;
@@ -26,7 +26,7 @@ fn check_event(line: &[u8]) -> Result<(), TestCaseError> {
         .keys()
         .map(String::as_str)
         .collect();
-    prop_assert_eq!(keys, KEYS);
+    prop_assert_eq!(keys, EVENT_KEYS);
     prop_assert!(v["properties"].get("workspaceID").is_some());
     prop_assert!(
         is_compact(line),

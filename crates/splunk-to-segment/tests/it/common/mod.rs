@@ -83,18 +83,6 @@ pub fn parse_lines(out: &[u8]) -> Vec<Value> {
         .collect()
 }
 
-/// The keys of an emitted event, in order.
-pub const KEYS: [&str; 8] = [
-    "messageId",
-    "timestamp",
-    "namespace",
-    "type",
-    "userId",
-    "event",
-    "properties",
-    "context",
-];
-
 /// The keys of an object in order.
 pub fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
