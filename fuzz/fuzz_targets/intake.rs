@@ -10,7 +10,8 @@
 use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_fuzz::{assert_json, is_compact};
+use segment_bridge_fuzz::assert_json;
+use segment_bridge_json::token::is_compact;
 use segment_bridge_segment::intake::{ledger_ids, read_batches, Delivered, Step};
 use segment_bridge_segment::{message_id, Batch, Limits, MAX_BODY_BYTES, WRAPPER_BYTES};
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_fuzz::is_compact;
+use segment_bridge_json::token::is_compact;
 use serde_json::Value;
 use splunk_to_segment::Map;
 

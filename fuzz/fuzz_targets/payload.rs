@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_fuzz::{assert_json, count, is_compact};
+use segment_bridge_fuzz::{assert_json, count};
+use segment_bridge_json::token::is_compact;
 
 fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use segment_bridge_fuzz::{assert_json, count, is_compact, lines, selector, temp_path};
-use splunk_to_segment::{Args, InputFormat, Transformer};
+use segment_bridge_fuzz::{assert_json, lines, selector, temp_path};
+use segment_bridge_json::token::is_compact;
+use splunk_to_segment::{Args, Counts, InputFormat, Transformer, EVENT_KEYS};
 
 /// The maps of the reference fixture, so that its rows come out as events.
 const SAMPLE_UID: &str = include_str!("../../fixtures/s2s/sample/uid-map.json");
@@ -19,16 +20,6 @@ const SAMPLE_WS: &str = include_str!("../../fixtures/s2s/sample/ws-map.json");
 const UID: &str = r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890,"u1":"sso-1","admin":"sso-admin"}"#;
 const WS: &str =
     r#"{"ns":"owner","ns-num":5,"ns-false":false,"alice-tenant":"alice","u1-tenant":"u1"}"#;
-const KEYS: [&str; 8] = [
-    "messageId",
-    "timestamp",
-    "namespace",
-    "type",
-    "userId",
-    "event",
-    "properties",
-    "context",
-];
 
 struct Files {
     /// The transform of each pair of maps (the sample's, the odd ones),
@@ -97,19 +88,10 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let c = |name| count(&outcome, name);
-    assert_eq!(
-        c("events_read"),
-        c("events_emitted")
-            + c("markers_skipped")
-            + c("dropped_no_workspace")
-            + c("dropped_no_owner_id")
-            + c("dropped_no_user_id")
-            + c("events_rejected"),
-        "counts do not add up"
-    );
+    let c = Counts::of(&outcome);
+    assert!(c.adds_up(), "counts do not add up: {c:?}");
     let emitted = lines(&out);
-    assert_eq!(emitted.len() as u64, c("events_emitted"));
+    assert_eq!(emitted.len() as u64, c.emitted);
     for line in emitted {
         assert_json(line, "an emitted event");
         let v: serde_json::Value = serde_json::from_slice(line).unwrap();
@@ -119,15 +101,15 @@ fuzz_target!(|data: &[u8]| {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, KEYS);
+        assert_eq!(keys, EVENT_KEYS);
         assert!(is_compact(line), "white space outside strings");
     }
     let rejected = std::fs::read(&f.rejects).unwrap();
     assert_eq!(
         rejected.iter().filter(|&&b| b == b'\n').count() as u64,
-        c("events_rejected"),
+        c.rejected,
         "rejects file and count disagree"
     );
-    let want = if c("events_rejected") > 0 { 3 } else { 0 };
+    let want = if c.rejected > 0 { 3 } else { 0 };
     assert_eq!(outcome.status.code(), want);
 });

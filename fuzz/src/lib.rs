@@ -1,7 +1,9 @@
 //! What the harnesses in `fuzz_targets/` share: the checks of their
-//! outputs. Each harness is a thin call into the library code it covers
-//! (docs/fuzzing.md lists them); a failed check panics, which libFuzzer
-//! reports as a crash and saves the input.
+//! outputs (and the one the tests share too, compact JSON, in the json
+//! crate: `segment_bridge_json::token::is_compact`). Each harness is a thin
+//! call into the library code it covers (docs/fuzzing.md lists them); a
+//! failed check panics, which libFuzzer reports as a crash and saves the
+//! input.
 
 use serde::de::IgnoredAny;
 
@@ -49,25 +51,4 @@ pub fn selector(data: &[u8]) -> (u8, &[u8]) {
         Some((&b, rest)) => (b, rest),
         None => (0, data),
     }
-}
-
-/// No white space outside strings (compact JSON).
-pub fn is_compact(json: &[u8]) -> bool {
-    let (mut in_str, mut esc) = (false, false);
-    for &b in json {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-        } else if b == b'"' {
-            in_str = true;
-        } else if b.is_ascii_whitespace() {
-            return false;
-        }
-    }
-    true
 }

@@ -98,6 +98,17 @@ impl Outcome {
         }
     }
 
+    /// `Failed` when `failed > 0` (some parts of the run, such as queries
+    /// or time windows, failed after their retries while the others' output
+    /// still went out), else `Ok`.
+    pub fn from_failures(failed: usize) -> Outcome {
+        if failed > 0 {
+            Outcome::failed()
+        } else {
+            Outcome::ok()
+        }
+    }
+
     /// Adds a named figure of the run (a metric name without prefix, such as
     /// `events_read`).
     #[must_use]
@@ -191,6 +202,8 @@ mod tests {
         assert_eq!(ExitStatus::Rejected.code(), 3);
         assert_eq!(Outcome::from_rejects(0).status, ExitStatus::Ok);
         assert_eq!(Outcome::from_rejects(2).status, ExitStatus::Rejected);
+        assert_eq!(Outcome::from_failures(0).status, ExitStatus::Ok);
+        assert_eq!(Outcome::from_failures(1).status, ExitStatus::Failed);
         let o = Outcome::ok()
             .count("a", 1)
             .count_by("dropped", "reason", "x", 2);

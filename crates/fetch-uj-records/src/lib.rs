@@ -327,12 +327,7 @@ fn summarise(jobs: &[Job], reports: Vec<Option<QueryReport>>, order: order::Stat
                 .join(", ")
         )
     };
-    let status = if failed.is_empty() {
-        ExitStatus::Ok
-    } else {
-        ExitStatus::Failed
-    };
-    Outcome::with_status(status)
+    Outcome::from_failures(failed.len())
         .count("queries", jobs.len() as u64)
         .count("queries_failed", failed.len() as u64)
         .count("rows_emitted", rows)

@@ -11,7 +11,7 @@
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::Outcome;
 use segment_bridge_kube::resources::HOST_OPERATOR_NAMESPACE;
-use segment_bridge_kube::{MapArgs, MapJob, MapKind};
+use segment_bridge_kube::{MapArgs, MapKind, MapMaker};
 use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
@@ -50,33 +50,19 @@ pub struct Args {
 pub use segment_bridge_kube::MakerError as Error;
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    // Configuration problems first (exit 2), before any cluster is read.
-    let kv = args.kv.publisher()?;
-    let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
-    if let Some(outcome) = job.print_published(CONFIGMAP_KEY, output)? {
-        return Ok(outcome);
-    }
-
-    let kind = MapKind::Uid {
-        namespace: args.namespace,
-    };
     let contexts: Vec<Option<String>> = if args.contexts.is_empty() {
         vec![None]
     } else {
         args.contexts.into_iter().map(Some).collect()
     };
-    let merged = job.collect(&kind, &contexts)?;
-    let text = segment_bridge_kube::maps::render(&merged.map);
-    // Refuse a map over the ceiling before writing anywhere.
-    let prepared = job.prepare_configmap(CONFIGMAP_KEY, &text)?;
-    let written = job.publish_configmap(prepared.as_ref())?;
-    let mut extra = None;
-    if let Some(kv) = &kv {
-        extra = Some(kv.publish(merged.map.values(), KV_KEY_FIELD, KV_VALUE_FIELD)?);
-    }
-    job.print(output, &text)?;
-    let report = segment_bridge_kube::Report::new(merged, text, written);
-    Ok(report.finish(&kind, extra.as_deref()))
+    let maker = MapMaker {
+        kind: MapKind::Uid {
+            namespace: args.namespace,
+        },
+        configmap_key: CONFIGMAP_KEY,
+        kv_fields: (KV_KEY_FIELD, KV_VALUE_FIELD),
+    };
+    maker.run(args.map, &args.kv, |_| Ok(contexts), output)
 }
 
 /// The tool's entry, as its own `main.rs` and the multicall binary

@@ -13,7 +13,7 @@
 
 use segment_bridge_core::cli::{Input, Output};
 use segment_bridge_core::{env, Outcome};
-use segment_bridge_kube::{MapArgs, MapJob, MapKind, STAGING_MEMBER_CLUSTERS};
+use segment_bridge_kube::{MapArgs, MapJob, MapKind, MapMaker, STAGING_MEMBER_CLUSTERS};
 use segment_bridge_splunk::kvstore;
 
 /// ConfigMap data key of the map (the original job's file name).
@@ -53,12 +53,6 @@ pub struct Args {
 pub use segment_bridge_kube::MakerError as Error;
 
 pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome, Error> {
-    // Configuration problems first (exit 2), before any cluster is read.
-    let kv = args.kv.publisher()?;
-    let job = MapJob::new(args.map)?.publishing_elsewhere(kv.is_some());
-    if let Some(outcome) = job.print_published(CONFIGMAP_KEY, output)? {
-        return Ok(outcome);
-    }
     let mut contexts: Vec<String> = args
         .contexts
         .as_deref()
@@ -67,6 +61,25 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
         .map(str::to_owned)
         .collect();
     contexts.extend(args.context);
+    let maker = MapMaker {
+        kind: MapKind::Workspace,
+        configmap_key: CONFIGMAP_KEY,
+        kv_fields: (KV_KEY_FIELD, KV_VALUE_FIELD),
+    };
+    maker.run(
+        args.map,
+        &args.kv,
+        |job| or_staging_members(contexts, job),
+        output,
+    )
+}
+
+/// `contexts`, or when none was given, every context of the kubeconfig on a
+/// staging member cluster (none: a configuration error).
+fn or_staging_members(
+    mut contexts: Vec<String>,
+    job: &MapJob,
+) -> Result<Vec<Option<String>>, Error> {
     if contexts.is_empty() {
         contexts = job.source().contexts_on_clusters(&STAGING_MEMBER_CLUSTERS);
         if contexts.is_empty() {
@@ -81,20 +94,7 @@ pub fn run(args: Args, _input: Input<'_>, output: Output<'_>) -> Result<Outcome,
             contexts.join(" ")
         );
     }
-    let contexts: Vec<Option<String>> = contexts.into_iter().map(Some).collect();
-    let Some(kv) = kv else {
-        let report = job.run(&MapKind::Workspace, &contexts, CONFIGMAP_KEY, output)?;
-        return Ok(report.finish(&MapKind::Workspace, None));
-    };
-    let merged = job.collect(&MapKind::Workspace, &contexts)?;
-    let text = segment_bridge_kube::maps::render(&merged.map);
-    // Refuse a map over the ceiling before writing anywhere.
-    let prepared = job.prepare_configmap(CONFIGMAP_KEY, &text)?;
-    let written = job.publish_configmap(prepared.as_ref())?;
-    let extra = kv.publish(merged.map.values(), KV_KEY_FIELD, KV_VALUE_FIELD)?;
-    job.print(output, &text)?;
-    let report = segment_bridge_kube::Report::new(merged, text, written);
-    Ok(report.finish(&MapKind::Workspace, Some(&extra)))
+    Ok(contexts.into_iter().map(Some).collect())
 }
 
 /// The tool's entry, as its own `main.rs` and the multicall binary

@@ -321,6 +321,30 @@ pub fn bad_value_start(b: &[u8], i: usize) -> SyntaxError {
     syntax.at(i)
 }
 
+/// Whether `json` has no white space outside its strings: compact JSON, as
+/// the tools write it. A check of their output, written once for the tests
+/// (crates/splunk-to-segment/tests) and the fuzz harnesses
+/// (fuzz/fuzz_targets); any ASCII white space counts, form feed included.
+pub fn is_compact(json: &[u8]) -> bool {
+    let (mut in_str, mut esc) = (false, false);
+    for &b in json {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else if b == b'"' {
+            in_str = true;
+        } else if b.is_ascii_whitespace() {
+            return false;
+        }
+    }
+    true
+}
+
 /// What a scalar token was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scalar {
@@ -357,6 +381,22 @@ pub fn scalar(b: &[u8], i: usize) -> Result<(Scalar, usize), SyntaxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_means_no_white_space_outside_strings() {
+        for yes in [&b""[..], b"{}", br#"{"a b":[1,"\" \\"]}"#, br#""\\""#] {
+            assert!(is_compact(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b" 1"[..],
+            b"[1,\n2]",
+            br#"{"a":"\"" }"#,
+            br#""\\" "#,
+            b"{}\x0c",
+        ] {
+            assert!(!is_compact(no), "{}", String::from_utf8_lossy(no));
+        }
+    }
 
     #[test]
     fn plain_runs_find_the_first_special_byte() {

@@ -14,12 +14,14 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::time::Duration;
 
-use segment_bridge_core::env;
+use segment_bridge_core::{env, Outcome};
 use segment_bridge_net::retry::RetryPolicy;
+use segment_bridge_splunk::kvstore;
 
 use crate::config::{Cluster, Source, Timeouts};
 use crate::error::Error;
 use crate::list::ListOptions;
+use crate::maker_error::MakerError;
 use crate::maps::{self, MapKind, Merged};
 use crate::published::{self, Prepared, Published};
 
@@ -281,22 +283,53 @@ impl MapJob {
         }
         Ok(())
     }
+}
 
-    /// Collects, publishes to the ConfigMap, prints: a whole run for the
-    /// tools that publish nowhere else. `key` is the ConfigMap data key.
+/// What a map maker makes, and the names it publishes it under.
+#[derive(Debug, Clone)]
+pub struct MapMaker<'a> {
+    /// The map, and so what is listed.
+    pub kind: MapKind,
+    /// The ConfigMap data key (the original job's file name).
+    pub configmap_key: &'a str,
+    /// The KV store documents' key and value fields (what querygen's
+    /// lookups look up).
+    pub kv_fields: (&'a str, &'a str),
+}
+
+impl MapMaker<'_> {
+    /// A map maker's whole run. Configuration first (exit 2, before any
+    /// cluster is read): the KV store's client, the kubeconfigs. With
+    /// `--published`, prints the map published before; otherwise reads the
+    /// contexts that `contexts` names (it is given the job, so that a
+    /// default can come from the kubeconfig), then publishes the map to the
+    /// ConfigMap and the KV store and prints it (when it is to be printed).
     pub fn run(
         &self,
-        kind: &MapKind,
-        contexts: &[Option<String>],
-        key: &str,
+        map: MapArgs,
+        kv: &kvstore::PublishArgs,
+        contexts: impl FnOnce(&MapJob) -> Result<Vec<Option<String>>, MakerError>,
         output: &mut dyn Write,
-    ) -> Result<Report, Error> {
-        let merged = self.collect(kind, contexts)?;
+    ) -> Result<Outcome, MakerError> {
+        let kv = kv.publisher()?;
+        let job = MapJob::new(map)?.publishing_elsewhere(kv.is_some());
+        if let Some(outcome) = job.print_published(self.configmap_key, output)? {
+            return Ok(outcome);
+        }
+        let contexts = contexts(&job)?;
+        let merged = job.collect(&self.kind, &contexts)?;
         let text = maps::render(&merged.map);
-        let prepared = self.prepare_configmap(key, &text)?;
-        let written = self.publish_configmap(prepared.as_ref())?;
-        self.print(output, &text)?;
-        Ok(Report::new(merged, text, written))
+        // Refuse a map over the ceiling before writing anywhere.
+        let prepared = job.prepare_configmap(self.configmap_key, &text)?;
+        let written = job.publish_configmap(prepared.as_ref())?;
+        let (key_field, value_field) = self.kv_fields;
+        let extra = match &kv {
+            Some(kv) => Some(kv.publish(merged.map.values(), key_field, value_field)?),
+            None => None,
+        };
+        job.print(output, &text)?;
+        let report = Report::new(merged, text, written);
+        Ok(report.finish(&self.kind, extra.as_deref()))
     }
 }
 

@@ -36,6 +36,6 @@ pub mod resources;
 
 pub use config::{Cluster, Source, Timeouts, STAGING_MEMBER_CLUSTERS};
 pub use error::{ApiError, Error};
-pub use job::{MapArgs, MapJob, Report};
+pub use job::{MapArgs, MapJob, MapMaker, Report};
 pub use maker_error::MakerError;
 pub use maps::MapKind;

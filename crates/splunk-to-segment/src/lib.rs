@@ -33,7 +33,7 @@ pub use maps::{Map, MapError, MapValue};
 pub use process::Counts;
 pub use reject::{FieldName, Rejection, Unmapped, Verdict};
 pub use scan::Kind;
-pub use transform::{Scratch, Transformer};
+pub use transform::{Scratch, Transformer, EVENT_KEYS};
 
 const AFTER_HELP: &str = "\
 Examples:

@@ -22,6 +22,7 @@ use std::io::Write;
 use std::sync::{mpsc, Mutex};
 
 use segment_bridge_core::rejects::{self, Rejects};
+use segment_bridge_core::Outcome;
 use segment_bridge_json::jq::Fixes;
 use segment_bridge_json::{Framer, LineReader, Value};
 
@@ -37,7 +38,8 @@ const READ_BUFFER: usize = 256 << 10;
 const PARALLEL_MIN_LINES: usize = 64;
 
 /// The figures of a run, under their metrics' names (`serde(rename)`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counts {
     /// Records read (JSON values, or CSV / document records).
     #[serde(rename = "events_read")]
@@ -77,6 +79,25 @@ impl Counts {
     /// All drops together.
     pub fn dropped(&self) -> u64 {
         self.no_workspace + self.no_owner_id + self.no_user_id
+    }
+
+    /// Whether every record read was counted once, under its verdict:
+    /// `read` is the sum of the others (what the tests and the fuzz
+    /// harness, fuzz/fuzz_targets/s2s.rs, check of every run).
+    pub fn adds_up(&self) -> bool {
+        self.read == self.emitted + self.markers + self.dropped() + self.rejected
+    }
+
+    /// The figures of a run read back from its outcome ([`crate::run`]),
+    /// by their names: a figure the outcome lacks is 0, and `fixes` is left
+    /// empty (its figures are not read back).
+    pub fn of(outcome: &Outcome) -> Counts {
+        let figures: serde_json::Map<String, serde_json::Value> = outcome
+            .counts
+            .iter()
+            .map(|(name, n)| (name.to_string(), (*n).into()))
+            .collect();
+        serde_json::from_value(figures.into()).expect("a run's figures are whole numbers")
     }
 
     /// The summary line printed at the end.
@@ -438,5 +459,30 @@ fn worker(t: &Transformer, queue: &Mutex<mpsc::Receiver<Job>>) {
         if done.send((batch, part)).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_back_from_an_outcome() {
+        let counts = Counts {
+            read: 6,
+            emitted: 1,
+            markers: 1,
+            no_workspace: 1,
+            no_owner_id: 1,
+            no_user_id: 1,
+            rejected: 1,
+            fixes: Fixes::default(),
+        };
+        assert!(counts.adds_up());
+        let outcome = Outcome::ok().count_fields(&counts).count("other", 9);
+        assert_eq!(Counts::of(&outcome), counts);
+        assert_eq!(Counts::of(&Outcome::ok()), Counts::default());
+        let short = Counts { read: 7, ..counts };
+        assert!(!short.adds_up());
     }
 }

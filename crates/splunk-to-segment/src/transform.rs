@@ -34,6 +34,20 @@ use crate::reject::{FieldName, Rejection, Unmapped, Verdict};
 
 static EVENT_NAMES: &str = include_str!("event-names.json");
 
+/// The keys of an event, in the order [`Transformer::record`] writes them
+/// (the jq filter's object, above): what the tests and the fuzz harness
+/// (fuzz/fuzz_targets/s2s.rs) check every emitted event against.
+pub const EVENT_KEYS: [&str; 8] = [
+    "messageId",
+    "timestamp",
+    "namespace",
+    "type",
+    "userId",
+    "event",
+    "properties",
+    "context",
+];
+
 /// Reusable buffers of one worker.
 #[derive(Default)]
 pub struct Scratch {

@@ -3,7 +3,8 @@
 //! - [`root`] and [`fixture`]: the repository and its one copy of the
 //!   reference fixtures (`fixtures/` at the root; see its README).
 //! - [`tool`]: a tool binary with a clean environment (no ambient
-//!   kubeconfig or netrc, no sleeping between retries), and [`stdout`] /
+//!   kubeconfig or netrc, no sleeping between retries), [`spawn_fed`] to
+//!   run one with its stdin written from another thread, and [`stdout`] /
 //!   [`stderr`] of its output as text; [`succeeded`], [`exited`], [`failed`] and
 //!   [`failed_with`] to check how it ended; [`s2s_argv`] to run
 //!   splunk-to-segment in-process on a fixture's maps.
@@ -21,7 +22,8 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, ChildStdin, Output, Stdio};
+use std::thread::JoinHandle;
 
 use assert_cmd::Command;
 
@@ -72,6 +74,24 @@ pub fn std_tool(bin: &str, home: &Path) -> std::process::Command {
         .env("HOME", home)
         .env("SEGMENT_BRIDGE_BACKOFF_SCALE", "0");
     cmd
+}
+
+/// Starts `cmd` with stdin, stdout and stderr piped, and `feed` writing its
+/// stdin on a thread of its own, so that a tool that writes while it reads
+/// cannot stall on a full pipe: the child (its stdin taken) and the
+/// writer, to join once the child is done.
+pub fn spawn_fed(
+    cmd: &mut std::process::Command,
+    feed: impl FnOnce(ChildStdin) + Send + 'static,
+) -> (Child, JoinHandle<()>) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (child, std::thread::spawn(move || feed(stdin)))
 }
 
 /// A finished tool's stdout, as text.
@@ -170,7 +190,6 @@ pub const JQ: &str = "/usr/bin/jq";
 /// missing or fails.
 pub fn jq(args: &[&str], input: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
-    use std::process::Stdio;
     assert!(
         Path::new(JQ).exists(),
         "these tests need jq 1.6: apt-get install jq"

@@ -145,7 +145,6 @@ fn run(
     home: &Path,
 ) -> (Option<i32>, Vec<u8>, String, Vec<u8>) {
     use std::io::Write as _;
-    use std::process::Stdio;
     let rejects = home.join("rejects");
     let _ = std::fs::remove_file(&rejects);
     let mut cmd = crate::std_tool(bin, home);
@@ -157,15 +156,8 @@ fn run(
     if reports == Reports::Rejects {
         cmd.arg("--rejects").arg(&rejects);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
+    let (child, writer) = crate::spawn_fed(&mut cmd, move |mut stdin| {
         let _ = stdin.write_all(&input);
     });
     let out = child.wait_with_output().unwrap();

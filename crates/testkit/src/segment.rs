@@ -77,6 +77,20 @@ pub fn send(
     )
 }
 
+/// Runs `bin` ([`tool`]) against a new stand-in with `text` on stdin: its
+/// output, and the events the stand-in accepted, each as the JSON text it
+/// received.
+pub fn run_on_standin(bin: &str, text: impl Into<Vec<u8>>) -> (Output, Vec<String>) {
+    let s = standin(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let out = tool(bin, home.path(), &s.url())
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let events = s.received().events;
+    (out, events.iter().map(|e| e.get().to_owned()).collect())
+}
+
 /// Message ids of JSON lines.
 pub fn ids_of(text: &str) -> Vec<String> {
     text.lines()
@@ -107,21 +121,10 @@ pub fn assert_streams_are_sent_as_lines(bin: &str) {
     let packed: String = lines.chunks(3).map(|c| c.join(" ") + "\n\n").collect();
     let mut sent = Vec::new();
     for text in [input(&lines), pretty(&lines), packed] {
-        let s = standin(&[]);
-        let home = tempfile::tempdir().unwrap();
-        let out = tool(bin, home.path(), &s.url())
-            .write_stdin(text)
-            .output()
-            .unwrap();
+        let (out, events) = run_on_standin(bin, text);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{bin}: {err}");
-        let events = s.received().events;
-        sent.push(
-            events
-                .iter()
-                .map(|e| e.get().to_owned())
-                .collect::<Vec<_>>(),
-        );
+        sent.push(events);
     }
     assert_eq!(sent[0].len(), 40, "{bin}");
     assert_eq!(sent[1], sent[0], "{bin}: pretty-printed");
@@ -202,19 +205,8 @@ pub fn assert_jq_rules_reach_segment(bin: &str) {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let s = standin(&[]);
-    let home = tempfile::tempdir().unwrap();
-    let out = tool(bin, home.path(), &s.url())
-        .write_stdin(text)
-        .output()
-        .unwrap();
+    let (out, got) = run_on_standin(bin, text);
     let err = crate::exited(&out, 0);
-    let got: Vec<String> = s
-        .received()
-        .events
-        .iter()
-        .map(|e| e.get().to_owned())
-        .collect();
     assert_eq!(got.len(), values.len(), "{bin}: {err}");
     for (i, (got, want)) in got.iter().zip(&want).enumerate() {
         assert_eq!(got.as_bytes(), *want, "{bin}: event {i}");

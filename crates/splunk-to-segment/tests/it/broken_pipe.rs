@@ -4,7 +4,6 @@
 //! break for real: the reader closes after one line while megabytes remain.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
 
 use crate::common::fixture;
 
@@ -12,21 +11,14 @@ use crate::common::fixture;
 fn closed_stdout_is_a_quiet_exit_0() {
     let input = std::fs::read_to_string(fixture("sample/input.jsonl")).unwrap();
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("splunk-to-segment"));
-    let mut child = cmd
-        .env_remove("LOG_FORMAT")
+    cmd.env_remove("LOG_FORMAT")
         .env_remove("LOG_LEVEL")
         .env_remove("PUSHGATEWAY_URL")
         .arg("--uid-map")
         .arg(fixture("sample/uid-map.json"))
         .arg("--ws-map")
-        .arg(fixture("sample/ws-map.json"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
+        .arg(fixture("sample/ws-map.json"));
+    let (mut child, writer) = testkit::spawn_fed(&mut cmd, move |mut stdin| {
         // About 16 MB of output in all: far more than any pipe buffer. The
         // writes fail once the tool has stopped reading; that is expected.
         for _ in 0..1500 {

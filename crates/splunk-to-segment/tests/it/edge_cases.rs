@@ -4,8 +4,9 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{keys, parse_lines, result, row, Maps, KEYS};
+use crate::common::{keys, parse_lines, result, row, Maps};
 use serde_json::{json, Value};
+use splunk_to_segment::EVENT_KEYS;
 
 /// Runs the binary on `input`; returns (exit code, stdout lines, stderr).
 fn run(maps: &Maps, args: &[&str], input: &str) -> (i32, Vec<Value>, String) {
@@ -155,7 +156,7 @@ fn workspace_id_is_replaced_in_place_or_appended_last() {
     assert_eq!(out[0]["properties"]["workspaceID"], json!(100));
     let (_, out, _) = one("");
     assert_eq!(keys(&out[0]["properties"]), ["a", "workspaceID"]);
-    assert_eq!(keys(&out[0]), KEYS);
+    assert_eq!(keys(&out[0]), EVENT_KEYS);
 }
 
 #[test]

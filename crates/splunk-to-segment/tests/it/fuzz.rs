@@ -7,10 +7,13 @@
 //! `PROPTEST_CASES` sets the number of cases (256 by default); CI runs a
 //! larger number in `.ci/steps/20-s2s-fuzz.sh`.
 
-use crate::common::{gen, is_compact, KEYS};
+use crate::common::gen;
 use proptest::prelude::*;
+use segment_bridge_json::token::is_compact;
 use serde_json::Value;
-use splunk_to_segment::{Args, InputFormat, Map, Scratch, Transformer, Verdict};
+use splunk_to_segment::{
+    Args, Counts, InputFormat, Map, Scratch, Transformer, Verdict, EVENT_KEYS,
+};
 
 const UID: &str =
     r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890}"#;
@@ -25,7 +28,7 @@ fn check_event(line: &[u8]) -> Result<(), TestCaseError> {
         .keys()
         .map(String::as_str)
         .collect();
-    prop_assert_eq!(keys, KEYS);
+    prop_assert_eq!(keys, EVENT_KEYS);
     prop_assert!(v["properties"].get("workspaceID").is_some());
     prop_assert!(
         is_compact(line),
@@ -84,27 +87,13 @@ fn run_all(input: &[u8], format: InputFormat, threads: usize) -> Result<(), Test
         (Err(_), InputFormat::Json | InputFormat::Csv | InputFormat::Auto) => return Ok(()),
         (Err(e), _) => return Err(TestCaseError::fail(format!("JSON lines run failed: {e}"))),
     };
-    let c = |name: &str| {
-        outcome
-            .counts
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(0, |(_, v)| *v)
-    };
-    prop_assert_eq!(
-        c("events_read"),
-        c("events_emitted")
-            + c("markers_skipped")
-            + c("dropped_no_workspace")
-            + c("dropped_no_owner_id")
-            + c("dropped_no_user_id")
-            + c("events_rejected")
-    );
+    let c = Counts::of(&outcome);
+    prop_assert!(c.adds_up(), "counts do not add up: {:?}", c);
     let lines: Vec<&[u8]> = out
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    prop_assert_eq!(lines.len() as u64, c("events_emitted"));
+    prop_assert_eq!(lines.len() as u64, c.emitted);
     prop_assert!(out.is_empty() || out.ends_with(b"\n"));
     for l in lines {
         check_event(l)?;
@@ -112,12 +101,9 @@ fn run_all(input: &[u8], format: InputFormat, threads: usize) -> Result<(), Test
     let rejected = std::fs::read(&rejects).unwrap();
     prop_assert_eq!(
         rejected.iter().filter(|&&b| b == b'\n').count() as u64,
-        c("events_rejected")
+        c.rejected
     );
-    prop_assert_eq!(
-        outcome.status.code(),
-        if c("events_rejected") > 0 { 3 } else { 0 }
-    );
+    prop_assert_eq!(outcome.status.code(), if c.rejected > 0 { 3 } else { 0 });
     Ok(())
 }
 

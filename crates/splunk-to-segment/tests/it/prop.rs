@@ -6,10 +6,11 @@
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
 
-use crate::common::{canonical, event_names, gen, is_compact, reference, Ref};
+use crate::common::{canonical, event_names, gen, keys, reference, Ref};
 use proptest::prelude::*;
+use segment_bridge_json::token::is_compact;
 use serde_json::Value;
-use splunk_to_segment::{Args, InputFormat};
+use splunk_to_segment::{Args, InputFormat, EVENT_KEYS};
 
 const UID: &str = r#"{"owner":100,"alice":1,"":2,"zero":0,"nope":false,"big":123456789012345678901234567890,"zero-owner":0,"ghost-owner":null}"#;
 const WS: &str = r#"{"ns":"owner","ns-zero":"zero-owner","ns-ghost":"ghost-owner","ns-false":false,"ns-num":5,"elsewhere":null}"#;
@@ -183,8 +184,7 @@ proptest! {
         // Every output line is compact JSON with the eight keys in order.
         for l in std::str::from_utf8(&got.out).unwrap().lines() {
             let v: Value = serde_json::from_str(l).unwrap();
-            let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-            prop_assert_eq!(keys, ["messageId", "timestamp", "namespace", "type", "userId", "event", "properties", "context"]);
+            prop_assert_eq!(keys(&v), EVENT_KEYS);
             prop_assert!(is_compact(l.as_bytes()), "not compact: {}", l);
         }
     }

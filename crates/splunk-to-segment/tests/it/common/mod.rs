@@ -83,18 +83,6 @@ pub fn parse_lines(out: &[u8]) -> Vec<Value> {
         .collect()
 }
 
-/// The keys of an emitted event, in order.
-pub const KEYS: [&str; 8] = [
-    "messageId",
-    "timestamp",
-    "namespace",
-    "type",
-    "userId",
-    "event",
-    "properties",
-    "context",
-];
-
 /// The keys of an object in order.
 pub fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
@@ -228,25 +216,4 @@ pub fn canonical(line: &str) -> String {
 
 pub fn event_names() -> Value {
     serde_json::from_str(include_str!("../../../src/event-names.json")).unwrap()
-}
-
-/// No white space outside strings.
-pub fn is_compact(line: &[u8]) -> bool {
-    let (mut in_str, mut esc) = (false, false);
-    for &b in line {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-        } else if b == b'"' {
-            in_str = true;
-        } else if b.is_ascii_whitespace() {
-            return false;
-        }
-    }
-    true
 }
