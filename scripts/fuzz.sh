@@ -23,6 +23,9 @@
 #   --bins DIR      use the harness binaries in DIR (a copy, say, so that a
 #                   build can go on while they run)
 #   HARNESS         which ones (default all; --list names them)
+#
+# FUZZ_TMPDIR: where harnesses write temporary files (default /dev/shm
+# when it is writable, else TMPDIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,7 +51,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=; shift ;;
     --bins) build=; bins=$(cd "$2" && pwd); shift 2 ;;
     --list) printf '%s\n' "${all[@]}"; exit 0 ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) chosen+=("$1"); shift ;;
   esac
@@ -137,6 +140,14 @@ dict() {
     *) echo fuzz/dict/json.dict ;;
   esac
 }
+
+# The s2s harness writes its rejects file once per execution: on a disk
+# file system (ext4 flushes a truncated file on close) that is a wait per
+# execution, so temporary files go to memory where there is a tmpfs.
+if [ -z "${FUZZ_TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  FUZZ_TMPDIR=/dev/shm
+fi
+[ -z "${FUZZ_TMPDIR:-}" ] || export TMPDIR=$FUZZ_TMPDIR
 
 run_one() {
   local h=$1 budget
