@@ -104,6 +104,40 @@ fn every_tool_of_the_multicall_binary_is_its_own_binary() {
     }
 }
 
+/// Through its link a tool logs under its own name, as its own binary
+/// does: the same JSON log lines (`"tool"` field included), timestamps aside.
+#[test]
+fn a_tool_logs_under_its_own_name_through_the_multicall_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let links = release_dir(dir.path());
+    let t = "mk-segment-batch-payload";
+    let run = |program: &Path| {
+        let mut c = command(program, dir.path());
+        c.env("LOG_FORMAT", "json")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"a\":1}\nnope\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out.stderr)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("timestamp");
+                v
+            })
+            .collect();
+        (out.status.code(), out.stdout, lines)
+    };
+    let ours = run(&links.join(t));
+    let own = run(&bin_dir().join(t));
+    assert!(!ours.2.is_empty(), "a bad line is logged");
+    assert!(ours.2.iter().all(|l| l["tool"] == t), "{:?}", ours.2);
+    assert_eq!(ours, own);
+}
+
 /// `segment-bridge TOOL ARGS…` runs the tool its first argument names: the
 /// same output as the tool's own binary (querygen, with the Go flag
 /// package's spelling of its flags); an unknown name is a usage error.
